@@ -1,0 +1,1 @@
+export const EINVAL = -22;

@@ -1,0 +1,1 @@
+export { EINVAL } from './core/errno.ts';
