@@ -1,0 +1,929 @@
+/**
+ * One walk over a module's ESTree: every function (where its entry check goes,
+ * how its parameters are forwarded, its qualified name) and the scopes the
+ * replacement code will need to reach (the kernel's `.klp.rela` targets: the
+ * module's top-level bindings, and each closure's captured variables).
+ *
+ * Invariants:
+ * - Functions are listed in source order of their start (pre-order), which is
+ *   also symbol-table order: sympos counts duplicates in this order (R3.5).
+ * - A function's `captures` are exactly the variables of enclosing *function*
+ *   scopes it (or a function nested in it) references: those V8 already keeps
+ *   in a context, so an accessor over them changes no allocation decision.
+ * - A binding is `assigned` iff some code other than its declaration writes
+ *   it. Accessors offer a setter only for assigned bindings, so V8's
+ *   "maybe assigned" analysis of the program stays what it was.
+ */
+
+import type { Node, Program } from './estree.ts';
+
+export type FunctionKind = 'function' | 'arrow' | 'method' | 'get' | 'set' | 'constructor';
+
+/** How the entry check forwards the call to a replacement. */
+export type Forwarding =
+  /** explicit parameters (and `...rest`), in order */
+  | { readonly mode: 'params'; readonly names: readonly string[] }
+  /** `arguments` (non-simple parameter lists of non-arrow functions, or functions that already use it) */
+  | { readonly mode: 'arguments' };
+
+export interface Binding {
+  readonly name: string;
+  readonly kind: 'var' | 'let' | 'const' | 'function' | 'class' | 'param' | 'import' | 'catch' | 'name';
+  /** written somewhere other than its declaration */
+  assigned: boolean;
+}
+
+export interface FunctionInfo {
+  /** index in source order; also the slot index within the module */
+  readonly index: number;
+  /** qualified name: `parse`, `Router.prototype.handle`, `makeServer/onRequest` */
+  readonly name: string;
+  readonly kind: FunctionKind;
+  readonly isAsync: boolean;
+  readonly isGenerator: boolean;
+  readonly isStatic: boolean;
+  /** a constructor of a class with `extends` */
+  readonly isDerived: boolean;
+  /** index of the enclosing function, or -1 at module level */
+  readonly parent: number;
+  /** the function's source range (for hashes and locations) */
+  readonly start: number;
+  readonly end: number;
+  /** where the entry check goes: after `{` and the directive prologue */
+  readonly insertAt: number;
+  /** for an arrow with an expression body: that body's range (it becomes a block) */
+  readonly exprBody: { readonly start: number; readonly end: number } | null;
+  readonly strict: boolean;
+  forwarding: Forwarding;
+  /** destructured arrow parameters rewritten to temporaries: [start, end, pattern text, default text] */
+  readonly paramRewrites: ParamRewrite[];
+  usesArguments: boolean;
+  usesThis: boolean;
+  usesNewTarget: boolean;
+  /** variables of enclosing function scopes this function can see and V8 already context-allocates */
+  readonly captures: Binding[];
+  /** why this function cannot be patched (null: it can) */
+  unpatchable: string | null;
+}
+
+export interface ParamRewrite {
+  readonly start: number;
+  readonly end: number;
+  /** the parameter's original text */
+  readonly original: string;
+  readonly temp: string;
+  readonly pattern: string;
+  readonly init: string | null;
+}
+
+export interface ModuleAnalysis {
+  readonly functions: FunctionInfo[];
+  /** top-level bindings of the module (or the CommonJS wrapper's body) */
+  readonly topLevel: Binding[];
+  /** where the module prologue goes: after a `#!` line and the directive prologue */
+  readonly prologueAt: number;
+  readonly strict: boolean;
+  /** direct `eval` or `with` somewhere: scope analysis is a lower bound there */
+  readonly dynamicScope: boolean;
+}
+
+const ScopeKind = { Top: 0, Function: 1, Block: 2, Class: 3, Catch: 4 } as const;
+type ScopeKind = (typeof ScopeKind)[keyof typeof ScopeKind];
+
+interface Scope {
+  readonly kind: ScopeKind;
+  readonly parent: Scope | null;
+  /** the function this scope belongs to (null at top level) */
+  readonly fn: FnRecord | null;
+  readonly decls: Map<string, Binding>;
+  /** references not resolved in a nested scope yet */
+  pending: Ref[] | null;
+}
+
+interface Ref {
+  readonly name: string;
+  readonly from: FnRecord | null;
+  readonly write: boolean;
+}
+
+interface FnRecord {
+  readonly info: FunctionInfo;
+  readonly parent: FnRecord | null;
+  readonly isArrow: boolean;
+  readonly captureSet: Set<Binding>;
+}
+
+const FUNCTION_TYPES = new Set(['FunctionDeclaration', 'FunctionExpression', 'ArrowFunctionExpression']);
+
+/** Keys that hold TypeScript types or other non-runtime data: never walked. */
+const SKIP_KEYS = new Set([
+  'typeAnnotation', 'returnType', 'typeParameters', 'typeArguments', 'superTypeArguments', 'implements',
+  'name', 'label', 'key', 'attributes', 'regex',
+]);
+
+const TYPE_ONLY = new Set([
+  'TSInterfaceDeclaration', 'TSTypeAliasDeclaration', 'TSDeclareFunction', 'TSEmptyBodyFunctionExpression',
+  'TSAbstractMethodDefinition', 'TSAbstractPropertyDefinition', 'TSAbstractAccessorProperty', 'TSIndexSignature',
+  'TSImportEqualsDeclaration', 'TSNamespaceExportDeclaration', 'TSExportAssignment',
+]);
+
+export function analyze(program: Program, source: string, sourceType: 'module' | 'commonjs' | 'script'): ModuleAnalysis {
+  return new Analyzer(source, sourceType).run(program);
+}
+
+class Analyzer {
+  private readonly functions: FunctionInfo[] = [];
+  private readonly records: FnRecord[] = [];
+  private scope: Scope;
+  private fn: FnRecord | null = null;
+  private strict: boolean;
+  private dynamicScope = false;
+  private readonly top: Scope;
+  private readonly source: string;
+
+  constructor(source: string, sourceType: 'module' | 'commonjs' | 'script') {
+    this.source = source;
+    this.strict = sourceType === 'module';
+    this.top = this.scope = { kind: ScopeKind.Top, parent: null, fn: null, decls: new Map(), pending: null };
+  }
+
+  run(program: Program): ModuleAnalysis {
+    const body = program.body as Node[];
+    let prologueAt = 0;
+    const hashbang = program.hashbang as Node | null | undefined;
+    if (hashbang) prologueAt = hashbang.end as number;
+    else if (this.source.startsWith('#!')) prologueAt = this.source.indexOf('\n') >>> 0;
+    for (const st of body) {
+      if (st.type === 'ExpressionStatement' && typeof st.directive === 'string') {
+        if (st.directive === 'use strict') this.strict = true;
+        prologueAt = st.end as number;
+      } else break;
+    }
+    const strict = this.strict;
+    this.hoistBlock(body);
+    for (const st of body) this.visit(st, null);
+    this.closeScope(this.top);
+    // Captures are known only once every enclosing scope has closed.
+    for (const rec of this.records) for (const b of rec.captureSet) rec.info.captures.push(b);
+    return {
+      functions: this.functions,
+      topLevel: [...this.top.decls.values()],
+      prologueAt,
+      strict,
+      dynamicScope: this.dynamicScope,
+    };
+  }
+
+  // ---- scopes -------------------------------------------------------------
+
+  private openScope(kind: ScopeKind): Scope {
+    const s: Scope = { kind, parent: this.scope, fn: this.fn, decls: new Map(), pending: null };
+    this.scope = s;
+    return s;
+  }
+
+  /** Resolve what was referenced inside `s` against its declarations; pass the rest up. */
+  private closeScope(s: Scope): void {
+    const pending = s.pending;
+    if (s.parent !== null) this.scope = s.parent;
+    if (pending === null) return;
+    let up: Ref[] | null = null;
+    for (const ref of pending) {
+      const b = s.decls.get(ref.name);
+      if (b !== undefined) {
+        if (ref.write) b.assigned = true;
+        // A reference from a function nested below the declaring function is
+        // a capture for it and for every function between. Bindings of the
+        // top scope itself are reached through the module accessor instead.
+        if (s !== this.top) for (let f = ref.from; f !== null && f !== s.fn; f = f.parent) f.captureSet.add(b);
+      } else {
+        (up ??= []).push(ref);
+      }
+    }
+    if (up !== null && s.parent !== null) {
+      const p = s.parent;
+      if (p.pending === null) p.pending = up;
+      else for (const r of up) p.pending.push(r);
+    }
+  }
+
+  private bind(name: string, kind: Binding['kind'], scope: Scope = this.scope): void {
+    if (!scope.decls.has(name)) scope.decls.set(name, { name, kind, assigned: false });
+  }
+
+  /** `var` and function-level declarations go to the nearest function (or top) scope. */
+  private varScope(): Scope {
+    let s = this.scope;
+    while (s.kind !== ScopeKind.Function && s.kind !== ScopeKind.Top) s = s.parent!;
+    return s;
+  }
+
+  private reference(name: string, write: boolean): void {
+    const ref: Ref = { name, from: this.fn, write };
+    const s = this.scope;
+    if (s.pending === null) s.pending = [ref];
+    else s.pending.push(ref);
+  }
+
+  /** Declare the lexical declarations of a statement list before walking it (hoisting). */
+  private hoistBlock(body: Node[]): void {
+    for (const st of body) this.hoistStatement(st);
+  }
+
+  private hoistStatement(st: Node): void {
+    switch (st.type) {
+      case 'VariableDeclaration': {
+        const kind = st.kind as string;
+        const scope = kind === 'var' ? this.varScope() : this.scope;
+        const k = kind === 'var' ? 'var' : kind === 'const' ? 'const' : 'let';
+        for (const d of st.declarations as Node[]) this.declarePattern(d.id as Node, k, scope);
+        break;
+      }
+      case 'FunctionDeclaration':
+        if (st.id) this.bind((st.id as Node).name as string, 'function');
+        break;
+      case 'ClassDeclaration':
+        if (st.id) this.bind((st.id as Node).name as string, 'class');
+        break;
+      case 'ExportNamedDeclaration':
+      case 'ExportDefaultDeclaration':
+        if (st.declaration) this.hoistStatement(st.declaration as Node);
+        break;
+      case 'ImportDeclaration':
+        if (st.importKind === 'type') break;
+        for (const sp of st.specifiers as Node[]) {
+          if (sp.importKind === 'type') continue;
+          this.bind((sp.local as Node).name as string, 'import');
+        }
+        break;
+      case 'TSEnumDeclaration':
+      case 'TSModuleDeclaration':
+        if (!st.declare && st.id && (st.id as Node).type === 'Identifier') this.bind((st.id as Node).name as string, 'let');
+        break;
+      default:
+        // `var` inside nested statements (if/for/try/...) hoists to the function.
+        this.hoistVarsIn(st);
+    }
+  }
+
+  /** Find `var` declarations nested in non-function statements. */
+  private hoistVarsIn(st: Node): void {
+    switch (st.type) {
+      case 'IfStatement':
+        this.hoistVarsIn(st.consequent as Node);
+        if (st.alternate) this.hoistVarsIn(st.alternate as Node);
+        break;
+      case 'ForStatement':
+        if (st.init && (st.init as Node).type === 'VariableDeclaration' && (st.init as Node).kind === 'var') this.hoistStatement(st.init as Node);
+        this.hoistVarsIn(st.body as Node);
+        break;
+      case 'ForInStatement':
+      case 'ForOfStatement':
+        if ((st.left as Node).type === 'VariableDeclaration' && (st.left as Node).kind === 'var') this.hoistStatement(st.left as Node);
+        this.hoistVarsIn(st.body as Node);
+        break;
+      case 'WhileStatement':
+      case 'DoWhileStatement':
+      case 'LabeledStatement':
+      case 'WithStatement':
+        this.hoistVarsIn(st.body as Node);
+        break;
+      case 'BlockStatement':
+      case 'StaticBlock':
+        for (const s of st.body as Node[]) {
+          if (s.type === 'VariableDeclaration') { if (s.kind === 'var') this.hoistStatement(s); } else this.hoistVarsIn(s);
+        }
+        break;
+      case 'TryStatement':
+        this.hoistVarsIn(st.block as Node);
+        if (st.handler) this.hoistVarsIn((st.handler as Node).body as Node);
+        if (st.finalizer) this.hoistVarsIn(st.finalizer as Node);
+        break;
+      case 'SwitchStatement':
+        for (const c of st.cases as Node[]) for (const s of c.consequent as Node[]) {
+          if (s.type === 'VariableDeclaration') { if (s.kind === 'var') this.hoistStatement(s); } else this.hoistVarsIn(s);
+        }
+        break;
+      case 'VariableDeclaration':
+        if (st.kind === 'var') this.hoistStatement(st);
+        break;
+    }
+  }
+
+  private declarePattern(p: Node, kind: Binding['kind'], scope: Scope): void {
+    switch (p.type) {
+      case 'Identifier':
+        this.bind(p.name as string, kind, scope);
+        break;
+      case 'ObjectPattern':
+        for (const prop of p.properties as Node[]) {
+          this.declarePattern((prop.type === 'RestElement' ? prop.argument : prop.value) as Node, kind, scope);
+        }
+        break;
+      case 'ArrayPattern':
+        for (const el of p.elements as (Node | null)[]) if (el) this.declarePattern(el, kind, scope);
+        break;
+      case 'RestElement':
+        this.declarePattern(p.argument as Node, kind, scope);
+        break;
+      case 'AssignmentPattern':
+        this.declarePattern(p.left as Node, kind, scope);
+        break;
+      case 'TSParameterProperty':
+        this.declarePattern(p.parameter as Node, kind, scope);
+        break;
+    }
+  }
+
+  /** Walk a binding pattern in a declaration: its defaults and computed keys are expressions. */
+  private visitPatternExpressions(p: Node): void {
+    switch (p.type) {
+      case 'ObjectPattern':
+        for (const prop of p.properties as Node[]) {
+          if (prop.type === 'RestElement') this.visitPatternExpressions(prop.argument as Node);
+          else {
+            if (prop.computed) this.visit(prop.key as Node, null);
+            this.visitPatternExpressions(prop.value as Node);
+          }
+        }
+        break;
+      case 'ArrayPattern':
+        for (const el of p.elements as (Node | null)[]) if (el) this.visitPatternExpressions(el);
+        break;
+      case 'RestElement':
+        this.visitPatternExpressions(p.argument as Node);
+        break;
+      case 'AssignmentPattern':
+        this.visitPatternExpressions(p.left as Node);
+        this.visit(p.right as Node, p.left && (p.left as Node).type === 'Identifier' ? ((p.left as Node).name as string) : null);
+        break;
+      case 'TSParameterProperty':
+        this.visitPatternExpressions(p.parameter as Node);
+        break;
+      case 'Identifier':
+        if (p.decorators) for (const d of p.decorators as Node[]) this.visit(d, null);
+        break;
+      default:
+        // MemberExpression targets in for-in/of heads and assignments
+        this.visit(p, null);
+    }
+  }
+
+  /** An assignment target: identifiers in it are writes. */
+  private visitAssignTarget(p: Node, alsoRead: boolean): void {
+    switch (p.type) {
+      case 'Identifier':
+        this.reference(p.name as string, true);
+        if (alsoRead) this.reference(p.name as string, false);
+        break;
+      case 'ObjectPattern':
+        for (const prop of p.properties as Node[]) {
+          if (prop.type === 'RestElement') this.visitAssignTarget(prop.argument as Node, false);
+          else {
+            if (prop.computed) this.visit(prop.key as Node, null);
+            this.visitAssignTarget(prop.value as Node, false);
+          }
+        }
+        break;
+      case 'ArrayPattern':
+        for (const el of p.elements as (Node | null)[]) if (el) this.visitAssignTarget(el, false);
+        break;
+      case 'RestElement':
+        this.visitAssignTarget(p.argument as Node, false);
+        break;
+      case 'AssignmentPattern':
+        this.visitAssignTarget(p.left as Node, false);
+        this.visit(p.right as Node, null);
+        break;
+      case 'ParenthesizedExpression':
+      case 'TSAsExpression':
+      case 'TSSatisfiesExpression':
+      case 'TSNonNullExpression':
+      case 'TSTypeAssertion':
+        this.visitAssignTarget(p.expression as Node, alsoRead);
+        break;
+      default:
+        this.visit(p, null);
+    }
+  }
+
+  // ---- the walk -----------------------------------------------------------
+
+  /** `hint` is the contextual name an anonymous function in this position gets. */
+  private visit(node: Node, hint: string | null): void {
+    switch (node.type) {
+      case 'Identifier':
+        if (node.name === 'arguments') this.markArguments();
+        this.reference(node.name as string, false);
+        return;
+      case 'ThisExpression':
+        this.markThis();
+        return;
+      case 'MetaProperty':
+        if ((node.meta as Node).name === 'new') this.markNewTarget();
+        return;
+      case 'Literal':
+      case 'Super':
+      case 'PrivateIdentifier':
+      case 'TemplateElement':
+      case 'EmptyStatement':
+      case 'DebuggerStatement':
+      case 'BreakStatement':
+      case 'ContinueStatement':
+      case 'JSXText':
+      case 'JSXClosingElement':
+      case 'JSXClosingFragment':
+      case 'JSXOpeningFragment':
+        return;
+      case 'FunctionDeclaration':
+      case 'FunctionExpression':
+      case 'ArrowFunctionExpression':
+        this.visitFunction(node, hint, null);
+        return;
+      case 'ClassDeclaration':
+      case 'ClassExpression':
+        this.visitClass(node, hint);
+        return;
+      case 'VariableDeclaration':
+        for (const d of node.declarations as Node[]) {
+          const id = d.id as Node;
+          this.visitPatternExpressions(id);
+          // An initialiser is not an assignment (the binding stays "never assigned").
+          if (d.init) this.visit(d.init as Node, id.type === 'Identifier' ? (id.name as string) : null);
+        }
+        return;
+      case 'ExpressionStatement':
+        this.visit(node.expression as Node, null);
+        return;
+      case 'ParenthesizedExpression':
+      case 'TSAsExpression':
+      case 'TSSatisfiesExpression':
+      case 'TSNonNullExpression':
+      case 'TSTypeAssertion':
+      case 'TSInstantiationExpression':
+      case 'ChainExpression':
+        this.visit(node.expression as Node, hint);
+        return;
+      case 'AssignmentExpression': {
+        const left = node.left as Node;
+        this.visitAssignTarget(left, node.operator !== '=');
+        this.visit(node.right as Node, targetName(left, this.source));
+        return;
+      }
+      case 'UpdateExpression':
+        this.visitAssignTarget(node.argument as Node, true);
+        return;
+      case 'MemberExpression':
+        this.visit(node.object as Node, null);
+        if (node.computed) this.visit(node.property as Node, null);
+        return;
+      case 'Property': {
+        // object literal member (patterns are handled by the pattern visitors)
+        if (node.computed) this.visit(node.key as Node, null);
+        const name = memberName(node.key as Node, node.computed as boolean, this.source);
+        const full = hint !== null ? join(hint, name) : name;
+        const kind = node.kind as string;
+        const value = node.value as Node;
+        if (kind === 'get' || kind === 'set') this.visitFunction(value, accessorName(full, kind), kind);
+        else if (node.method) this.visitFunction(value, full, 'method');
+        else this.visit(value, full);
+        return;
+      }
+      case 'ObjectExpression':
+        for (const p of node.properties as Node[]) this.visit(p, hint);
+        return;
+      case 'SpreadElement':
+        this.visit(node.argument as Node, null);
+        return;
+      case 'ExportDefaultDeclaration': {
+        const d = node.declaration as Node;
+        this.visit(d, 'default');
+        return;
+      }
+      case 'ExportNamedDeclaration':
+        if (node.declaration) this.visit(node.declaration as Node, null);
+        else if (!node.source && node.exportKind !== 'type') {
+          for (const sp of node.specifiers as Node[]) if (sp.exportKind !== 'type') this.visit(sp.local as Node, null);
+        }
+        return;
+      case 'ExportAllDeclaration':
+      case 'ImportDeclaration':
+        return;
+      case 'ImportExpression':
+        this.visit(node.source as Node, null);
+        if (node.options) this.visit(node.options as Node, null);
+        return;
+      case 'LabeledStatement':
+        this.visit(node.body as Node, null);
+        return;
+      case 'BlockStatement':
+        this.visitBlock(node.body as Node[]);
+        return;
+      case 'StaticBlock': {
+        // A class static block is its own function-like scope for `var`.
+        const saved = this.fn;
+        const s = this.openScope(ScopeKind.Function);
+        this.hoistBlock(node.body as Node[]);
+        for (const st of node.body as Node[]) this.visit(st, null);
+        this.closeScope(s);
+        this.fn = saved;
+        return;
+      }
+      case 'ForStatement': {
+        const s = this.openScope(ScopeKind.Block);
+        const init = node.init as Node | null;
+        if (init) {
+          if (init.type === 'VariableDeclaration' && init.kind !== 'var') this.hoistStatement(init);
+          this.visit(init, null);
+        }
+        if (node.test) this.visit(node.test as Node, null);
+        if (node.update) this.visit(node.update as Node, null);
+        this.visit(node.body as Node, null);
+        this.closeScope(s);
+        return;
+      }
+      case 'ForInStatement':
+      case 'ForOfStatement': {
+        const s = this.openScope(ScopeKind.Block);
+        const left = node.left as Node;
+        if (left.type === 'VariableDeclaration') {
+          if (left.kind !== 'var') this.hoistStatement(left);
+          this.visit(left, null);
+        } else this.visitAssignTarget(left, false);
+        this.visit(node.right as Node, null);
+        this.visit(node.body as Node, null);
+        this.closeScope(s);
+        return;
+      }
+      case 'SwitchStatement': {
+        this.visit(node.discriminant as Node, null);
+        const s = this.openScope(ScopeKind.Block);
+        for (const c of node.cases as Node[]) for (const st of c.consequent as Node[]) this.hoistLexical(st);
+        for (const c of node.cases as Node[]) {
+          if (c.test) this.visit(c.test as Node, null);
+          for (const st of c.consequent as Node[]) this.visit(st, null);
+        }
+        this.closeScope(s);
+        return;
+      }
+      case 'TryStatement': {
+        this.visit(node.block as Node, null);
+        const h = node.handler as Node | null;
+        if (h) {
+          const s = this.openScope(ScopeKind.Catch);
+          if (h.param) {
+            this.declarePattern(h.param as Node, 'catch', s);
+            this.visitPatternExpressions(h.param as Node);
+          }
+          this.visit(h.body as Node, null);
+          this.closeScope(s);
+        }
+        if (node.finalizer) this.visit(node.finalizer as Node, null);
+        return;
+      }
+      case 'WithStatement':
+        this.dynamicScope = true;
+        this.visit(node.object as Node, null);
+        this.visit(node.body as Node, null);
+        return;
+      case 'CallExpression': {
+        const callee = node.callee as Node;
+        if (callee.type === 'Identifier' && callee.name === 'eval') this.dynamicScope = true;
+        this.visit(callee, null);
+        for (const a of node.arguments as Node[]) this.visit(a, null);
+        return;
+      }
+      case 'TSEnumDeclaration':
+        // not erasable: Node refuses it in strip mode; walk initialisers for references
+        for (const m of (node.body as Node).members as Node[]) if (m.initializer) this.visit(m.initializer as Node, null);
+        return;
+      case 'TSModuleDeclaration':
+        if (!node.declare && node.body && (node.body as Node).type === 'TSModuleBlock') this.visitBlock((node.body as Node).body as Node[]);
+        return;
+      case 'JSXOpeningElement':
+        this.visitJsxName(node.name as Node);
+        for (const a of node.attributes as Node[]) this.visit(a, null);
+        return;
+      case 'JSXAttribute':
+        if (node.value) this.visit(node.value as Node, null);
+        return;
+      default:
+        if (TYPE_ONLY.has(node.type as string) || (node.type as string).startsWith('TSType') || node.type === 'TSInterfaceBody') return;
+        this.visitChildren(node);
+    }
+  }
+
+  private visitChildren(node: Node): void {
+    for (const key in node) {
+      if (SKIP_KEYS.has(key)) continue;
+      const v = node[key];
+      if (v === null || typeof v !== 'object') continue;
+      if (Array.isArray(v)) {
+        for (const c of v) if (c !== null && typeof c === 'object' && typeof (c as Node).type === 'string') this.visit(c as Node, null);
+      } else if (typeof (v as Node).type === 'string') this.visit(v as Node, null);
+    }
+  }
+
+  private visitJsxName(n: Node): void {
+    if (n.type === 'JSXIdentifier') {
+      const name = n.name as string;
+      const c = name.charCodeAt(0);
+      if (c >= 65 && c <= 90) this.reference(name, false); // components start upper-case
+    } else if (n.type === 'JSXMemberExpression') {
+      let o = n.object as Node;
+      while (o.type === 'JSXMemberExpression') o = o.object as Node;
+      if (o.type === 'JSXIdentifier') this.reference(o.name as string, false);
+    }
+  }
+
+  private visitBlock(body: Node[]): void {
+    let lexical = false;
+    for (const st of body) {
+      const t = st.type;
+      if ((t === 'VariableDeclaration' && st.kind !== 'var') || t === 'ClassDeclaration' || t === 'FunctionDeclaration') { lexical = true; break; }
+    }
+    if (!lexical) {
+      for (const st of body) this.visit(st, null);
+      return;
+    }
+    const s = this.openScope(ScopeKind.Block);
+    for (const st of body) this.hoistLexical(st);
+    for (const st of body) this.visit(st, null);
+    this.closeScope(s);
+  }
+
+  /** Block-level declarations (`var`s were hoisted to the function already). */
+  private hoistLexical(st: Node): void {
+    if (st.type === 'VariableDeclaration') {
+      if (st.kind !== 'var') for (const d of st.declarations as Node[]) this.declarePattern(d.id as Node, st.kind === 'const' ? 'const' : 'let', this.scope);
+    } else if (st.type === 'FunctionDeclaration') {
+      if (st.id) {
+        const name = (st.id as Node).name as string;
+        this.bind(name, 'function');
+        // Annex B: in sloppy code a function in a block is also var-scoped.
+        if (!this.strict) this.bind(name, 'var', this.varScope());
+      }
+    } else if (st.type === 'ClassDeclaration') {
+      if (st.id) this.bind((st.id as Node).name as string, 'class');
+    }
+  }
+
+  private markArguments(): void {
+    for (let f = this.fn; f !== null; f = f.parent) {
+      f.info.usesArguments = true;
+      if (!f.isArrow) return;
+    }
+  }
+
+  private markThis(): void {
+    for (let f = this.fn; f !== null; f = f.parent) {
+      f.info.usesThis = true;
+      if (!f.isArrow) return;
+    }
+  }
+
+  private markNewTarget(): void {
+    for (let f = this.fn; f !== null; f = f.parent) {
+      f.info.usesNewTarget = true;
+      if (!f.isArrow) return;
+    }
+  }
+
+  private visitClass(node: Node, hint: string | null): void {
+    const id = node.id as Node | null;
+    const className = id ? (id.name as string) : hint ?? '<anonymous class>';
+    if (node.decorators) for (const d of node.decorators as Node[]) this.visit(d, null);
+    if (node.superClass) this.visit(node.superClass as Node, null);
+    const savedStrict = this.strict;
+    this.strict = true; // class bodies are strict code
+    const s = this.openScope(ScopeKind.Class);
+    if (id) this.bind(id.name as string, 'name', s);
+    const derived = node.superClass != null;
+    for (const m of (node.body as Node).body as Node[]) {
+      if (m.decorators) for (const d of m.decorators as Node[]) this.visit(d, null);
+      switch (m.type) {
+        case 'MethodDefinition': {
+          if (m.computed) this.visit(m.key as Node, null);
+          const kind = m.kind as string;
+          const value = m.value as Node;
+          if (kind === 'constructor') {
+            this.visitFunction(value, className, 'constructor', false, derived);
+            break;
+          }
+          const key = memberName(m.key as Node, m.computed as boolean, this.source);
+          const base = m.static ? join(className, key) : join(className + '.prototype', key);
+          if (kind === 'get' || kind === 'set') this.visitFunction(value, accessorName(base, kind), kind, m.static as boolean);
+          else this.visitFunction(value, base, 'method', m.static as boolean);
+          break;
+        }
+        case 'PropertyDefinition':
+        case 'AccessorProperty': {
+          if (m.computed) this.visit(m.key as Node, null);
+          if (m.value) {
+            const key = memberName(m.key as Node, m.computed as boolean, this.source);
+            const base = m.static ? join(className, key) : join(className + '.prototype', key);
+            // Field initialisers run as methods of the class: `this` is the instance.
+            this.visit(m.value as Node, base);
+          }
+          break;
+        }
+        case 'StaticBlock':
+          this.visit(m, null);
+          break;
+        default:
+          // TS-only members (index signatures, abstract members)
+          break;
+      }
+    }
+    this.closeScope(s);
+    this.strict = savedStrict;
+  }
+
+  private visitFunction(node: Node, hint: string | null, kind: FunctionKind | null, isStatic = false, isDerived = false): void {
+    const type = node.type as string;
+    if (type === 'TSEmptyBodyFunctionExpression' || node.body == null) {
+      // overload signatures, abstract members, `declare` functions: no code
+      return;
+    }
+    const isArrow = type === 'ArrowFunctionExpression';
+    const id = node.id as Node | null;
+    const ownName = id ? (id.name as string) : null;
+    const fkind: FunctionKind = kind ?? (isArrow ? 'arrow' : 'function');
+    const local = kind === null || kind === 'function' || kind === 'arrow' ? (ownName ?? hint ?? '<anonymous>') : (hint ?? ownName ?? '<anonymous>');
+    const parentRec = this.fn;
+    const name = parentRec !== null ? parentRec.info.name + '/' + local : local;
+
+    const body = node.body as Node;
+    const savedStrict = this.strict;
+    let insertAt: number;
+    let exprBody: FunctionInfo['exprBody'] = null;
+    if (body.type === 'BlockStatement') {
+      insertAt = (body.start as number) + 1;
+      for (const st of body.body as Node[]) {
+        if (st.type === 'ExpressionStatement' && typeof st.directive === 'string') {
+          if (st.directive === 'use strict') this.strict = true;
+          insertAt = st.end as number;
+        } else break;
+      }
+    } else {
+      insertAt = body.start as number;
+      exprBody = { start: body.start as number, end: body.end as number };
+    }
+
+    const info: FunctionInfo = {
+      index: this.functions.length,
+      name,
+      kind: fkind,
+      isAsync: node.async === true,
+      isGenerator: node.generator === true,
+      isStatic,
+      isDerived,
+      parent: parentRec !== null ? parentRec.info.index : -1,
+      start: node.start as number,
+      end: node.end as number,
+      insertAt,
+      exprBody,
+      strict: this.strict,
+      forwarding: { mode: 'arguments' },
+      paramRewrites: [],
+      usesArguments: false,
+      usesThis: false,
+      usesNewTarget: false,
+      captures: [],
+      unpatchable: null,
+    };
+    this.functions.push(info);
+    const rec: FnRecord = { info, parent: parentRec, isArrow, captureSet: new Set() };
+    this.records.push(rec);
+
+    // Parameters and body share one function scope (parameter-expression
+    // scopes are folded in: a lower bound for captures, never wrong for names).
+    this.fn = rec;
+    const s = this.openScope(ScopeKind.Function);
+    if (ownName !== null && type === 'FunctionExpression') this.bind(ownName, 'name', s);
+    const params = node.params as Node[];
+    for (const p of params) this.declarePattern(p, 'param', s);
+    info.forwarding = this.planForwarding(info, params, isArrow);
+    for (const p of params) this.visitPatternExpressions(p);
+    if (body.type === 'BlockStatement') {
+      const stmts = body.body as Node[];
+      this.hoistBlock(stmts);
+      for (const st of stmts) this.visit(st, null);
+    } else {
+      this.visit(body, null);
+    }
+    this.closeScope(s);
+    this.fn = parentRec;
+    this.strict = savedStrict;
+
+    if (!isArrow && info.usesArguments) info.forwarding = { mode: 'arguments' };
+  }
+
+  /** Decide how the entry check passes the call on (see loader.md, "Forwarding"). */
+  private planForwarding(info: FunctionInfo, params: Node[], isArrow: boolean): Forwarding {
+    const names: string[] = [];
+    let simple = true;
+    for (const p of params) {
+      if (p.type === 'Identifier') {
+        if (p.name === 'this') continue; // TypeScript's `this` parameter
+        names.push(p.name as string);
+      } else simple = false;
+    }
+    if (simple) return { mode: 'params', names };
+    if (!isArrow) return { mode: 'arguments' };
+    // Arrows have no `arguments`: forward each position. A destructured
+    // parameter becomes a temporary destructured again at the top of the body.
+    names.length = 0;
+    let k = 0;
+    for (const p of params) {
+      if (p.type === 'Identifier') names.push(p.name as string);
+      else if (p.type === 'RestElement' && (p.argument as Node).type === 'Identifier') names.push('...' + ((p.argument as Node).name as string));
+      else if (p.type === 'AssignmentPattern' && (p.left as Node).type === 'Identifier') names.push((p.left as Node).name as string);
+      else {
+        const pattern = p.type === 'AssignmentPattern' ? (p.left as Node) : p.type === 'RestElement' ? (p.argument as Node) : p;
+        if (containsDefault(pattern) || hasLaterDefault(params, p)) {
+          info.unpatchable = 'an arrow function whose destructured parameters have default values cannot forward its call';
+          return { mode: 'params', names: [] };
+        }
+        const temp = `$lpp${k++}`;
+        const init = p.type === 'AssignmentPattern' ? this.source.slice((p.right as Node).start, (p.right as Node).end) : null;
+        if (init !== null && /=>|function|class/.test(init)) {
+          // the default is copied as text: it must not hold functions that get entry checks of their own
+          info.unpatchable = 'an arrow function whose destructured parameter defaults to code with functions cannot forward its call';
+          return { mode: 'params', names: [] };
+        }
+        info.paramRewrites.push({
+          start: p.start,
+          end: p.end,
+          original: this.source.slice(p.start, p.end),
+          temp: p.type === 'RestElement' ? '...' + temp : temp,
+          pattern: this.source.slice(pattern.start as number, pattern.end as number),
+          init,
+        });
+        names.push(p.type === 'RestElement' ? '...' + temp : temp);
+      }
+    }
+    return { mode: 'params', names };
+  }
+}
+
+function containsDefault(p: Node): boolean {
+  switch (p.type) {
+    case 'AssignmentPattern':
+      return true;
+    case 'ObjectPattern':
+      return (p.properties as Node[]).some((q) => containsDefault(q.type === 'RestElement' ? (q.argument as Node) : (q.value as Node)));
+    case 'ArrayPattern':
+      return (p.elements as (Node | null)[]).some((e) => e !== null && containsDefault(e));
+    case 'RestElement':
+      return containsDefault(p.argument as Node);
+    default:
+      return false;
+  }
+}
+
+/** A default value after a destructured parameter could read the names it binds. */
+function hasLaterDefault(params: Node[], p: Node): boolean {
+  let after = false;
+  for (const q of params) {
+    if (q === p) { after = true; continue; }
+    if (after && q.type === 'AssignmentPattern') return true;
+  }
+  return false;
+}
+
+function join(base: string, key: string): string {
+  return key.startsWith('[') ? base + key : base + '.' + key;
+}
+
+function accessorName(full: string, kind: string): string {
+  const i = Math.max(full.lastIndexOf('.'), full.lastIndexOf('/'));
+  return full.slice(0, i + 1) + kind + ' ' + full.slice(i + 1);
+}
+
+/** The name a property key gives a member: `m`, `#m`, `["content-type"]`, `[Symbol.iterator]`. */
+export function memberName(key: Node, computed: boolean, source: string): string {
+  if (!computed) {
+    if (key.type === 'Identifier') return key.name as string;
+    if (key.type === 'PrivateIdentifier') return '#' + (key.name as string);
+    if (key.type === 'Literal') {
+      const v = key.value;
+      if (typeof v === 'string') return /^[A-Za-z_$][\w$]*$/.test(v) ? v : '[' + JSON.stringify(v) + ']';
+      return '[' + String(v) + ']';
+    }
+  }
+  const text = source.slice(key.start as number, key.end as number);
+  return '[' + (text.length <= 60 ? text.replace(/\s+/g, ' ') : '<computed>') + ']';
+}
+
+/** The name of an assignment target that names the value: `exports.parse`, `Foo.prototype.bar`. */
+function targetName(left: Node, source: string): string | null {
+  if (left.type === 'Identifier') return left.name as string;
+  if (left.type === 'MemberExpression') {
+    const obj = left.object as Node;
+    const objName = obj.type === 'ThisExpression' ? 'this' : targetName(obj, source);
+    if (objName === null) return null;
+    return join(objName, memberName(left.property as Node, left.computed as boolean, source));
+  }
+  return null;
+}

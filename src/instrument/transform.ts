@@ -1,0 +1,143 @@
+/**
+ * The loader's transform of one module: parse, analyze, insert the entry
+ * checks, build the symbol table. Pure apart from hashing: no file system, no
+ * module registry (those are the runtime's and the cache's).
+ */
+
+import { createHash } from 'node:crypto';
+import { analyze, type ModuleAnalysis } from './analyze.ts';
+import { compareEdits, functionEdits, prologue, type Edit, type EmitOptions } from './emit.ts';
+import { parse, type Lang, type SourceType } from './parse.ts';
+import type { ModuleSymbols, SymbolInfo } from './symbols.ts';
+
+export interface TransformInput {
+  readonly source: string;
+  readonly moduleId: string;
+  readonly lang: Lang;
+  readonly sourceType: SourceType;
+  /** slot binding and frame tracking (defaults: script-scope slots, frames on) */
+  readonly binding?: EmitOptions['binding'];
+  readonly frames?: boolean;
+  /** override the key derived from the module id (used to resolve key collisions) */
+  readonly key?: string;
+}
+
+export type TransformResult =
+  | {
+      readonly ok: true;
+      readonly code: string;
+      readonly edits: readonly Edit[];
+      readonly symbols: ModuleSymbols;
+      readonly analysis: ModuleAnalysis;
+      readonly options: EmitOptions;
+    }
+  | { readonly ok: false; readonly reason: 'parse-error' | 'already-instrumented'; readonly message: string };
+
+export function transform(input: TransformInput): TransformResult {
+  const { source } = input;
+  const parsed = parse(source, input.lang, input.sourceType);
+  if (parsed.error !== null) {
+    const { line, column } = lineColumn(lineStarts(source), parsed.error.start);
+    return { ok: false, reason: 'parse-error', message: `${parsed.error.message} (${line}:${column + 1})` };
+  }
+  const analysis = analyze(parsed.program, source, input.sourceType);
+  if (isInstrumented(source, analysis.prologueAt)) {
+    return { ok: false, reason: 'already-instrumented', message: 'already instrumented by livepatch' };
+  }
+  const options: EmitOptions = {
+    key: input.key ?? moduleKey(input.moduleId),
+    binding: input.binding ?? 'script',
+    frames: input.frames ?? true,
+    sourceType: input.sourceType,
+  };
+  const edits: Edit[] = [{ at: analysis.prologueAt, remove: 0, text: prologue(analysis, options), original: '', order: 0 }];
+  for (const fn of analysis.functions) for (const e of functionEdits(fn, options)) edits.push(e);
+  edits.sort(compareEdits);
+  const code = applyEdits(source, edits);
+  const symbols = symbolTable(input.moduleId, options.key, source, analysis);
+  return { ok: true, code, edits, symbols, analysis, options };
+}
+
+export function applyEdits(source: string, edits: readonly Edit[]): string {
+  const parts: string[] = [];
+  let last = 0;
+  for (const e of edits) {
+    parts.push(source.slice(last, e.at), e.text);
+    last = e.at + e.remove;
+  }
+  parts.push(source.slice(last));
+  return parts.join('');
+}
+
+/** A short, stable key for a module id: slot names must not depend on load order (cacheable output). */
+export function moduleKey(moduleId: string): string {
+  const h = createHash('sha256').update(moduleId).digest();
+  // 7 base-36 digits (36 bits); collisions are detected by the runtime, which re-keys
+  return (h.readUInt32BE(0) * 16 + (h[4]! >> 4)).toString(36).padStart(7, '0').slice(-7);
+}
+
+const PROLOGUE_MARK = /^\s*(?:var \$lp[0-9a-z]+[,;][^\n]*)?\$lp[0-9a-z]+\.scope=\(\$lpk,\$lpv,\$lps\)=>/;
+
+function isInstrumented(source: string, prologueAt: number): boolean {
+  return PROLOGUE_MARK.test(source.slice(prologueAt, prologueAt + 4096));
+}
+
+export function symbolTable(moduleId: string, key: string, source: string, analysis: ModuleAnalysis): ModuleSymbols {
+  const starts = lineStarts(source);
+  const seen = new Map<string, number>();
+  const symbols: SymbolInfo[] = [];
+  for (const fn of analysis.functions) {
+    const sympos = (seen.get(fn.name) ?? 0) + 1;
+    seen.set(fn.name, sympos);
+    const { line, column } = lineColumn(starts, fn.start);
+    const forwarded = fn.forwarding.mode === 'arguments' ? null : fn.forwarding.names;
+    symbols.push({
+      index: fn.index,
+      name: fn.name,
+      sympos,
+      kind: fn.kind,
+      async: fn.isAsync,
+      generator: fn.isGenerator,
+      line,
+      column,
+      endLine: lineColumn(starts, fn.end).line,
+      hash: functionHash(fn.kind, fn.isAsync, fn.isGenerator, source.slice(fn.start, fn.end)),
+      parent: fn.parent,
+      captures: fn.captures.map((b) => b.name),
+      arity: forwarded === null ? -1 : forwarded.length,
+      rest: forwarded === null || (forwarded.length > 0 && forwarded[forwarded.length - 1]!.startsWith('...')),
+      unpatchable: fn.unpatchable,
+    });
+  }
+  return { moduleId, key, symbols };
+}
+
+/** What decides whether a function changed: its kind and its exact source text. */
+export function functionHash(kind: string, async: boolean, generator: boolean, text: string): string {
+  return createHash('sha256')
+    .update(`${async ? 'async ' : ''}${generator ? '*' : ''}${kind}\n`)
+    .update(text)
+    .digest('hex')
+    .slice(0, 16);
+}
+
+export function lineStarts(source: string): number[] {
+  const starts = [0];
+  let i = source.indexOf('\n');
+  while (i !== -1) {
+    starts.push(i + 1);
+    i = source.indexOf('\n', i + 1);
+  }
+  return starts;
+}
+
+export function lineColumn(starts: readonly number[], pos: number): { line: number; column: number } {
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (starts[mid]! <= pos) lo = mid;
+    else hi = mid - 1;
+  }
+  return { line: lo + 1, column: pos - starts[lo]! };
+}

@@ -1,0 +1,30 @@
+/**
+ * The names instrumented code calls, installed once per realm as script-scope
+ * constants (V8 folds them into optimized code):
+ *
+ *   $lpE(handle, i)   enter a frame of function i of the module (async functions, generators)
+ *   $lpX(frame)       leave it
+ *
+ * Per module the loader declares `$lp<key>` (its handle) and its slots; see slots.ts.
+ */
+
+import { runInThisContext } from 'node:vm';
+import type { ModuleHandle } from './slots.ts';
+import type { FrameTable } from './frames.ts';
+import { currentTask } from './tasks.ts';
+
+let installed = false;
+
+export function installAbi(frames: FrameTable): void {
+  if (installed) return;
+  installed = true;
+  const enter = (handle: ModuleHandle, index: number): number => frames.enter(handle.base + index, 0, currentTask());
+  const exit = (frame: number): void => frames.exit(frame);
+  const g = globalThis as { $lpInstall?: unknown };
+  g.$lpInstall = { enter, exit };
+  try {
+    runInThisContext('const $lpE=globalThis.$lpInstall.enter,$lpX=globalThis.$lpInstall.exit;', { filename: 'livepatch:abi' });
+  } finally {
+    delete g.$lpInstall;
+  }
+}

@@ -1,0 +1,137 @@
+/**
+ * Slots: the bindings the entry checks read, one per instrumented function.
+ *
+ * A slot is a script-scope `let` (`$lp<key>_<i>`) declared in the realm's
+ * global lexical scope before the module's code runs. V8 tracks such a
+ * binding as a constant until it is first written, so optimized code folds
+ * the idle check away; writing a slot (patching) deoptimizes the code that
+ * depended on it — the price of patching is paid once, like the kernel's
+ * rewrite of the ftrace nop.
+ *
+ * Invariants:
+ * - a module's slots and its handle (`$lp<key>`) are declared exactly once,
+ *   before its body runs; a key is never declared twice in one realm;
+ * - a slot holds `undefined` (idle: the original body runs) or a function the
+ *   entry check calls with the receiver, the closure accessor (when the
+ *   function captures variables) and the forwarded arguments.
+ */
+
+import { runInThisContext } from 'node:vm';
+import type { ModuleSymbols, SymbolInfo } from '../instrument/symbols.ts';
+import type { ModuleAnalysis } from '../instrument/analyze.ts';
+import { moduleHandleName, slotName, type EmitOptions } from '../instrument/emit.ts';
+
+/** The object bound to `$lp<key>`: what instrumented code knows of its module. */
+export interface ModuleHandle {
+  /** global id of the module's first slot: slot ids are `base + index` */
+  readonly base: number;
+  readonly id: string;
+  /** the module's scope accessor, set by its prologue when its body starts */
+  scope: ((name: string, value?: unknown, set?: boolean) => unknown) | undefined;
+}
+
+export interface ModuleRecord {
+  readonly id: string;
+  readonly key: string;
+  readonly url: string;
+  readonly handle: ModuleHandle;
+  readonly symbols: ModuleSymbols;
+  readonly count: number;
+  /** what the loader inserted, to undo it exactly (toString) */
+  readonly analysis: ModuleAnalysis;
+  readonly options: EmitOptions;
+}
+
+export type SlotValue = ((...args: unknown[]) => unknown) | undefined;
+
+export class SlotTable {
+  private nextBase = 1;
+  private readonly byKey = new Map<string, ModuleRecord>();
+  private readonly byId = new Map<string, ModuleRecord[]>();
+  private readonly records: ModuleRecord[] = [];
+  /** slot setters, compiled on first use: `(v) => { $lpK_i = v }` */
+  private readonly setters = new Map<number, (v: SlotValue) => void>();
+  private readonly values = new Map<number, SlotValue>();
+
+  isKeyTaken(key: string): boolean {
+    return this.byKey.has(key);
+  }
+
+  byModuleKey(key: string): ModuleRecord | undefined {
+    return this.byKey.get(key);
+  }
+
+  /**
+   * Declare a module's handle and slots in the global lexical scope. Called
+   * by the loader after the transform and before the module's code runs.
+   */
+  declare(url: string, symbols: ModuleSymbols, analysis: ModuleAnalysis, options: EmitOptions): ModuleRecord {
+    const { key, moduleId } = symbols;
+    if (this.byKey.has(key)) throw new Error(`livepatch: slot key ${key} is already declared (${moduleId})`);
+    const count = symbols.symbols.length;
+    const handle: ModuleHandle = { base: this.nextBase, id: moduleId, scope: undefined };
+    this.nextBase += count;
+    const names: string[] = [];
+    for (const s of symbols.symbols) if (s.unpatchable === null) names.push(slotName(key, s.index));
+    const g = globalThis as { $lpDeclare?: ModuleHandle };
+    g.$lpDeclare = handle;
+    try {
+      runInThisContext(
+        `const ${moduleHandleName(key)}=globalThis.$lpDeclare;` + (names.length > 0 ? `let ${names.join(',')};` : ''),
+        { filename: `livepatch:slots/${moduleId}` },
+      );
+    } finally {
+      delete g.$lpDeclare;
+    }
+    const record: ModuleRecord = { id: moduleId, key, url, handle, symbols, count, analysis, options };
+    this.byKey.set(key, record);
+    const list = this.byId.get(moduleId);
+    if (list === undefined) this.byId.set(moduleId, [record]);
+    else list.push(record);
+    this.records.push(record);
+    return record;
+  }
+
+  /** Every loaded instance of a module id (a file can be loaded as CommonJS and as ESM). */
+  modules(id: string): readonly ModuleRecord[] {
+    return this.byId.get(id) ?? [];
+  }
+
+  all(): readonly ModuleRecord[] {
+    return this.records;
+  }
+
+  /** The module and symbol behind a global slot id. */
+  lookup(slotId: number): { record: ModuleRecord; symbol: SymbolInfo } | undefined {
+    // records are in increasing `base` order
+    let lo = 0;
+    let hi = this.records.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const r = this.records[mid]!;
+      if (slotId < r.handle.base) hi = mid - 1;
+      else if (slotId >= r.handle.base + r.count) lo = mid + 1;
+      else return { record: r, symbol: r.symbols.symbols[slotId - r.handle.base]! };
+    }
+    return undefined;
+  }
+
+  get(slotId: number): SlotValue {
+    return this.values.get(slotId);
+  }
+
+  /** Arm (a function) or disarm (`undefined`) one entry check. */
+  set(slotId: number, value: SlotValue): void {
+    let setter = this.setters.get(slotId);
+    if (setter === undefined) {
+      const found = this.lookup(slotId);
+      if (found === undefined) throw new Error(`livepatch: no slot ${slotId}`);
+      if (found.symbol.unpatchable !== null) throw new Error(`livepatch: ${found.symbol.name} cannot be patched: ${found.symbol.unpatchable}`);
+      setter = runInThisContext(`(function(v){${slotName(found.record.key, found.symbol.index)}=v})`) as (v: SlotValue) => void;
+      this.setters.set(slotId, setter);
+    }
+    setter(value);
+    if (value === undefined) this.values.delete(slotId);
+    else this.values.set(slotId, value);
+  }
+}
