@@ -10,14 +10,16 @@
  *
  * The entry check (see docs/loader.md for the measurements behind it):
  *
- *   if($lpK_i!==void 0)return $lpK_i(this,a,b);           functions, methods, arrows
- *   if($lpK_i!==void 0)return $lpK_i(new.target,a,b);     class constructors
- *   if($lpK_i!==void 0)return yield* $lpK_i(this,a,b);    generators
- *   $lpK_i!==void 0?$lpK_i(this,a):EXPR                   arrows with an expression body
+ *   if(S!==void 0){const $lpr=S(this,a,b);if($lpr!==$lpO)return $lpr}
  *
- * The slot is a script-scope `let` that V8 const-tracks: until a patch writes
- * it, optimized code folds the check away. A closure's accessor follows the
- * receiver when the function captures variables of enclosing functions.
+ * `S` is the function's slot: a script-scope `let` that V8 const-tracks, so
+ * until a patch writes it optimized code folds the check away. An armed slot
+ * is called with the receiver (`new.target` for class constructors), the
+ * closure accessor when the function captures variables of enclosing
+ * functions, and the forwarded arguments; it returns the replacement's result,
+ * or `$lpO` to let the original body run (a task that has not switched yet,
+ * or a nop). Generators delegate with `yield*` to the iterator it returns.
+ * Arrows with an expression body get a block body.
  */
 
 import type { FunctionInfo, ModuleAnalysis, Binding } from './analyze.ts';
@@ -71,12 +73,7 @@ export function functionEdits(fn: FunctionInfo, opts: EmitOptions): Edit[] {
   }
   const rewrites = fn.paramRewrites.map((r) => `var ${r.pattern}=${tempName(r.temp, slot).replace('...', '')};`).join('');
   const call = callExpression(fn, slot);
-  if (fn.exprBody !== null && !tracked && rewrites === '') {
-    // `(a) => EXPR` becomes `(a) => S!==void 0?S(this,a):EXPR` — no suffix needed
-    edits.push({ at: fn.exprBody.start, remove: 0, text: `${slot}!==void 0?${call}:`, original: '', order: open });
-    return edits;
-  }
-  const check = `if(${slot}!==void 0)return ${fn.isGenerator ? 'yield* ' : ''}${call};`;
+  const check = `if(${slot}!==void 0){const $lpr=${call};if($lpr!==$lpO)return ${fn.isGenerator ? 'yield* ' : ''}$lpr}`;
   const enter = tracked ? `const ${frameVar(slot)}=$lpE(${moduleHandleName(opts.key)},${fn.index});try{` : '';
   const exit = tracked ? `}finally{$lpX(${frameVar(slot)})}` : '';
   if (fn.exprBody !== null) {

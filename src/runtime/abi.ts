@@ -2,6 +2,7 @@
  * The names instrumented code calls, installed once per realm as script-scope
  * constants (V8 folds them into optimized code):
  *
+ *   $lpO              what an armed slot returns to let the original body run
  *   $lpE(handle, i)   enter a frame of function i of the module (async functions, generators)
  *   $lpX(frame)       leave it
  *
@@ -13,6 +14,9 @@ import type { ModuleHandle } from './slots.ts';
 import type { FrameTable } from './frames.ts';
 import { currentTask } from './tasks.ts';
 
+/** The sentinel a slot returns when the original code must run. */
+export const RUN_ORIGINAL: unique symbol = Symbol('livepatch.original');
+
 let installed = false;
 
 export function installAbi(frames: FrameTable): void {
@@ -21,9 +25,11 @@ export function installAbi(frames: FrameTable): void {
   const enter = (handle: ModuleHandle, index: number): number => frames.enter(handle.base + index, 0, currentTask());
   const exit = (frame: number): void => frames.exit(frame);
   const g = globalThis as { $lpInstall?: unknown };
-  g.$lpInstall = { enter, exit };
+  g.$lpInstall = { enter, exit, original: RUN_ORIGINAL };
   try {
-    runInThisContext('const $lpE=globalThis.$lpInstall.enter,$lpX=globalThis.$lpInstall.exit;', { filename: 'livepatch:abi' });
+    runInThisContext('const $lpE=globalThis.$lpInstall.enter,$lpX=globalThis.$lpInstall.exit,$lpO=globalThis.$lpInstall.original;', {
+      filename: 'livepatch:abi',
+    });
   } finally {
     delete g.$lpInstall;
   }

@@ -49,6 +49,8 @@ export function startRuntime(env: NodeJS.ProcessEnv = process.env): Runtime {
   if (current !== undefined) return current;
   const rt = new Runtime(appRoot(process.argv[1], env));
   current = rt;
+  // For tools and tests in the same process (the control socket is the way in from outside).
+  Object.defineProperty(globalThis, Symbol.for('livepatch.runtime'), { value: rt });
   installAbi(rt.frames);
   installToString(rt.slots);
   installLoader({

@@ -1,0 +1,166 @@
+/**
+ * The transform on its own: qualified names and sympos (R3.5), hashes that
+ * ignore moves, captures, forwarding, and the refusals.
+ */
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { transform } from '../../src/instrument/transform.ts';
+
+function symbols(source: string, sourceType: 'module' | 'commonjs' = 'module', lang: 'js' | 'ts' = 'js') {
+  const r = transform({ source, moduleId: 'm.js', lang, sourceType });
+  if (!r.ok) throw new Error(r.message);
+  return r.symbols.symbols;
+}
+
+test('qualified names follow where a function sits in the program', () => {
+  const names = symbols(`
+    function parse() {}
+    const f = () => {};
+    const g = function named() {};
+    class Router {
+      constructor() { this.cb = () => {}; }
+      handle() { function inner() {} return [1].map((x) => x); }
+      static create() {}
+      get size() { return 0; }
+      set size(v) {}
+      #check() {}
+      static #s() {}
+      field = () => {};
+      static sfield = function () {};
+      [Symbol.iterator]() {}
+      'content-type'() {}
+    }
+    const api = { get() {}, nested: { deep() {} }, arrow: () => {} };
+    exports.parse = function () {};
+    Router.prototype.legacy = function () {};
+    module.exports = { x() {} };
+    export default function () {}
+    function makeServer() { return function onRequest() {}; }
+  `, 'module').map((s) => `${s.name}#${s.sympos}:${s.kind}`);
+  assert.deepEqual(names, [
+    'parse#1:function',
+    'f#1:arrow',
+    'named#1:function',
+    'Router#1:constructor',
+    'Router/this.cb#1:arrow',
+    'Router.prototype.handle#1:method',
+    'Router.prototype.handle/inner#1:function',
+    'Router.prototype.handle/<anonymous>#1:arrow',
+    'Router.create#1:method',
+    'Router.prototype.get size#1:get',
+    'Router.prototype.set size#1:set',
+    'Router.prototype.#check#1:method',
+    'Router.#s#1:method',
+    'Router.prototype.field#1:arrow',
+    'Router.sfield#1:function',
+    'Router.prototype[Symbol.iterator]#1:method',
+    'Router.prototype["content-type"]#1:method',
+    'api.get#1:method',
+    'api.nested.deep#1:method',
+    'api.arrow#1:arrow',
+    'exports.parse#1:function',
+    'Router.prototype.legacy#1:function',
+    'module.exports.x#1:method',
+    'default#1:function',
+    'makeServer#1:function',
+    'makeServer/onRequest#1:function',
+  ]);
+});
+
+test('R3.5: duplicate names are told apart by sympos, in source order', () => {
+  const s = symbols(`
+    function outer() { [].map(() => 1); [].map(() => 2); }
+    { function dup() {} }
+    { function dup() {} }
+  `);
+  assert.deepEqual(s.map((x) => `${x.name},${x.sympos}`), [
+    'outer,1', 'outer/<anonymous>,1', 'outer/<anonymous>,2', 'dup,1', 'dup,2',
+  ]);
+});
+
+test('a hash changes with the code, not with where the code sits', () => {
+  const a = symbols('function f(x) { return x + 1; }\nfunction g() {}');
+  const b = symbols('\n\n// moved\nfunction g() {}\nfunction f(x) { return x + 1; }');
+  const c = symbols('function f(x) { return x + 2; }');
+  const hash = (s: typeof a, n: string) => s.find((x) => x.name === n)!.hash;
+  assert.equal(hash(a, 'f'), hash(b, 'f'));
+  assert.notEqual(hash(a, 'f'), hash(c, 'f'));
+  assert.equal(a.find((x) => x.name === 'f')!.line, 1);
+  assert.equal(b.find((x) => x.name === 'f')!.line, 5);
+  // the kind is part of the identity of the code: an async version is another function
+  const d = symbols('async function f(x) { return x + 1; }');
+  assert.notEqual(hash(a, 'f'), hash(d, 'f'));
+});
+
+test('captures are the variables of enclosing functions a closure uses', () => {
+  const s = symbols(`
+    let moduleLevel = 1;
+    function outer(a) {
+      let used = 0, unused = 1;
+      const k = 2;
+      return function inner(b) {
+        used += b;
+        return used + k + a + moduleLevel + globalThis.x;
+      };
+    }
+  `);
+  const inner = s.find((x) => x.name === 'outer/inner')!;
+  assert.deepEqual([...inner.captures].sort(), ['a', 'k', 'used']);
+  assert.deepEqual(s.find((x) => x.name === 'outer')!.captures, []);
+});
+
+test('forwarding: explicit parameters, rest, or arguments where needed', () => {
+  const s = symbols(`
+    function simple(a, b) {}
+    function rest(a, ...r) {}
+    function defaults(a = 1) {}
+    function usesArgs(a) { return arguments; }
+    const arrowDestr = ({ a }, [b]) => a;
+  `);
+  const by = (n: string) => s.find((x) => x.name === n)!;
+  assert.deepEqual([by('simple').arity, by('simple').rest], [2, false]);
+  assert.deepEqual([by('rest').arity, by('rest').rest], [-1, true]);
+  assert.deepEqual([by('defaults').arity, by('defaults').rest], [-1, true]);
+  assert.deepEqual([by('usesArgs').arity, by('usesArgs').rest], [-1, true]);
+  assert.deepEqual([by('arrowDestr').arity, by('arrowDestr').rest], [2, false]);
+});
+
+test('an arrow whose destructured parameters have defaults is listed but not armed', () => {
+  const r = transform({ source: 'const f = ({ a = 1 }) => a;', moduleId: 'm.js', lang: 'js', sourceType: 'module' });
+  assert.ok(r.ok);
+  assert.match(r.symbols.symbols[0]!.unpatchable!, /default values/);
+  assert.ok(!r.code.includes('$lp' + r.options.key + '_0'));
+});
+
+test('TypeScript: overloads and abstract members have no code; types are skipped', () => {
+  const s = symbols(`
+    function over(a: string): string;
+    function over(a: any): any { return a; }
+    abstract class A { abstract m(): void; n(this: A, x: number): number { return x; } }
+    declare function ambient(): void;
+  `, 'module', 'ts');
+  assert.deepEqual(s.map((x) => `${x.name}:${x.arity}`), ['over:1', 'A.prototype.n:1']);
+});
+
+test('a module that does not parse is refused with the reason and position', () => {
+  const r = transform({ source: 'function (', moduleId: 'bad.js', lang: 'js', sourceType: 'module' });
+  assert.equal(r.ok, false);
+  assert.ok(!r.ok && r.reason === 'parse-error' && /\(1:\d+\)/.test(r.message));
+});
+
+test('instrumenting instrumented code changes nothing', () => {
+  const once = transform({ source: 'function f(a) { return a; }', moduleId: 'm.js', lang: 'js', sourceType: 'commonjs' });
+  assert.ok(once.ok);
+  const twice = transform({ source: once.code, moduleId: 'm.js', lang: 'js', sourceType: 'commonjs' });
+  assert.equal(twice.ok, false);
+  assert.ok(!twice.ok && twice.reason === 'already-instrumented');
+});
+
+test('no inserted text contains a newline: lines are preserved', () => {
+  const src = 'function a(x) {\n  return x;\n}\nconst b = async (y) =>\n  y * 2;\nclass C { m() {}\n}\n';
+  const r = transform({ source: src, moduleId: 'm.js', lang: 'js', sourceType: 'module' });
+  assert.ok(r.ok);
+  assert.equal(r.code.split('\n').length, src.split('\n').length);
+  for (const e of r.edits) assert.ok(!e.text.includes('\n'));
+});
