@@ -72,8 +72,11 @@ export interface ParamRewrite {
   /** the parameter's original text */
   readonly original: string;
   readonly temp: string;
+  /** the destructuring pattern printed on one line, without types */
   readonly pattern: string;
   readonly init: string | null;
+  /** line breaks in the original parameter */
+  readonly newlines: number;
 }
 
 export interface ModuleAnalysis {
@@ -847,23 +850,72 @@ class Analyzer {
         }
         const temp = `$lpp${k++}`;
         const init = p.type === 'AssignmentPattern' ? this.source.slice((p.right as Node).start, (p.right as Node).end) : null;
-        if (init !== null && /=>|function|class/.test(init)) {
-          // the default is copied as text: it must not hold functions that get entry checks of their own
-          info.unpatchable = 'an arrow function whose destructured parameter defaults to code with functions cannot forward its call';
+        const printed = printPattern(pattern, this.source);
+        if ((init !== null && (/=>|function|class/.test(init) || init.includes('\n'))) || printed === null) {
+          // the default is copied as text: it must hold no functions of its own and no line break
+          info.unpatchable = 'an arrow function whose destructured parameter cannot be moved into its body (computed keys or a multi-line default)';
           return { mode: 'params', names: [] };
         }
+        const original = this.source.slice(p.start, p.end);
         info.paramRewrites.push({
           start: p.start,
           end: p.end,
-          original: this.source.slice(p.start, p.end),
+          original,
           temp: p.type === 'RestElement' ? '...' + temp : temp,
-          pattern: this.source.slice(pattern.start as number, pattern.end as number),
+          pattern: printed,
           init,
+          // the parameter's line breaks stay where they were: lines do not move
+          newlines: original.split('\n').length - 1,
         });
         names.push(p.type === 'RestElement' ? '...' + temp : temp);
       }
     }
     return { mode: 'params', names };
+  }
+}
+
+/** A binding pattern on one line (no defaults: those are refused before). */
+function printPattern(p: Node, source: string): string | null {
+  switch (p.type) {
+    case 'Identifier':
+      return p.name as string;
+    case 'ObjectPattern': {
+      const parts: string[] = [];
+      for (const prop of p.properties as Node[]) {
+        if (prop.type === 'RestElement') {
+          const a = printPattern(prop.argument as Node, source);
+          if (a === null) return null;
+          parts.push('...' + a);
+          continue;
+        }
+        const key = prop.key as Node;
+        let keyText: string;
+        if (prop.computed) return null;
+        if (key.type === 'Identifier') keyText = key.name as string;
+        else if (key.type === 'Literal') keyText = JSON.stringify(key.value);
+        else return null;
+        const v = printPattern(prop.value as Node, source);
+        if (v === null) return null;
+        parts.push(prop.shorthand ? v : keyText + ':' + v);
+      }
+      return '{' + parts.join(',') + '}';
+    }
+    case 'ArrayPattern': {
+      const parts: string[] = [];
+      for (const el of p.elements as (Node | null)[]) {
+        if (el === null) { parts.push(''); continue; }
+        const v = printPattern(el, source);
+        if (v === null) return null;
+        parts.push(v);
+      }
+      return '[' + parts.join(',') + ']';
+    }
+    case 'RestElement': {
+      const a = printPattern(p.argument as Node, source);
+      return a === null ? null : '...' + a;
+    }
+    default:
+      return null;
   }
 }
 

@@ -5,8 +5,9 @@
  *
  * Every fragment names its function's slot (`$lp<key>_<i>`), so the runtime
  * can regenerate it from the module's plan and remove it exactly when a
- * program serializes a function with `toString()`. No fragment contains a
- * newline: line numbers of the original source are preserved.
+ * program serializes a function with `toString()`. Line numbers of the
+ * original source are preserved: no fragment contains a newline, except the
+ * replacement of a multi-line parameter, which keeps exactly its line breaks.
  *
  * The entry check (see docs/loader.md for the measurements behind it):
  *
@@ -69,7 +70,8 @@ export function functionEdits(fn: FunctionInfo, opts: EmitOptions): Edit[] {
   const close = -(fn.index + 1);
   const tracked = opts.frames && (fn.isAsync || fn.isGenerator);
   for (const r of fn.paramRewrites) {
-    edits.push({ at: r.start, remove: r.end - r.start, text: r.init === null ? tempName(r.temp, slot) : tempName(r.temp, slot) + '=' + r.init, original: r.original, order: open });
+    const text = (r.init === null ? tempName(r.temp, slot) : tempName(r.temp, slot) + '=' + r.init) + '\n'.repeat(r.newlines);
+    edits.push({ at: r.start, remove: r.end - r.start, text, original: r.original, order: open });
   }
   const rewrites = fn.paramRewrites.map((r) => `var ${r.pattern}=${tempName(r.temp, slot).replace('...', '')};`).join('');
   const call = callExpression(fn, slot);

@@ -8,8 +8,8 @@
 
 import { registerHooks } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { transform } from '../instrument/transform.ts';
-import { moduleKey } from '../instrument/transform.ts';
+import { moduleKey, transform } from '../instrument/transform.ts';
+import { buildSourceMap, sourceMapComment } from '../instrument/sourcemap.ts';
 import type { Lang, SourceType } from '../instrument/parse.ts';
 import type { ModuleRecord, SlotTable } from './slots.ts';
 import { moduleId } from './module-id.ts';
@@ -75,7 +75,9 @@ export function installLoader(opts: LoaderOptions): void {
       }
       const record = opts.slots.declare(url, t.symbols, t.analysis, t.options);
       opts.onModule?.(record);
-      return { ...result, source: t.code };
+      // Lines never move; with source maps on, columns in stack traces are exact too.
+      const code = process.sourceMapsEnabled ? t.code + sourceMapComment(buildSourceMap(source, t.edits, url)) : t.code;
+      return { ...result, source: code };
     },
   });
 }

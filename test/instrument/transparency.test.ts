@@ -29,7 +29,20 @@ test('every function shape behaves the same plain and instrumented', async () =>
   assert.ok(cases.length >= 44, `corpus has ${cases.length} cases`);
   for (const k of cases) assert.deepEqual(b[k], a[k], `case ${k}`);
   // stack traces name the same lines (the loader inserts no newline)
-  assert.deepEqual((b['errors.cjs:syncStack'] as { ok: unknown[] }).ok[2], ['4', '7', '8', '14']);
+  assert.deepEqual((b['errors.cjs:syncStack'] as { ok: unknown[] }).ok[2], ['4', '7', '8', '23']);
+  assert.deepEqual((b['errors.cjs:multiLine'] as { ok: unknown[] }).ok[1], ['12', '25']);
+});
+
+test('with --enable-source-maps, stack-trace columns match the original source too', async () => {
+  const args = ['--enable-source-maps', runner, 'errors'];
+  const [plain, inst] = await Promise.all([runNode(args), runInstrumented(args)]);
+  assert.equal(inst.code, 0, inst.stderr);
+  const a = JSON.parse(plain.stdout) as Record<string, unknown>;
+  const b = JSON.parse(inst.stdout) as Record<string, unknown>;
+  const keys = Object.keys(a).filter((k) => k.startsWith('errors'));
+  assert.ok(keys.length >= 4);
+  for (const k of keys) assert.deepEqual(b[k], a[k], k);
+  assert.match(JSON.stringify(b['errors.cjs:syncStack']), /"4:\d+"/);
 });
 
 test('no stderr output from an instrumented run of valid code', async () => {
