@@ -5,10 +5,11 @@
  */
 
 import { createHash } from 'node:crypto';
-import { analyze, type ModuleAnalysis } from './analyze.ts';
+import { analyze, type FunctionInfo, type ModuleAnalysis } from './analyze.ts';
 import { compareEdits, functionEdits, prologue, type Edit, type EmitOptions } from './emit.ts';
 import { parse, type Lang, type SourceType } from './parse.ts';
 import type { ModuleSymbols, SymbolInfo } from './symbols.ts';
+import type { Plan } from './cache.ts';
 
 export interface TransformInput {
   readonly source: string;
@@ -30,6 +31,7 @@ export type TransformResult =
       readonly symbols: ModuleSymbols;
       readonly analysis: ModuleAnalysis;
       readonly options: EmitOptions;
+      readonly plan: Plan;
     }
   | { readonly ok: false; readonly reason: 'parse-error' | 'already-instrumented'; readonly message: string };
 
@@ -50,12 +52,19 @@ export function transform(input: TransformInput): TransformResult {
     frames: input.frames ?? true,
     sourceType: input.sourceType,
   };
-  const edits: Edit[] = [{ at: analysis.prologueAt, remove: 0, text: prologue(analysis, options), original: '', order: 0 }];
-  for (const fn of analysis.functions) for (const e of functionEdits(fn, options)) edits.push(e);
-  edits.sort(compareEdits);
+  const pro = { at: analysis.prologueAt, text: prologue(analysis, options) };
+  const edits = planEdits(analysis.functions, options, pro);
   const code = applyEdits(source, edits);
   const symbols = symbolTable(input.moduleId, options.key, source, analysis);
-  return { ok: true, code, edits, symbols, analysis, options };
+  return { ok: true, code, edits, symbols, analysis, options, plan: { symbols, functions: analysis.functions, options, prologue: pro } };
+}
+
+/** Every edit of a module, in the order they apply. */
+export function planEdits(functions: readonly FunctionInfo[], options: EmitOptions, pro: Plan['prologue']): Edit[] {
+  const edits: Edit[] = [{ at: pro.at, remove: 0, text: pro.text, original: '', order: 0 }];
+  for (const fn of functions) for (const e of functionEdits(fn, options)) edits.push(e);
+  edits.sort(compareEdits);
+  return edits;
 }
 
 export function applyEdits(source: string, edits: readonly Edit[]): string {

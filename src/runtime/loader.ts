@@ -7,9 +7,11 @@
  */
 
 import { registerHooks } from 'node:module';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { moduleKey, transform } from '../instrument/transform.ts';
+import { moduleKey, planEdits, transform } from '../instrument/transform.ts';
 import { buildSourceMap, sourceMapComment } from '../instrument/sourcemap.ts';
+import type { Plan, TransformCache } from '../instrument/cache.ts';
 import type { Lang, SourceType } from '../instrument/parse.ts';
 import type { ModuleRecord, SlotTable } from './slots.ts';
 import { moduleId } from './module-id.ts';
@@ -18,6 +20,7 @@ import { compileFilter, type Filter } from './filter.ts';
 export interface LoaderOptions {
   readonly root: string;
   readonly slots: SlotTable;
+  readonly cache?: TransformCache | undefined;
   readonly include?: Filter;
   readonly exclude?: Filter;
   /** files under these directories are livepatch's own */
@@ -31,7 +34,7 @@ export interface LoaderOptions {
 /** Query marker on patch modules' URLs: they are never instrumented. */
 export const PATCH_QUERY = 'livepatch-patch';
 
-const FORMATS: Record<string, { lang: Lang; sourceType: SourceType } | undefined> = {
+const FORMATS: Record<string, { lang: 'js' | 'ts'; sourceType: SourceType } | undefined> = {
   module: { lang: 'js', sourceType: 'module' },
   commonjs: { lang: 'js', sourceType: 'commonjs' },
   'module-typescript': { lang: 'ts', sourceType: 'module' },
@@ -40,44 +43,90 @@ const FORMATS: Record<string, { lang: Lang; sourceType: SourceType } | undefined
 
 export function installLoader(opts: LoaderOptions): void {
   const include = opts.include ?? compileFilter(undefined, true);
-  const exclude = opts.exclude ?? compileFilter(undefined);
+  const exclude = opts.exclude ?? compileFilter(undefined, false);
   const warn = opts.warn ?? ((m: string) => process.emitWarning(m, { code: 'LIVEPATCH_NOT_INSTRUMENTED' }));
+  const frames = opts.frames ?? true;
   // Load the parser's lazily required parts now, not from inside a hook.
   transform({ source: 'function f(){}', moduleId: '<warm-up>', lang: 'ts', sourceType: 'module' });
   let busy = false;
+
+  const instrument = (url: string, file: string, source: string, lang: Lang, sourceType: SourceType): string | undefined => {
+    const id = moduleId(file, opts.root);
+    if (!include(id) || exclude(id)) return undefined;
+    let key = moduleKey(id);
+    for (let salt = 1; opts.slots.isKeyTaken(key); salt++) key = moduleKey(`${id}#${salt}`);
+    const cache = opts.cache;
+    const parts = [lang, sourceType, key, frames ? 'frames' : 'noframes'];
+    const hash = cache?.keyFor(source, parts);
+    let code: string;
+    let count: number;
+    let unpatchable: readonly number[];
+    let plan: () => Plan;
+    const hit = hash !== undefined ? cache!.readCode(hash) : undefined;
+    if (hit !== undefined) {
+      ({ code } = hit);
+      count = hit.header.n;
+      unpatchable = hit.header.u;
+      plan = () => cache!.readPlan(hash!) ?? replan(file, source.length, lang, sourceType, id, key, frames, parts, cache!, hash!);
+    } else {
+      busy = true;
+      let t;
+      try {
+        t = transform({ source, moduleId: id, lang, sourceType, key, frames });
+      } finally {
+        busy = false;
+      }
+      if (!t.ok) {
+        if (t.reason === 'parse-error') warn(`livepatch: ${id} is not instrumented: ${t.message}`);
+        return undefined;
+      }
+      code = t.code;
+      count = t.symbols.symbols.length;
+      unpatchable = t.symbols.symbols.filter((s) => s.unpatchable !== null).map((s) => s.index);
+      const p = t.plan;
+      if (cache !== undefined && hash !== undefined) {
+        cache.write(hash, { n: count, u: unpatchable }, code, p);
+        // the plan is read back from disk only if needed: do not keep every module's in memory
+        plan = () => cache.readPlan(hash) ?? p;
+      } else plan = () => p;
+    }
+    const record = opts.slots.declare({ url, moduleId: id, key, count, unpatchable, plan });
+    opts.onModule?.(record);
+    if (!process.sourceMapsEnabled) return code;
+    // Lines never move; with source maps on, columns in stack traces are exact too.
+    const p = record.plan();
+    return code + sourceMapComment(buildSourceMap(source, planEdits(p.functions, p.options, p.prologue), url));
+  };
+
   registerHooks({
     load(url, context, nextLoad) {
       const result = nextLoad(url, context);
       // A module loaded while we transform another (by the parser itself) passes through.
       if (busy) return result;
       const kind = FORMATS[result.format ?? ''];
-      if (kind === undefined || !url.startsWith('file:') || result.source == null) return result;
-      if (url.includes(PATCH_QUERY)) return result;
+      if (kind === undefined || !url.startsWith('file:') || result.source == null || url.includes(PATCH_QUERY)) return result;
       const file = fileURLToPath(url);
       if (opts.selfDirs.some((d) => file.startsWith(d))) return result;
-      const id = moduleId(file, opts.root);
-      if (!include(id) || exclude(id)) return result;
       let source = typeof result.source === 'string' ? result.source : Buffer.from(result.source as Uint8Array).toString('utf8');
       if (source.charCodeAt(0) === 0xfeff) source = source.slice(1);
       const lang: Lang = kind.lang === 'ts' ? (file.endsWith('x') ? 'tsx' : 'ts') : file.endsWith('.jsx') ? 'jsx' : 'js';
-      let key = moduleKey(id);
-      for (let salt = 1; opts.slots.isKeyTaken(key); salt++) key = moduleKey(`${id}#${salt}`);
-      busy = true;
-      let t;
-      try {
-        t = transform({ source, moduleId: id, lang, sourceType: kind.sourceType, key, frames: opts.frames ?? true });
-      } finally {
-        busy = false;
-      }
-      if (!t.ok) {
-        if (t.reason === 'parse-error') warn(`livepatch: ${id} is not instrumented: ${t.message}`);
-        return result;
-      }
-      const record = opts.slots.declare(url, t.symbols, t.analysis, t.options);
-      opts.onModule?.(record);
-      // Lines never move; with source maps on, columns in stack traces are exact too.
-      const code = process.sourceMapsEnabled ? t.code + sourceMapComment(buildSourceMap(source, t.edits, url)) : t.code;
-      return { ...result, source: code };
+      const code = instrument(url, file, source, lang, kind.sourceType);
+      return code === undefined ? result : { ...result, source: code };
     },
   });
+}
+
+/** The plan of a cache hit whose plan file went missing: transform again if the file is unchanged. */
+function replan(
+  file: string, length: number, lang: Lang, sourceType: SourceType, id: string, key: string, frames: boolean,
+  parts: readonly string[], cache: TransformCache, hash: string,
+): Plan {
+  let source = readFileSync(file, 'utf8');
+  if (source.charCodeAt(0) === 0xfeff) source = source.slice(1);
+  if (source.length !== length || cache.keyFor(source, parts) !== hash) {
+    throw new Error(`livepatch: ${id} changed on disk since it was loaded; its symbol table is gone from the cache`);
+  }
+  const t = transform({ source, moduleId: id, lang, sourceType, key, frames });
+  if (!t.ok) throw new Error(`livepatch: ${id}: ${t.message}`);
+  return t.plan;
 }

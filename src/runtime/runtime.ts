@@ -12,6 +12,8 @@ import { installToString } from './tostring.ts';
 import { installLoader } from './loader.ts';
 import { appRoot } from './module-id.ts';
 import { compileFilter } from './filter.ts';
+import { TransformCache } from '../instrument/cache.ts';
+import { cacheDir } from './cache-dir.ts';
 
 export class Runtime {
   readonly slots = new SlotTable();
@@ -56,6 +58,7 @@ export function startRuntime(env: NodeJS.ProcessEnv = process.env): Runtime {
   installLoader({
     root: rt.root,
     slots: rt.slots,
+    cache: env.LIVEPATCH_CACHE === '0' ? undefined : new TransformCache(cacheDir(rt.root, env)),
     include: compileFilter(env.LIVEPATCH_INCLUDE, true),
     exclude: compileFilter(env.LIVEPATCH_EXCLUDE, false),
     selfDirs: selfDirs(),

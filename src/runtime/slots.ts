@@ -17,9 +17,9 @@
  */
 
 import { runInThisContext } from 'node:vm';
-import type { ModuleSymbols, SymbolInfo } from '../instrument/symbols.ts';
-import type { ModuleAnalysis } from '../instrument/analyze.ts';
-import { moduleHandleName, slotName, type EmitOptions } from '../instrument/emit.ts';
+import type { SymbolInfo } from '../instrument/symbols.ts';
+import type { Plan } from '../instrument/cache.ts';
+import { moduleHandleName, slotName } from '../instrument/emit.ts';
 
 /** The object bound to `$lp<key>`: what instrumented code knows of its module. */
 export interface ModuleHandle {
@@ -35,11 +35,21 @@ export interface ModuleRecord {
   readonly key: string;
   readonly url: string;
   readonly handle: ModuleHandle;
-  readonly symbols: ModuleSymbols;
+  /** number of functions: slot ids `handle.base .. handle.base + count - 1` */
   readonly count: number;
-  /** what the loader inserted, to undo it exactly (toString) */
-  readonly analysis: ModuleAnalysis;
-  readonly options: EmitOptions;
+  /** functions that have no slot */
+  readonly unpatchable: ReadonlySet<number>;
+  /** the symbol table and what the loader inserted (read from the cache on first use) */
+  plan(): Plan;
+}
+
+export interface Declaration {
+  readonly url: string;
+  readonly moduleId: string;
+  readonly key: string;
+  readonly count: number;
+  readonly unpatchable: readonly number[];
+  readonly plan: () => Plan;
 }
 
 export type SlotValue = ((...args: unknown[]) => unknown) | undefined;
@@ -65,14 +75,14 @@ export class SlotTable {
    * Declare a module's handle and slots in the global lexical scope. Called
    * by the loader after the transform and before the module's code runs.
    */
-  declare(url: string, symbols: ModuleSymbols, analysis: ModuleAnalysis, options: EmitOptions): ModuleRecord {
-    const { key, moduleId } = symbols;
+  declare(d: Declaration): ModuleRecord {
+    const { key, moduleId, count } = d;
     if (this.byKey.has(key)) throw new Error(`livepatch: slot key ${key} is already declared (${moduleId})`);
-    const count = symbols.symbols.length;
+    const unpatchable = new Set(d.unpatchable);
     const handle: ModuleHandle = { base: this.nextBase, id: moduleId, scope: undefined };
     this.nextBase += count;
     const names: string[] = [];
-    for (const s of symbols.symbols) if (s.unpatchable === null) names.push(slotName(key, s.index));
+    for (let i = 0; i < count; i++) if (!unpatchable.has(i)) names.push(slotName(key, i));
     const g = globalThis as { $lpDeclare?: ModuleHandle };
     g.$lpDeclare = handle;
     try {
@@ -83,7 +93,16 @@ export class SlotTable {
     } finally {
       delete g.$lpDeclare;
     }
-    const record: ModuleRecord = { id: moduleId, key, url, handle, symbols, count, analysis, options };
+    let plan: Plan | undefined;
+    const record: ModuleRecord = {
+      id: moduleId,
+      key,
+      url: d.url,
+      handle,
+      count,
+      unpatchable,
+      plan: () => (plan ??= d.plan()),
+    };
     this.byKey.set(key, record);
     const list = this.byId.get(moduleId);
     if (list === undefined) this.byId.set(moduleId, [record]);
@@ -111,7 +130,7 @@ export class SlotTable {
       const r = this.records[mid]!;
       if (slotId < r.handle.base) hi = mid - 1;
       else if (slotId >= r.handle.base + r.count) lo = mid + 1;
-      else return { record: r, symbol: r.symbols.symbols[slotId - r.handle.base]! };
+      else return { record: r, symbol: r.plan().symbols.symbols[slotId - r.handle.base]! };
     }
     return undefined;
   }

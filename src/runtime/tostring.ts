@@ -21,10 +21,12 @@ export function restoreSource(text: string, slots: SlotTable): string {
     if (seen.has(name)) continue;
     seen.add(name);
     const record = slots.byModuleKey(m[1]!);
-    const fn = record?.analysis.functions[parseInt(m[2]!, 36)];
-    if (record === undefined || fn === undefined) continue;
+    if (record === undefined) continue;
+    const plan = record.plan();
+    const fn = plan.functions[parseInt(m[2]!, 36)];
+    if (fn === undefined) continue;
     // Last edit first: a function's body fragment mentions its parameter temporaries.
-    const edits = functionEdits(fn, record.options);
+    const edits = functionEdits(fn, plan.options);
     for (let i = edits.length - 1; i >= 0; i--) {
       const e = edits[i]!;
       const at = out.indexOf(e.text);

@@ -1,0 +1,63 @@
+/**
+ * The loader in a real process: every format, workers, filters, files that do
+ * not parse, the same file loaded twice, and the transform cache.
+ */
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runInstrumented } from '../support/node.ts';
+
+const app = 'test/instrument/fixtures/app/main.mjs';
+
+function freshCache(): string {
+  return mkdtempSync(join(tmpdir(), 'lp-cache-'));
+}
+
+test('ESM, CommonJS, workers, filters, parse failures and dual instances', async () => {
+  const cache = freshCache();
+  try {
+    const r = await runInstrumented([app], { env: { LIVEPATCH_CACHE_DIR: cache, LIVEPATCH_EXCLUDE: '**/skipped/**' } });
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.equal(out.twice, 42);
+    assert.equal(out.broken, 'SyntaxError');
+    assert.equal(out.skip, 'skip');
+    assert.deepEqual(out.main, ['broken-wrapper.cjs', 'lib.cjs', 'main.mjs']);
+    assert.deepEqual(out.dual, ['dual-esm', 'dual']);
+    assert.equal(out.keys, 2);
+    assert.deepEqual(out.worker, { armed: ['lib.cjs', 'worker.mjs'], twice: 4 });
+    assert.equal(out.tostring, 'function twice(x) { return x * 2; }');
+    const warnings = r.stderr.split('\n').filter((l) => l.includes('LIVEPATCH_NOT_INSTRUMENTED') || l.includes('is not instrumented'));
+    assert.equal(warnings.length, 1, r.stderr);
+    assert.match(warnings[0]!, /test\/instrument\/fixtures\/app\/broken\.cjs is not instrumented: .*\(1:\d+\)/);
+  } finally {
+    rmSync(cache, { recursive: true, force: true });
+  }
+});
+
+test('a warm start reads the cache; a lost plan is rebuilt from the unchanged file', async () => {
+  const cache = freshCache();
+  try {
+    const env = { LIVEPATCH_CACHE_DIR: cache };
+    const cold = await runInstrumented([app], { env });
+    assert.equal(cold.code, 0, cold.stderr);
+    const files = readdirSync(cache);
+    const entry = files.find((f) => f.endsWith('.js') && readFileSync(join(cache, f), 'utf8').includes('function twice'));
+    assert.ok(entry, 'lib.cjs is cached');
+    // Prove the warm start uses the cached code: change what the cached twice() returns.
+    const path = join(cache, entry);
+    writeFileSync(path, readFileSync(path, 'utf8').replace('return x * 2;', 'return x * 3;'));
+    // ...and drop its plan: toString() must still find what was inserted.
+    rmSync(path.replace(/\.js$/, '.json'));
+    const warm = await runInstrumented([app], { env });
+    assert.equal(warm.code, 0, warm.stderr);
+    const out = JSON.parse(warm.stdout);
+    assert.equal(out.twice, 63);
+    assert.equal(out.tostring, 'function twice(x) { return x * 3; }');
+  } finally {
+    rmSync(cache, { recursive: true, force: true });
+  }
+});
