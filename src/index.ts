@@ -1,1 +1,124 @@
-export { EINVAL } from './core/errno.ts';
+/**
+ * livepatch — what patch authors and programs import.
+ *
+ *   import { definePatch, printk, closure, moduleScope, shadow, task, safepoint } from 'livepatch';
+ *
+ * Everything reaches the runtime of the current realm through a global
+ * symbol, so it works even if the program and the loader resolved two
+ * copies of this package. Outside the loader (plain `node`), definePatch
+ * still validates nothing more than a plain object, `task` just runs its
+ * function, and `safepoint` returns true.
+ */
+
+import type { Callbacks, Consistency, KlpState, ObjectDef, PatchDef, StateDef } from './core/index.ts';
+import type { Runtime } from './runtime/runtime.ts';
+import { closureState } from './runtime/dispatch.ts';
+import { currentTask, runInTask } from './runtime/tasks.ts';
+
+export type { Callbacks, Consistency, KlpState, ObjectDef, PatchDef, StateDef };
+export type { CallbackObject, FuncDef } from './core/index.ts';
+export { KlpError } from './core/index.ts';
+
+function rt(): Runtime | undefined {
+  return (globalThis as Record<symbol, Runtime | undefined>)[Symbol.for('livepatch.runtime')];
+}
+
+function required(what: string): Runtime {
+  const r = rt();
+  if (r === undefined) throw new Error(`livepatch: ${what} needs the loader: run with node --import livepatch/register`);
+  return r;
+}
+
+/** A patch module's default export (the kernel's struct klp_patch). `name` defaults to the file's name. */
+export function definePatch(def: Omit<PatchDef, 'name'> & { name?: string }): PatchDef {
+  return def as PatchDef;
+}
+
+/** Write a line into the process's log (its dmesg). */
+export function printk(text: string, level?: number): void {
+  const r = rt();
+  if (r !== undefined) r.core.printk(text, level);
+  else console.log(text);
+}
+
+/**
+ * Run `fn` as a new task: the unit of per-task consistency. Use it where a
+ * program starts work by itself (a queue consumer's message, a job); HTTP
+ * requests, net connections and worker messages get a task automatically.
+ */
+export function task<T>(name: string, fn: () => T): T {
+  const r = rt();
+  return r === undefined ? fn() : runInTask(r.newTask(name), fn);
+}
+
+/**
+ * A point where the current task provably holds no frame of a patched
+ * function it should leave (the kernel's klp_update_patch_state, with a
+ * stack check): a long-running loop calls it so a transition can switch it.
+ * Returns true when the task is not (or no longer) waiting to switch.
+ */
+export function safepoint(): boolean {
+  const r = rt();
+  return r === undefined ? true : r.safepoint();
+}
+
+/** The fake signal of the current task (R5.14): aborted when a transition waits for it too long. */
+export function taskSignal(): AbortSignal {
+  return currentTask().signal;
+}
+
+/**
+ * Inside a replacement: the variables the replaced closure captured, as an
+ * object with one property per variable (read and, if the original code
+ * assigns it, write). Read it synchronously at the replacement's start.
+ */
+export function closure(): Record<string, unknown> {
+  const acc = closureState.acc;
+  if (acc === undefined) throw new Error('livepatch: closure() is only available at the start of a replacement of a closure');
+  return scopeObject(acc, closureState.names);
+}
+
+/** A module's top-level bindings (and `require`, `module`, `exports` for CommonJS), by module id. */
+export function moduleScope(moduleId: string): Record<string, unknown> {
+  const r = required('moduleScope()');
+  const record = r.slots.modules(moduleId)[0];
+  if (record === undefined) throw new Error(`livepatch: module '${moduleId}' is not loaded`);
+  const acc = record.handle.scope;
+  if (acc === undefined) throw new Error(`livepatch: module '${moduleId}' has not started running yet`);
+  return new Proxy({}, {
+    get: (_t, name) => (typeof name === 'string' ? acc(name) : undefined),
+    set: (_t, name, value) => typeof name === 'string' && (acc(name, value, true), true),
+    has: () => true,
+  });
+}
+
+function scopeObject(acc: (name: string, value?: unknown, set?: boolean) => unknown, names: readonly string[]): Record<string, unknown> {
+  const o: Record<string, unknown> = {};
+  for (const n of names) {
+    Object.defineProperty(o, n, {
+      get: () => acc(n),
+      set: (v: unknown) => void acc(n, v, true),
+      enumerable: true,
+    });
+  }
+  return o;
+}
+
+/** Shadow variables (the kernel's klp_shadow_*): data attached to objects the patch did not create. */
+export const shadow = {
+  get: (obj: object, id: number | string) => required('shadow').core.shadow.get(obj, id),
+  alloc: (...a: Parameters<Runtime['core']['shadow']['alloc']>) => required('shadow').core.shadow.alloc(...a),
+  getOrAlloc: (...a: Parameters<Runtime['core']['shadow']['getOrAlloc']>) => required('shadow').core.shadow.getOrAlloc(...a),
+  free: (...a: Parameters<Runtime['core']['shadow']['free']>) => required('shadow').core.shadow.free(...a),
+  freeAll: (...a: Parameters<Runtime['core']['shadow']['freeAll']>) => required('shadow').core.shadow.freeAll(...a),
+};
+
+/** klp_get_state: a system state of a patch. */
+export function getState(patch: string, id: number): KlpState | null {
+  return required('getState()').core.getState(patch, id);
+}
+
+/** klp_get_prev_state: during a transition, the newest state `id` of the patches before it. */
+export function getPrevState(id: number): KlpState | null {
+  return required('getPrevState()').core.getPrevState(id);
+}

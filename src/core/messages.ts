@@ -76,6 +76,7 @@ export const symposNotFound = (pos: number, s: string, obj: string | null): stri
 export const symbolHashMismatch = (s: string, obj: string | null, want: string, got: string | undefined): string =>
   `symbol '${s}' in object '${obj ?? 'vmlinux'}' has hash ${got ?? '(none)'}, patch expects ${want}`;
 // #25 E
+export const failedToFindLocation = (fn: string): string => `failed to find location for function '${fn}'`;
 export const failedToRegisterHandler = (fn: string, err: number): string =>
   `failed to register ftrace handler for function '${fn}' (${err})`;
 // #27 — the WARN has no pr_fmt prefix (it goes through __warn_printk).

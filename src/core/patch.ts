@@ -14,7 +14,7 @@ import { KlpError } from './errors.ts';
 import { EBUSY, EINVAL } from './errno.ts';
 import type { Klp } from './context.ts';
 import type { KlpFunc, KlpObject, KlpPatch } from './model.ts';
-import { failedToRegisterHandler } from './messages.ts';
+import { failedToFindLocation, failedToRegisterHandler } from './messages.ts';
 import type { Func, PatchState } from './types.ts';
 
 /**
@@ -58,6 +58,12 @@ export function patchFunc(klp: Klp, func: KlpFunc): void {
         klp.stacks.delete(slot);
         func.patched = false;
         klp.notifySlot(slot);
+        // A function the runtime cannot arm at all is the kernel's untraceable
+        // function (-EINVAL); any other refusal is a busy handler (-EBUSY).
+        if (error instanceof KlpError && error.errno === EINVAL) {
+          klp.log.err(failedToFindLocation(func.oldName));
+          throw new KlpError(EINVAL, `livepatch: failed to find location for function '${func.oldName}': ${error.message}`, { cause: error });
+        }
         klp.log.err(failedToRegisterHandler(func.oldName, EBUSY));
         throw new KlpError(EBUSY, `livepatch: failed to register the handler for function '${func.oldName}': ${String(error)}`, { cause: error });
       }

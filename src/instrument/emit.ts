@@ -28,7 +28,11 @@ import type { FunctionInfo, ModuleAnalysis, Binding } from './analyze.ts';
 export interface EmitOptions {
   /** the module's key: slot names are `$lp<key>_<index>` */
   readonly key: string;
-  /** 'script': slots are script-scope lets the runtime declares; 'module': `var`s in the module prologue */
+  /**
+   * 'script': slots are script-scope lets the runtime declares (the product);
+   * 'module': `var`s in the module prologue, which V8 does not const-track and
+   * the runtime cannot write — kept to measure the difference.
+   */
   readonly binding: 'script' | 'module';
   /** track frames of async functions and generators */
   readonly frames: boolean;
@@ -93,9 +97,10 @@ export function prologue(analysis: ModuleAnalysis, opts: EmitOptions): string {
   const handle = moduleHandleName(opts.key);
   let text = '';
   if (opts.binding === 'module') {
-    const names = [handle];
+    // Measurements only: module-local slots the runtime cannot write (see docs/loader.md).
+    const names: string[] = [];
     for (const fn of analysis.functions) if (fn.unpatchable === null) names.push(slotName(opts.key, fn.index));
-    text += `var ${names.join(',')};${handle}=$lp.module(${JSON.stringify(opts.key)});`;
+    if (names.length > 0) text += `var ${names.join(',')};`;
   }
   const bindings: Binding[] = analysis.topLevel.filter((b) => b.kind !== 'name');
   const extra = opts.sourceType === 'commonjs' ? ['require', 'module', 'exports', '__filename', '__dirname'] : [];

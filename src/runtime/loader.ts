@@ -9,7 +9,7 @@
 import { registerHooks } from 'node:module';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { moduleKey, planEdits, transform } from '../instrument/transform.ts';
+import { moduleKey, planEdits, transform, type TransformInput } from '../instrument/transform.ts';
 import { buildSourceMap, sourceMapComment } from '../instrument/sourcemap.ts';
 import type { Plan, TransformCache } from '../instrument/cache.ts';
 import type { Lang, SourceType } from '../instrument/parse.ts';
@@ -26,8 +26,12 @@ export interface LoaderOptions {
   /** files under these directories are livepatch's own */
   readonly selfDirs: readonly string[];
   readonly frames?: boolean;
+  /** where slots live: script-scope lets (default) or `var`s in each module (for measurements) */
+  readonly binding?: 'script' | 'module';
   /** a module's slots are declared and its body has not run yet (the kernel's "module coming") */
   readonly onModule?: (record: ModuleRecord) => void;
+  /** resolution for imports made by patch modules (their `livepatch` import) */
+  readonly patchResolve?: (specifier: string, parentURL: string | undefined) => string | undefined;
   readonly warn?: (message: string) => void;
 }
 
@@ -46,6 +50,7 @@ export function installLoader(opts: LoaderOptions): void {
   const exclude = opts.exclude ?? compileFilter(undefined, false);
   const warn = opts.warn ?? ((m: string) => process.emitWarning(m, { code: 'LIVEPATCH_NOT_INSTRUMENTED' }));
   const frames = opts.frames ?? true;
+  const binding = opts.binding ?? 'script';
   // Load the parser's lazily required parts now, not from inside a hook.
   transform({ source: 'function f(){}', moduleId: '<warm-up>', lang: 'ts', sourceType: 'module' });
   let busy = false;
@@ -56,7 +61,7 @@ export function installLoader(opts: LoaderOptions): void {
     let key = moduleKey(id);
     for (let salt = 1; opts.slots.isKeyTaken(key); salt++) key = moduleKey(`${id}#${salt}`);
     const cache = opts.cache;
-    const parts = [lang, sourceType, key, frames ? 'frames' : 'noframes'];
+    const parts = [lang, sourceType, key, frames ? 'frames' : 'noframes', binding];
     const hash = cache?.keyFor(source, parts);
     let code: string;
     let count: number;
@@ -67,12 +72,12 @@ export function installLoader(opts: LoaderOptions): void {
       ({ code } = hit);
       count = hit.header.n;
       unpatchable = hit.header.u;
-      plan = () => cache!.readPlan(hash!) ?? replan(file, source.length, lang, sourceType, id, key, frames, parts, cache!, hash!);
+      plan = () => cache!.readPlan(hash!) ?? replan(file, source.length, { lang, sourceType, moduleId: id, key, frames, binding }, parts, cache!, hash!);
     } else {
       busy = true;
       let t;
       try {
-        t = transform({ source, moduleId: id, lang, sourceType, key, frames });
+        t = transform({ source, moduleId: id, lang, sourceType, key, frames, binding });
       } finally {
         busy = false;
       }
@@ -99,6 +104,10 @@ export function installLoader(opts: LoaderOptions): void {
   };
 
   registerHooks({
+    resolve(specifier, context, nextResolve) {
+      const url = opts.patchResolve?.(specifier, context.parentURL);
+      return url !== undefined ? { url, format: url.endsWith('.ts') ? 'module-typescript' : 'module', shortCircuit: true } : nextResolve(specifier, context);
+    },
     load(url, context, nextLoad) {
       const result = nextLoad(url, context);
       // A module loaded while we transform another (by the parser itself) passes through.
@@ -118,15 +127,14 @@ export function installLoader(opts: LoaderOptions): void {
 
 /** The plan of a cache hit whose plan file went missing: transform again if the file is unchanged. */
 function replan(
-  file: string, length: number, lang: Lang, sourceType: SourceType, id: string, key: string, frames: boolean,
-  parts: readonly string[], cache: TransformCache, hash: string,
+  file: string, length: number, input: Omit<TransformInput, 'source'>, parts: readonly string[], cache: TransformCache, hash: string,
 ): Plan {
   let source = readFileSync(file, 'utf8');
   if (source.charCodeAt(0) === 0xfeff) source = source.slice(1);
   if (source.length !== length || cache.keyFor(source, parts) !== hash) {
-    throw new Error(`livepatch: ${id} changed on disk since it was loaded; its symbol table is gone from the cache`);
+    throw new Error(`livepatch: ${input.moduleId} changed on disk since it was loaded; its symbol table is gone from the cache`);
   }
-  const t = transform({ source, moduleId: id, lang, sourceType, key, frames });
-  if (!t.ok) throw new Error(`livepatch: ${id}: ${t.message}`);
+  const t = transform({ ...input, source });
+  if (!t.ok) throw new Error(`livepatch: ${input.moduleId}: ${t.message}`);
   return t.plan;
 }

@@ -1,11 +1,15 @@
 /**
- * The runtime of one realm (the main thread, or a worker): the slot table,
- * the frame table and the loader, created once by `livepatch/register`.
+ * The runtime of one realm (the main thread, or a worker): the kernel's
+ * livepatch core bound to Node. It owns the slot and frame tables, the
+ * loader, the program's objects as the core sees them, the dispatcher, and
+ * the patch modules loaded into this realm.
  */
 
 import { fileURLToPath } from 'node:url';
 import { dirname, sep } from 'node:path';
-import { SlotTable } from './slots.ts';
+import { EventEmitter } from 'node:events';
+import { Livepatch, type Frame, type LivepatchOptions, type Timer } from '../core/index.ts';
+import { SlotTable, type ModuleRecord } from './slots.ts';
 import { FrameTable } from './frames.ts';
 import { installAbi } from './abi.ts';
 import { installToString } from './tostring.ts';
@@ -14,14 +18,124 @@ import { appRoot } from './module-id.ts';
 import { compileFilter } from './filter.ts';
 import { TransformCache } from '../instrument/cache.ts';
 import { cacheDir } from './cache-dir.ts';
+import { ProgramObjects } from './objects.ts';
+import { Dispatcher } from './dispatch.ts';
+import { currentTask, registry, setFrameSource, Task } from './tasks.ts';
+import { syncFrames } from './stack.ts';
+import { PatchModules } from './patch-modules.ts';
+
+export interface RuntimeOptions {
+  readonly root: string;
+  readonly core?: LivepatchOptions;
+}
+
+/** The fake signal (R5.14) a pending task receives. */
+export class LivepatchSignal extends Error {
+  readonly patch: string;
+  constructor(patch: string) {
+    super(`livepatch: patch '${patch}' is waiting for this task to leave the patched functions`);
+    this.name = 'LivepatchSignal';
+    this.patch = patch;
+  }
+}
 
 export class Runtime {
+  readonly root: string;
   readonly slots = new SlotTable();
   readonly frames = new FrameTable();
-  readonly root: string;
+  readonly objects: ProgramObjects;
+  readonly dispatcher: Dispatcher;
+  readonly core: Livepatch;
+  readonly patchModules: PatchModules;
+  /** 'signal' (task), 'task' (task) and the core's events ('klp') */
+  readonly events = new EventEmitter();
+  private readonly switchQueued = new WeakSet<Task>();
 
-  constructor(root: string) {
-    this.root = root;
+  constructor(options: RuntimeOptions) {
+    this.root = options.root;
+    this.objects = new ProgramObjects(this.slots);
+    this.dispatcher = new Dispatcher(this.slots, this.frames);
+    const clock = {
+      now: () => performance.now(),
+      schedule: (ms: number, fn: () => void): Timer => {
+        const t = setTimeout(fn, ms);
+        t.unref(); // a transition never keeps a process alive
+        return { cancel: () => clearTimeout(t) };
+      },
+    };
+    this.core = new Livepatch(
+      {
+        clock,
+        tasks: { [Symbol.iterator]: () => registry[Symbol.iterator](), signal: (t) => this.signal(t as Task) },
+        sink: this.dispatcher,
+        modules: { find: (name) => this.objects.module(name) },
+      },
+      options.core,
+    );
+    this.dispatcher.core = this.core;
+    this.dispatcher.adopt = (task) => this.core.taskCreated(task);
+    setFrameSource((task) => this.framesOf(task));
+    // A pending task that leaves its last frame tries to switch once its
+    // synchronous stack has unwound (the kernel switches at the next
+    // schedule; switching inside the frame's caller would be too early).
+    this.frames.onLeave = (task) => {
+      if (task.frameCount !== 0 || this.switchQueued.has(task)) return;
+      this.switchQueued.add(task);
+      queueMicrotask(() => {
+        this.switchQueued.delete(task);
+        if (task.pending) this.core.trySwitchTask(task);
+      });
+    };
+    this.core.subscribe((event) => this.events.emit('klp', event));
+    this.patchModules = new PatchModules(this);
+  }
+
+  /** The frames a task holds, as the core sees them (R5.6). */
+  private *framesOf(task: Task): Generator<Frame> {
+    for (const f of this.frames.framesOf(task)) {
+      const cs = this.objects.bySlotId.get(f.slot);
+      if (cs !== undefined) yield { slot: cs, version: f.version };
+    }
+    if (task === currentTask()) yield* syncFrames(this.slots, this.objects);
+  }
+
+  /** The loader declared a module instance; its body has not run yet (R10.3). */
+  moduleLoaded(record: ModuleRecord): void {
+    const { module, joined } = this.objects.instanceLoaded(record);
+    if (module.primary === record) {
+      try {
+        this.core.moduleComing(module);
+      } catch (error) {
+        this.objects.forget(module);
+        throw error;
+      }
+      module.state = 'live';
+    } else {
+      for (const cs of joined) this.dispatcher.refresh(cs);
+    }
+  }
+
+  /** Start a task (the kernel's fork): it inherits the current task's state, then switches if it can. */
+  newTask(name: string): Task {
+    const task = new Task(name);
+    this.core.taskCreated(task, currentTask());
+    this.events.emit('task', task);
+    return task;
+  }
+
+  /** R5.14: a pending task is told, so a long-lived loop can unwind and re-enter. */
+  private signal(task: Task): void {
+    const patch = this.core.transitionStatus()?.patch ?? '';
+    const controller = (task.controller ??= new AbortController());
+    if (!controller.signal.aborted) controller.abort(new LivepatchSignal(patch));
+    this.events.emit('signal', task);
+  }
+
+  /** `safepoint()`: the kernel's klp_update_patch_state, with a stack check. */
+  safepoint(): boolean {
+    const task = currentTask();
+    if (!task.pending) return true;
+    return this.core.trySwitchTask(task);
   }
 }
 
@@ -49,7 +163,10 @@ function selfDirs(): string[] {
 
 export function startRuntime(env: NodeJS.ProcessEnv = process.env): Runtime {
   if (current !== undefined) return current;
-  const rt = new Runtime(appRoot(process.argv[1], env));
+  const rt = new Runtime({
+    root: appRoot(process.argv[1], env),
+    core: { debug: env.LIVEPATCH_DEBUG === '1' || env.LIVEPATCH_DEBUG === 'all', debugSwitchTask: env.LIVEPATCH_DEBUG === 'all' },
+  });
   current = rt;
   // For tools and tests in the same process (the control socket is the way in from outside).
   Object.defineProperty(globalThis, Symbol.for('livepatch.runtime'), { value: rt });
@@ -63,6 +180,9 @@ export function startRuntime(env: NodeJS.ProcessEnv = process.env): Runtime {
     exclude: compileFilter(env.LIVEPATCH_EXCLUDE, false),
     selfDirs: selfDirs(),
     frames: env.LIVEPATCH_FRAMES !== '0',
+    binding: env.LIVEPATCH_BINDING === 'module' ? 'module' : 'script',
+    onModule: (record) => rt.moduleLoaded(record),
+    patchResolve: rt.patchModules.resolveFor,
   });
   return rt;
 }

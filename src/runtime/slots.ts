@@ -17,6 +17,7 @@
  */
 
 import { runInThisContext } from 'node:vm';
+import { fileURLToPath } from 'node:url';
 import type { SymbolInfo } from '../instrument/symbols.ts';
 import type { Plan } from '../instrument/cache.ts';
 import { moduleHandleName, slotName } from '../instrument/emit.ts';
@@ -58,6 +59,7 @@ export class SlotTable {
   private nextBase = 1;
   private readonly byKey = new Map<string, ModuleRecord>();
   private readonly byId = new Map<string, ModuleRecord[]>();
+  private readonly byPath = new Map<string, ModuleRecord[]>();
   private readonly records: ModuleRecord[] = [];
   /** slot setters, compiled on first use: `(v) => { $lpK_i = v }` */
   private readonly setters = new Map<number, (v: SlotValue) => void>();
@@ -108,12 +110,23 @@ export class SlotTable {
     if (list === undefined) this.byId.set(moduleId, [record]);
     else list.push(record);
     this.records.push(record);
+    if (d.url.startsWith('file:')) {
+      const path = fileURLToPath(d.url);
+      const same = this.byPath.get(path);
+      if (same === undefined) this.byPath.set(path, [record]);
+      else same.push(record);
+    }
     return record;
   }
 
   /** Every loaded instance of a module id (a file can be loaded as CommonJS and as ESM). */
   modules(id: string): readonly ModuleRecord[] {
     return this.byId.get(id) ?? [];
+  }
+
+  /** Every loaded instance of the file at `path`. */
+  byFile(path: string): readonly ModuleRecord[] {
+    return this.byPath.get(path) ?? [];
   }
 
   all(): readonly ModuleRecord[] {

@@ -241,6 +241,17 @@ test('R4.2: unpatching removes a func wherever it is; the last one frees the sta
   assert.equal(runs(w, a), 'original a');
 });
 
+test('R4.1: a function the runtime cannot arm at all is the kernel\'s untraceable function (-EINVAL)', () => {
+  const untraceable = new Set<Slot>();
+  const w = new SimWorld({ debug: true, untraceable });
+  const a = w.vmlinux.define('a');
+  untraceable.add(a);
+  assert.throws(() => w.lp.enablePatch(patchOf('p', ['a'])), { errno: -22, code: 'EINVAL', message: /failed to find location for function 'a'/ });
+  assert.deepEqual(w.lp.stackOf(a), []);
+  assert.deepEqual(w.lp.patches(), []);
+  assert.ok(w.klpLines().includes("livepatch: failed to find location for function 'a'"));
+});
+
 test('R4.3: patching an object is all or nothing (a refused function unpatches the others)', () => {
   const refuse = new Set<Slot>();
   const w = new SimWorld({ debug: true, refuse });

@@ -10,7 +10,7 @@
  */
 
 import {
-  Livepatch, dispatch, KlpError,
+  Livepatch, dispatch, KlpError, EINVAL,
   type Clock, type Frame, type Func, type LivepatchOptions, type ModuleHandle, type ModuleState, type PatchDef,
   type PatchState, type Slot, type SymbolEntry, type SymbolTable, type Task, type TaskSource, type Timer,
 } from '../../src/core/index.ts';
@@ -182,6 +182,8 @@ export interface WorldOptions extends LivepatchOptions {
   sink?: boolean;
   /** A sink that refuses to arm these slots. */
   refuse?: Set<Slot>;
+  /** A sink that cannot arm these slots at all (no entry check): EINVAL. */
+  untraceable?: Set<Slot>;
 }
 
 export class SimWorld {
@@ -202,6 +204,9 @@ export class SimWorld {
       sink: {
         update: (slot) => {
           if (refuse?.has(slot) === true && this.lp.stackOf(slot).length > 0) throw new Error('cannot arm');
+          if (options.untraceable?.has(slot) === true && this.lp.stackOf(slot).length > 0) {
+            throw new KlpError(EINVAL, 'the function has no entry check');
+          }
           if (options.sink === true) this.sinkLog.push(slot);
         },
       },

@@ -1,0 +1,82 @@
+#!/usr/bin/env node
+/**
+ * The `livepatch` command.
+ *
+ *   livepatch run [node options] <entry> [args]
+ *   livepatch ps
+ *   livepatch load <patch-file> [--wait] [--timeout S]
+ *   livepatch unload <name>
+ *   livepatch enable|disable|force <name>
+ *   livepatch list
+ *   livepatch status [<name>]
+ *   livepatch sysfs read|write|ls <path> [<value>]
+ *   livepatch dmesg [-C] [--follow]
+ *   livepatch symbols <module-id>
+ *
+ * Every command that talks to a process takes `--pid N` (optional when one
+ * process is under the loader) and `--json`. Exit codes: 0 success; the
+ * kernel's errno for an error the process reports (22 EINVAL, 16 EBUSY,
+ * 2 ENOENT, 17 EEXIST, 13 EACCES); 64 usage; 69 no such process or not a
+ * livepatch socket; 75 `--wait` timed out with the transition still open.
+ */
+
+import { isKlpError } from '../core/index.ts';
+import { ConnectError } from '../control/client.ts';
+import { commands, type Context } from './commands.ts';
+import { UsageError, EXIT } from './common.ts';
+import { run } from './run.ts';
+
+const USAGE = `usage: livepatch <command> [options]
+
+commands:
+  run [node options] <entry> [args]    run a program under the loader
+  ps                                   processes under the loader
+  load <patch-file> [--wait] [--timeout S]
+                                       load a patch module and enable its patch (insmod)
+  unload <name>                        unload a patch module (rmmod)
+  enable|disable|force <name>          write 1 / 0 to <name>/enabled, 1 to <name>/force
+  list                                 patches and patch modules
+  status [<name>]                      transition progress and what blocks it
+  sysfs read <path> | write <path> <value> | ls [<path>]
+                                       the /sys/kernel/livepatch tree
+  dmesg [-C] [-c] [--follow]           the process's livepatch log
+  symbols <module-id>                  a module's symbol table
+
+options:
+  --pid N     the process (optional when only one runs under the loader)
+  --json      machine-readable output
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    process.stdout.write(USAGE);
+    return cmd === undefined ? EXIT.usage : 0;
+  }
+  if (cmd === 'run') return run(rest);
+  const command = commands[cmd];
+  if (command === undefined) throw new UsageError(`unknown command '${cmd}'`);
+  const ctx: Context = { out: (s) => process.stdout.write(s + '\n'), err: (s) => process.stderr.write(s + '\n') };
+  return command(rest, ctx);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof UsageError) {
+      process.stderr.write(`livepatch: ${error.message}\n\n${USAGE}`);
+      process.exitCode = EXIT.usage;
+    } else if (error instanceof ConnectError) {
+      process.stderr.write(error.message + '\n');
+      process.exitCode = EXIT.unavailable;
+    } else if (isKlpError(error)) {
+      process.stderr.write(`${error.message} (${error.code})\n`);
+      process.exitCode = -error.errno;
+    } else {
+      process.stderr.write(`livepatch: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exitCode = 1;
+    }
+  },
+);

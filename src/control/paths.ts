@@ -1,0 +1,47 @@
+/**
+ * Where control sockets live: a directory only the user can enter (0700),
+ * `$XDG_RUNTIME_DIR/livepatch` or `<tmpdir>/livepatch-<uid>`, one socket per
+ * process, named by its pid. A directory that exists with another owner or
+ * looser permissions is refused: nobody else may reach a process's control
+ * socket, because loading a patch runs code in that process.
+ */
+
+import { chmodSync, lstatSync, mkdirSync } from 'node:fs';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+
+export function socketDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.LIVEPATCH_SOCKET_DIR) return env.LIVEPATCH_SOCKET_DIR;
+  if (env.XDG_RUNTIME_DIR) return join(env.XDG_RUNTIME_DIR, 'livepatch');
+  return join(tmpdir(), `livepatch-${uid()}`);
+}
+
+export function socketPath(pid: number, env: NodeJS.ProcessEnv = process.env): string {
+  return join(socketDir(env), `${pid}.sock`);
+}
+
+function uid(): number {
+  try {
+    return userInfo().uid;
+  } catch {
+    return process.getuid?.() ?? 0;
+  }
+}
+
+/** Create the directory (0700) or check that the existing one is ours and private. */
+export function ensureSocketDir(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  checkSocketDir(dir);
+}
+
+export function checkSocketDir(dir: string): void {
+  const st = lstatSync(dir);
+  if (!st.isDirectory()) throw new Error(`livepatch: ${dir} is not a directory`);
+  const me = process.getuid?.();
+  if (me !== undefined && st.uid !== me) throw new Error(`livepatch: ${dir} belongs to uid ${st.uid}, not to this user (${me})`);
+  if ((st.mode & 0o077) !== 0) {
+    // created by us with a looser umask? tighten it; anything else is refused
+    if (me !== undefined && st.uid === me) chmodSync(dir, 0o700);
+    else throw new Error(`livepatch: ${dir} is accessible to other users (mode ${(st.mode & 0o777).toString(8)})`);
+  }
+}

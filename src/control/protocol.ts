@@ -1,0 +1,39 @@
+/**
+ * The control protocol: newline-delimited JSON over a Unix socket. A request
+ * is `{ id, op, ...args }`; the answer is `{ id, ok: true, result }` or
+ * `{ id, ok: false, error: { code, errno, message } }`. A streaming request
+ * (`dmesg` with `follow`) answers with `{ id, event }` messages until the
+ * client closes the connection.
+ */
+
+export const PROTOCOL = 'livepatch-control/1';
+
+export interface Request {
+  readonly id: number;
+  readonly op: string;
+  readonly [arg: string]: unknown;
+}
+
+export interface ErrorInfo {
+  readonly code: string;
+  readonly errno: number;
+  readonly message: string;
+}
+
+export type Response =
+  | { readonly id: number; readonly ok: true; readonly result: unknown }
+  | { readonly id: number; readonly ok: false; readonly error: ErrorInfo }
+  | { readonly id: number; readonly event: unknown };
+
+/** What `hello` answers: who this process is. */
+export interface Hello {
+  readonly protocol: string;
+  readonly pid: number;
+  readonly node: string;
+  readonly argv: readonly string[];
+  readonly root: string;
+  readonly startedAt: number;
+  readonly patches: number;
+  readonly transition: string | null;
+  readonly workers: number;
+}

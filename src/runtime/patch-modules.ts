@@ -1,0 +1,95 @@
+/**
+ * Patch modules: the analog of livepatch kernel modules. `load` is insmod —
+ * import the file and enable its patch (klp_enable_patch runs from the
+ * module's init); `unload` is rmmod — refused while the patch exists (R11.1)
+ * and forever once it was forced (R11.3). A module that is loaded but whose
+ * patch was disabled (or replaced) stays loaded until unloaded, and its name
+ * cannot be loaded again meanwhile (insmod's EEXIST).
+ *
+ * An ES module cannot be taken out of memory; unloading forgets it, and a
+ * later load of the same file imports a fresh instance.
+ */
+
+import { existsSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { KlpError, EBUSY, EEXIST, EINVAL, ENOENT, type PatchDef } from '../core/index.ts';
+import { PATCH_QUERY } from './loader.ts';
+import type { Runtime } from './runtime.ts';
+
+export interface LoadedPatch {
+  readonly name: string;
+  readonly file: string;
+  readonly loadedAt: number;
+}
+
+let nonce = 0;
+
+export class PatchModules {
+  private readonly rt: Runtime;
+  private readonly loaded = new Map<string, LoadedPatch>();
+  /** the package entry patch modules get for `import ... from 'livepatch'` */
+  private readonly entry = new URL('../index.' + (import.meta.url.endsWith('.ts') ? 'ts' : 'js'), import.meta.url).href;
+
+  constructor(rt: Runtime) {
+    this.rt = rt;
+  }
+
+  /** Resolve hook: a patch module's `livepatch` import is the running runtime's package. */
+  readonly resolveFor = (specifier: string, parentURL: string | undefined): string | undefined => {
+    if (parentURL === undefined || !parentURL.includes(PATCH_QUERY)) return undefined;
+    return specifier === 'livepatch' ? this.entry : undefined;
+  };
+
+  list(): LoadedPatch[] {
+    return [...this.loaded.values()];
+  }
+
+  /** insmod: import the patch module and enable its patch. */
+  async load(path: string): Promise<LoadedPatch> {
+    const file = resolve(path);
+    if (!existsSync(file)) throw new KlpError(ENOENT, `livepatch: patch file ${file} does not exist`);
+    const url = `${pathToFileURL(file).href}?${PATCH_QUERY}=${++nonce}`;
+    let mod: { default?: unknown };
+    try {
+      mod = (await import(url)) as { default?: unknown };
+    } catch (error) {
+      const why = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      throw new KlpError(EINVAL, `livepatch: patch file ${file} cannot be loaded: ${why}`, { cause: error });
+    }
+    const def = mod.default;
+    if (def === null || typeof def !== 'object' || !Array.isArray((def as { objects?: unknown }).objects)) {
+      throw new KlpError(EINVAL, `livepatch: patch file ${file} exports no patch: its default export must be definePatch({ objects: [...] })`);
+    }
+    const patch = { ...(def as PatchDef) };
+    if (patch.name === undefined) patch.name = defaultName(file);
+    if (this.loaded.has(patch.name)) {
+      throw new KlpError(EEXIST, `livepatch: a patch module named '${patch.name}' is already loaded; unload it first`);
+    }
+    if (this.rt.core.forcedPatches().includes(patch.name)) {
+      throw new KlpError(EEXIST, `livepatch: patch '${patch.name}' was forced; its module can never be unloaded, so it cannot be loaded again`);
+    }
+    this.rt.core.enablePatch(patch);
+    const loaded: LoadedPatch = { name: patch.name, file, loadedAt: Date.now() };
+    this.loaded.set(patch.name, loaded);
+    return loaded;
+  }
+
+  /** rmmod. */
+  unload(name: string): void {
+    if (!this.loaded.has(name)) throw new KlpError(ENOENT, `livepatch: no patch module '${name}' is loaded`);
+    const info = this.rt.core.patch(name);
+    if (info !== null) {
+      throw new KlpError(EBUSY, `livepatch: patch '${name}' is ${info.transition ? 'in transition' : 'enabled'}; disable it before unloading its module`);
+    }
+    if (this.rt.core.forcedPatches().includes(name)) {
+      throw new KlpError(EBUSY, `livepatch: patch '${name}' was forced; its module can never be unloaded (the kernel's R11.3)`);
+    }
+    this.loaded.delete(name);
+  }
+}
+
+/** The patch's name when it gives none: the file's base name, as a kernel module's. */
+export function defaultName(file: string): string {
+  return basename(file).replace(/\.(?:[cm]?[jt]s)$/, '').replace(/[^A-Za-z0-9_.@+-]/g, '_');
+}
