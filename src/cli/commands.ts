@@ -35,7 +35,7 @@ function parse<O extends NonNullable<ParseArgsConfig['options']>>(args: string[]
   if (n < positionals[0] || n > positionals[1]) {
     throw new UsageError(n < positionals[0] ? 'missing argument' : `unexpected argument '${parsed.positionals[positionals[1]]}'`);
   }
-  return parsed as { values: { pid?: string; json: boolean } & Record<string, unknown>; positionals: string[] };
+  return parsed as unknown as { values: { pid?: string; json: boolean } & Record<string, unknown>; positionals: string[] };
 }
 
 async function withClient<T>(pid: string | undefined, fn: (client: ControlClient) => Promise<T>): Promise<T> {
