@@ -8,6 +8,7 @@
 
 import { registerHooks } from 'node:module';
 import { readFileSync } from 'node:fs';
+import { basename, dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { moduleKey, planEdits, transform, type TransformInput } from '../instrument/transform.ts';
 import { buildSourceMap, sourceMapComment } from '../instrument/sourcemap.ts';
@@ -112,9 +113,11 @@ export function installLoader(opts: LoaderOptions): void {
       const result = nextLoad(url, context);
       // A module loaded while we transform another (by the parser itself) passes through.
       if (busy) return result;
-      const kind = FORMATS[result.format ?? ''];
-      if (kind === undefined || !url.startsWith('file:') || result.source == null || url.includes(PATCH_QUERY)) return result;
+      if (!url.startsWith('file:') || result.source == null || url.includes(PATCH_QUERY)) return result;
       const file = fileURLToPath(url);
+      // `require()` can reach the hook before Node has decided the format
+      const kind = FORMATS[result.format ?? formatOf(file) ?? ''];
+      if (kind === undefined) return result;
       if (opts.selfDirs.some((d) => file.startsWith(d))) return result;
       let source = typeof result.source === 'string' ? result.source : Buffer.from(result.source as Uint8Array).toString('utf8');
       if (source.charCodeAt(0) === 0xfeff) source = source.slice(1);
@@ -123,6 +126,35 @@ export function installLoader(opts: LoaderOptions): void {
       return code === undefined ? result : { ...result, source: code };
     },
   });
+}
+
+const packageTypes = new Map<string, 'module' | 'commonjs'>();
+
+/** The format Node gives a file: by extension, then by the nearest package.json's "type". */
+export function formatOf(file: string): string | undefined {
+  const ext = extname(file);
+  if (ext === '.mjs') return 'module';
+  if (ext === '.cjs') return 'commonjs';
+  if (ext === '.mts') return 'module-typescript';
+  if (ext === '.cts') return 'commonjs-typescript';
+  if (ext !== '.js' && ext !== '.ts') return undefined;
+  const type = packageType(dirname(file));
+  return ext === '.js' ? type : `${type}-typescript`;
+}
+
+function packageType(dir: string): 'module' | 'commonjs' {
+  const known = packageTypes.get(dir);
+  if (known !== undefined) return known;
+  let type: 'module' | 'commonjs' = 'commonjs';
+  try {
+    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { type?: unknown };
+    type = pkg.type === 'module' ? 'module' : 'commonjs';
+  } catch (e) {
+    const up = dirname(dir);
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' && up !== dir && basename(dir) !== 'node_modules') type = packageType(up);
+  }
+  packageTypes.set(dir, type);
+  return type;
 }
 
 /** The plan of a cache hit whose plan file went missing: transform again if the file is unchanged. */
