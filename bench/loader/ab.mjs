@@ -49,11 +49,16 @@ if (armedIds.length === 0 || plainIds.length !== 0) throw new Error(`armed copy 
 // warm both
 for (let i = 0; i < 3; i++) { armed(); plain(); }
 const ratios = [];
+let sumA = 0;
+let sumP = 0;
 for (let i = 0; i < pairs; i++) {
   const order = i % 2 === 0 ? [armed, plain] : [plain, armed];
   const t = [];
   for (const f of order) { const s = performance.now(); f(); t.push(performance.now() - s); }
   const [ta, tp] = i % 2 === 0 ? t : [t[1], t[0]];
   ratios.push(ta / tp);
+  sumA += ta;
+  sumP += tp;
 }
-process.stdout.write(JSON.stringify({ workload, ratios }) + '\n');
+// GC pauses land on either copy: the ratio of totals is steadier than per-pair ratios
+process.stdout.write(JSON.stringify({ workload, label: process.env.AB_LABEL ?? '', total: sumA / sumP, ratios }) + '\n');

@@ -79,7 +79,8 @@ export function functionEdits(fn: FunctionInfo, opts: EmitOptions): Edit[] {
   }
   const rewrites = fn.paramRewrites.map((r) => `var ${r.pattern}=${tempName(r.temp, slot).replace('...', '')};`).join('');
   const call = callExpression(fn, slot);
-  const check = `if(${slot}!==void 0){const $lpr=${call};if($lpr!==$lpO)return ${fn.isGenerator ? 'yield* ' : ''}$lpr}`;
+  const EXP = (process.env.LIVEPATCH_EXP ?? '').split(',');
+  const check = EXP.includes('nosentinel') ? `if(${slot}!==void 0)return ${fn.isGenerator ? 'yield* ' : ''}${call};` : EXP.includes('empty') ? `if(${slot}!==void 0){}` : `if(${slot}!==void 0){const $lpr=${call};if($lpr!==$lpO)return ${fn.isGenerator ? 'yield* ' : ''}$lpr}`;
   const enter = tracked ? `const ${frameVar(slot)}=$lpE(${moduleHandleName(opts.key)},${fn.index});try{` : '';
   const exit = tracked ? `}finally{$lpX(${frameVar(slot)})}` : '';
   if (fn.exprBody !== null) {
@@ -130,7 +131,7 @@ export function accessor(bindings: readonly Binding[], extraReadOnly: readonly s
 
 function callExpression(fn: FunctionInfo, slot: string): string {
   const args: string[] = [fn.kind === 'constructor' ? 'new.target' : 'this'];
-  if (fn.captures.length > 0) args.push(accessor(fn.captures));
+  if (fn.captures.length > 0 && !(process.env.LIVEPATCH_EXP ?? '').includes('noacc')) args.push(accessor(fn.captures));
   if (fn.forwarding.mode === 'arguments') args.push('...arguments');
   else for (const n of fn.forwarding.names) args.push(n.startsWith('...$lpp') ? '...' + tempName(n.slice(3), slot) : n.startsWith('$lpp') ? tempName(n, slot) : n);
   return `${slot}(${args.join(',')})`;

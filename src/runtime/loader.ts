@@ -62,7 +62,7 @@ export function installLoader(opts: LoaderOptions): void {
     let key = moduleKey(id);
     for (let salt = 1; opts.slots.isKeyTaken(key); salt++) key = moduleKey(`${id}#${salt}`);
     const cache = opts.cache;
-    const parts = [lang, sourceType, key, frames ? 'frames' : 'noframes', binding];
+    const parts = [lang, sourceType, key, frames ? 'frames' : 'noframes', binding, process.env.LIVEPATCH_EXP ?? ''];
     const hash = cache?.keyFor(source, parts);
     let code: string;
     let count: number;

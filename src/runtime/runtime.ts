@@ -23,6 +23,7 @@ import { Dispatcher } from './dispatch.ts';
 import { currentTask, registry, setFrameSource, Task } from './tasks.ts';
 import { syncFrames } from './stack.ts';
 import { PatchModules } from './patch-modules.ts';
+import { installIntegrations } from './integrations.ts';
 
 export interface RuntimeOptions {
   readonly root: string;
@@ -184,5 +185,6 @@ export function startRuntime(env: NodeJS.ProcessEnv = process.env): Runtime {
     onModule: (record) => rt.moduleLoaded(record),
     patchResolve: rt.patchModules.resolveFor,
   });
+  installIntegrations(rt);
   return rt;
 }
