@@ -57,7 +57,7 @@ export class ControlClient {
       hello = (await withTimeout(client.request('hello'), 3000, `livepatch: ${path} does not answer as a livepatch process`)) as Hello;
     } catch (e) {
       client.close();
-      throw e instanceof ConnectError ? e : new ConnectError(`livepatch: ${path} is not a livepatch control socket (${(e as Error).message})`);
+      throw new ConnectError(`livepatch: ${path} is not a livepatch control socket (${(e as Error).message.replace(/^livepatch: /, '')})`);
     }
     if (hello?.protocol !== PROTOCOL) {
       client.close();

@@ -1,0 +1,69 @@
+/**
+ * The runtime, the control socket and the CLI, end to end (issue 4): a real
+ * program under `livepatch run`, patched only through the `livepatch` CLI.
+ */
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { LpProcess } from '../support/lp-process.ts';
+
+const app = 'test/runtime/fixtures/app/main.mjs';
+const P = 'test/runtime/fixtures/patches/';
+
+test('load fixes a function in the running process; list, status, sysfs, dmesg and symbols show it', async () => {
+  const p = await LpProcess.start(app);
+  try {
+    assert.equal(await p.call('greet', 'Ada'), 'Hello, Ada');
+    const loaded = await p.cli('load', P + 'fix_greet.mjs');
+    assert.equal(loaded.code, 0, loaded.stderr);
+    assert.match(loaded.stdout, /loaded patch 'fix_greet': enabled/);
+    assert.equal(await p.call('greet', 'Ada'), 'Hello, Ada!');
+
+    const list = (await p.json('list')) as { patches: { name: string; enabled: boolean; stackOrder: number }[] };
+    assert.deepEqual(list.patches.map((x) => [x.name, x.enabled, x.stackOrder]), [['fix_greet', true, 1]]);
+    assert.equal((await p.cli('sysfs', 'read', 'fix_greet/enabled')).stdout, '1\n');
+    assert.equal((await p.cli('sysfs', 'read', '/sys/kernel/livepatch/fix_greet/transition')).stdout, '0\n');
+    const ls = await p.cli('sysfs', 'ls', 'fix_greet');
+    assert.deepEqual(ls.stdout.trim().split('\n'), ['enabled', 'transition', 'force', 'replace', 'stack_order', 'test!runtime!fixtures!app!lib.mjs']);
+    assert.deepEqual((await p.cli('sysfs', 'ls', 'fix_greet/test!runtime!fixtures!app!lib.mjs')).stdout.trim().split('\n'), ['patched', 'greet,1']);
+    const dmesg = await p.cli('dmesg');
+    assert.match(dmesg.stdout, /^\[ *\d+\.\d{6}\] livepatch: enabling patch 'fix_greet'$/m);
+    assert.match(dmesg.stdout, /livepatch: 'fix_greet': starting patching transition\n.*livepatch: 'fix_greet': patching complete/);
+    const status = await p.cli('status');
+    assert.match(status.stdout, /patch fix_greet: enabled/);
+    assert.match(status.stdout, /no transition in progress/);
+    const syms = (await p.json('symbols', 'test/runtime/fixtures/app/lib.mjs')) as { name: string; sympos: number }[];
+    assert.ok(syms.some((s) => s.name === 'greet' && s.sympos === 1));
+    assert.deepEqual(syms.filter((s) => s.name === '<anonymous>').map((s) => s.sympos), [1, 2, 3]);
+    const ps = await p.cli('ps');
+    assert.match(ps.stdout, new RegExp(`^${p.pid}\\s`, 'm'));
+
+    // disable: the original runs again; the patch is gone, its module stays until unloaded
+    assert.equal((await p.cli('disable', 'fix_greet')).code, 0);
+    assert.equal(await p.call('greet', 'Ada'), 'Hello, Ada');
+    assert.equal((await p.cli('sysfs', 'read', 'fix_greet/enabled')).code, 2); // ENOENT: the directory is gone
+    const again = await p.cli('load', P + 'fix_greet.mjs');
+    assert.equal(again.code, 17, again.stderr); // EEXIST: the module is still loaded
+    assert.match(again.stderr, /already loaded; unload it first/);
+    assert.equal((await p.cli('unload', 'fix_greet')).code, 0);
+    assert.equal((await p.cli('load', P + 'fix_greet.mjs')).code, 0);
+    assert.equal(await p.call('greet', 'Ada'), 'Hello, Ada!');
+
+    // dmesg -C clears
+    assert.equal((await p.cli('dmesg', '-C')).code, 0);
+    assert.equal((await p.cli('dmesg')).stdout, '');
+  } finally {
+    await p.stop();
+  }
+});
+
+test('a patch written in TypeScript', async () => {
+  const p = await LpProcess.start(app);
+  try {
+    const r = await p.cli('load', P + 'fix_greet.ts');
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(await p.call('greet', 'Ada'), 'Hello, Ada! (ts)');
+  } finally {
+    await p.stop();
+  }
+});
