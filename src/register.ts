@@ -10,6 +10,8 @@ import { startRuntime } from './runtime/runtime.ts';
 import { ControlServer } from './control/server.ts';
 
 const rt = startRuntime();
+// A worker's program starts only once the patches live in the process apply here too.
+await rt.ready;
 if (isMainThread && process.env.LIVEPATCH_CONTROL !== '0') {
   try {
     new ControlServer(rt).start();

@@ -10,6 +10,7 @@ import type { PatchInfo } from '../core/index.ts';
 import type { ControlClient } from '../control/client.ts';
 import { discover } from '../control/client.ts';
 import type { StatusView } from '../control/views.ts';
+import type { WorkerReply, WorkerStatus } from '../runtime/workers.ts';
 import { connectTo, duration, EXIT, table, UsageError } from './common.ts';
 
 export interface Context {
@@ -74,8 +75,9 @@ const load: Command = async (args, ctx) => {
   return withClient(values.pid, async (client) => {
     const file = resolve(positionals[0]!);
     const started = performance.now();
-    const result = (await client.request('load', { file })) as { name: string; patch: PatchInfo | null };
+    const result = (await client.request('load', { file })) as { name: string; patch: PatchInfo | null; workers: WorkerReply[] };
     const name = result.name;
+    if (!values.json) reportWorkers(ctx, result.workers);
     if (!values.wait || result.patch === null || !result.patch.transition) {
       if (values.json) json(ctx, { ...result, waitedMs: performance.now() - started });
       else ctx.out(`loaded patch '${name}': ${describe(result.patch)}`);
@@ -106,6 +108,10 @@ const load: Command = async (args, ctx) => {
     }
   });
 };
+
+function reportWorkers(ctx: Context, workers: readonly WorkerReply[] | undefined): void {
+  for (const w of workers ?? []) ctx.out(`  worker ${w.threadId}: ${w.ok ? 'ok' : `failed: ${w.error}`}`);
+}
 
 function oldest(pending: NonNullable<StatusView['transition']>['pending']): string {
   let o: (typeof pending)[number] | undefined;
@@ -142,9 +148,12 @@ function sysfsWriter(attr: 'enabled' | 'force', value: string, verb: string): Co
   return async (args, ctx) => {
     const { values, positionals } = parse(args, {}, [1, 1]);
     const name = positionals[0]!;
-    await withClient(values.pid, (c) => c.request('sysfs.write', { path: `${name}/${attr}`, value }));
-    if (values.json) json(ctx, { patch: name, [attr]: value });
-    else ctx.out(`${verb} '${name}'`);
+    const r = (await withClient(values.pid, (c) => c.request('sysfs.write', { path: `${name}/${attr}`, value }))) as { workers?: WorkerReply[] };
+    if (values.json) json(ctx, { patch: name, [attr]: value, workers: r.workers ?? [] });
+    else {
+      ctx.out(`${verb} '${name}'`);
+      reportWorkers(ctx, r.workers);
+    }
     return EXIT.ok;
   };
 }
@@ -169,7 +178,7 @@ const list: Command = async (args, ctx) => {
 const status: Command = async (args, ctx) => {
   const { values, positionals } = parse(args, {}, [0, 1]);
   const name = positionals[0];
-  const st = (await withClient(values.pid, (c) => c.request('status', name !== undefined ? { name } : {}))) as StatusView;
+  const st = (await withClient(values.pid, (c) => c.request('status', name !== undefined ? { name } : {}))) as StatusView & { workers: WorkerStatus[] };
   if (values.json) return json(ctx, st), EXIT.ok;
   if (name !== undefined && st.patches.length === 0 && st.modules.length === 0) {
     ctx.err(`livepatch: no patch '${name}'`);
@@ -191,6 +200,10 @@ const status: Command = async (args, ctx) => {
     for (const line of blockers(t.pending)) ctx.out(line);
   }
   ctx.out(`tasks: ${st.tasks}`);
+  for (const w of st.workers) {
+    const t = w.transition;
+    ctx.out(`worker ${w.threadId}: ${w.patches.map((p) => `${p.name}${p.transition ? ' (in transition)' : ''}`).join(', ') || 'no patches'}${t ? `; ${t.patch} ${t.direction}, ${t.pending} task(s) pending` : ''}`);
+  }
   return EXIT.ok;
 };
 
@@ -205,8 +218,9 @@ const sysfs: Command = async (args, ctx) => {
   }
   if (sub === 'write') {
     const { values, positionals } = parse(rest, {}, [2, 2]);
-    const n = await withClient(values.pid, (c) => c.request('sysfs.write', { path: positionals[0], value: positionals[1] + '\n' }));
-    if (values.json) json(ctx, { path: positionals[0], written: n });
+    const r = (await withClient(values.pid, (c) => c.request('sysfs.write', { path: positionals[0], value: positionals[1] + '\n' }))) as { written: number; workers?: WorkerReply[] };
+    if (values.json) json(ctx, { path: positionals[0], written: r.written, workers: r.workers ?? [] });
+    else reportWorkers(ctx, r.workers);
     return EXIT.ok;
   }
   if (sub === 'ls' || sub === 'list') {

@@ -96,8 +96,10 @@ export class ControlServer {
         return this.hello();
       case 'sysfs.read':
         return core.sysfs.read(str(req, 'path'));
-      case 'sysfs.write':
-        return core.sysfs.write(str(req, 'path'), str(req, 'value'));
+      case 'sysfs.write': {
+        const n = core.sysfs.write(str(req, 'path'), str(req, 'value'));
+        return { written: n, workers: await this.rt.hub?.broadcast({ name: 'sysfs.write', path: str(req, 'path'), value: str(req, 'value') }) };
+      }
       case 'sysfs.list':
         return core.sysfs.list(typeof req.path === 'string' ? req.path : '');
       case 'dmesg': {
@@ -114,18 +116,19 @@ export class ControlServer {
         return lines;
       }
       case 'status':
-        return status(this.rt, typeof req.name === 'string' ? req.name : undefined);
+        return { ...status(this.rt, typeof req.name === 'string' ? req.name : undefined), workers: (await this.rt.hub?.status()) ?? [] };
       case 'symbols':
         return symbols(this.rt, str(req, 'module'));
       case 'modules':
         return this.rt.slots.all().map((r) => ({ id: r.id, url: r.url, functions: r.count }));
       case 'load': {
         const loaded = await patchModules.load(str(req, 'file'));
-        return { name: loaded.name, patch: core.patch(loaded.name) };
+        const workers = await this.rt.hub?.broadcast({ name: 'load', file: loaded.file });
+        return { name: loaded.name, patch: core.patch(loaded.name), workers: workers ?? [] };
       }
       case 'unload':
         patchModules.unload(str(req, 'name'));
-        return null;
+        return { workers: (await this.rt.hub?.broadcast({ name: 'unload', patch: str(req, 'name') })) ?? [] };
       default:
         throw new KlpError(-22, `livepatch: unknown control operation '${req.op}'`);
     }
@@ -142,7 +145,7 @@ export class ControlServer {
       startedAt: this.startedAt,
       patches: this.rt.core.patches().length,
       transition: t === null ? null : t.patch,
-      workers: 0,
+      workers: this.rt.hub?.count ?? 0,
     };
   }
 }

@@ -24,6 +24,8 @@ import { currentTask, registry, setFrameSource, Task } from './tasks.ts';
 import { syncFrames } from './stack.ts';
 import { PatchModules } from './patch-modules.ts';
 import { installIntegrations } from './integrations.ts';
+import { WorkerHub, followMainThread } from './workers.ts';
+import { isMainThread } from 'node:worker_threads';
 
 export interface RuntimeOptions {
   readonly root: string;
@@ -48,6 +50,10 @@ export class Runtime {
   readonly dispatcher: Dispatcher;
   readonly core: Livepatch;
   readonly patchModules: PatchModules;
+  /** the main thread's link to the workers' runtimes */
+  hub: WorkerHub | undefined;
+  /** in a worker: settled once the process's live patches are applied here */
+  ready: Promise<void> = Promise.resolve();
   /** 'signal' (task), 'task' (task) and the core's events ('klp') */
   readonly events = new EventEmitter();
   private readonly switchQueued = new WeakSet<Task>();
@@ -186,5 +192,7 @@ export function startRuntime(env: NodeJS.ProcessEnv = process.env): Runtime {
     patchResolve: rt.patchModules.resolveFor,
   });
   installIntegrations(rt);
+  if (isMainThread) rt.hub = new WorkerHub(rt);
+  else rt.ready = followMainThread(rt);
   return rt;
 }

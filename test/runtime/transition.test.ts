@@ -187,3 +187,26 @@ test('per-task consistency under concurrent work: a task never mixes old and new
     await p.stop();
   }
 });
+
+test('a worker thread is patched with its process, and one that starts later catches up', async () => {
+  const p = await LpProcess.start(app);
+  try {
+    p.send('worker Ada'); // starts the worker
+    assert.deepEqual(await p.waitFor((o) => 'worker' in o), { worker: 'Hello, Ada' });
+    const load = await p.cli('load', P + 'fix_greet.mjs');
+    assert.equal(load.code, 0, load.stderr);
+    assert.match(load.stdout, /worker \d+: ok/);
+    p.send('worker Ada');
+    assert.deepEqual(await p.waitFor((o) => 'worker' in o), { worker: 'Hello, Ada!' });
+    const st = (await p.json('status')) as { workers: { threadId: number; patches: { name: string }[] }[] };
+    assert.deepEqual(st.workers.map((w) => w.patches.map((x) => x.name)), [['fix_greet']]);
+    // a worker that starts after the load replays the live patches
+    p.send('newworker Bob');
+    assert.deepEqual(await p.waitFor((o) => 'newworker' in o), { newworker: 'Hello, Bob!' });
+    assert.equal((await p.cli('disable', 'fix_greet')).code, 0);
+    p.send('worker Ada');
+    assert.deepEqual(await p.waitFor((o) => 'worker' in o), { worker: 'Hello, Ada' });
+  } finally {
+    await p.stop();
+  }
+});
