@@ -115,6 +115,15 @@ export class ControlServer {
         }
         return lines;
       }
+      case 'events': {
+        // the core's structured events (not log lines), as they happen, until the client goes away
+        const off = core.subscribe((e) => {
+          if (e.type !== 'log') emit({ at: performance.now(), ...e });
+        });
+        cleanups.push(off);
+        await new Promise<void>((resolve) => cleanups.push(resolve));
+        return null;
+      }
       case 'status':
         return { ...status(this.rt, typeof req.name === 'string' ? req.name : undefined), workers: (await this.rt.hub?.status()) ?? [] };
       case 'symbols':

@@ -18,7 +18,7 @@ import { dispatch, dispatchVersion } from './patch.ts';
 import { Shadow } from './shadow.ts';
 import { getPrevState, getState } from './state.ts';
 import { Sysfs } from './sysfs.ts';
-import { taskCreated, transitionStatus, trySwitchTask } from './transition.ts';
+import { taskCreated, transitionStatus, tryCompleteTransition, trySwitchTask } from './transition.ts';
 import type {
   Func, KlpState, LivepatchOptions, ModuleHandle, PatchDef, PatchInfo, PatchState, Ports, Slot, Task,
   TransitionStatus,
@@ -122,6 +122,20 @@ export class Livepatch {
 
   trySwitchTask(task: Task): boolean {
     return trySwitchTask(this.#klp, task);
+  }
+
+  /**
+   * Attempt to complete the transition now instead of at the next retry: the
+   * runtime calls it when a switch left no task pending. (The kernel waits
+   * for its delayed work; see docs/semantics.md.) Returns true when no
+   * transition remains.
+   */
+  tryComplete(): boolean {
+    const klp = this.#klp;
+    if (klp.transition === null) return true;
+    if (klp.locked) return false;
+    klp.withLock('tryComplete', () => tryCompleteTransition(klp));
+    return klp.transition === null;
   }
 
   transitionStatus(): TransitionStatus | null {

@@ -90,7 +90,7 @@ export class Runtime {
       this.switchQueued.add(task);
       queueMicrotask(() => {
         this.switchQueued.delete(task);
-        if (task.pending) this.core.trySwitchTask(task);
+        if (task.pending && this.core.trySwitchTask(task)) this.completeIfNonePending();
       });
     };
     this.core.subscribe((event) => this.events.emit('klp', event));
@@ -104,6 +104,21 @@ export class Runtime {
       if (cs !== undefined) yield { slot: cs, version: f.version };
     }
     if (task === currentTask()) yield* syncFrames(this.slots, this.objects);
+  }
+
+  /**
+   * The last pending task switched: complete now rather than at the next
+   * retry (docs/semantics.md). Checked once per turn of the event loop.
+   */
+  private completeQueued = false;
+  private completeIfNonePending(): void {
+    if (this.completeQueued) return;
+    this.completeQueued = true;
+    setImmediate(() => {
+      this.completeQueued = false;
+      for (const t of registry) if (t.pending) return;
+      this.core.tryComplete();
+    }).unref();
   }
 
   /** The loader declared a module instance; its body has not run yet (R10.3). */

@@ -36,10 +36,13 @@ test('a task asleep in a patched async function holds the transition open until 
     await p.waitFor((o) => o.held === '2');
     p.send('release 2');
     assert.deepEqual(await p.waitFor((o) => o.released === '2'), { released: '2', result: 'new 2' });
-    // the old task finishes on the old code, and then the transition completes
+    // the old task finishes on the old code, and then the transition completes —
+    // right away, not at the next retry a second later
+    const released = performance.now();
     p.send('release 1');
     assert.deepEqual(await p.waitFor((o) => o.released === '1'), { released: '1', result: 'Hello, 1' });
     await waitForNoTransition(p);
+    assert.ok(performance.now() - released < 900, `completed ${performance.now() - released} ms after the last task left`);
     assert.equal((await p.cli('sysfs', 'read', 'fix_slow/transition')).stdout, '0\n');
     assert.match((await p.cli('dmesg')).stdout, /'fix_slow': patching complete/);
   } finally {
