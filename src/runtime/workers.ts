@@ -8,7 +8,8 @@
  * program's ports.
  */
 
-import { BroadcastChannel, isMainThread, threadId } from 'node:worker_threads';
+import { BroadcastChannel, isMainThread, threadId, type Worker } from 'node:worker_threads';
+import { subscribe } from 'node:diagnostics_channel';
 import type { Runtime } from './runtime.ts';
 
 interface Message {
@@ -52,6 +53,12 @@ export class WorkerHub {
     this.rt = rt;
     this.channel.unref();
     this.channel.onmessage = (e) => this.receive((e as { data: Message }).data);
+    // a worker that exits answers no more: forget it at once rather than at a timeout
+    subscribe('worker_threads', (msg) => {
+      const { worker } = msg as { worker: Worker };
+      const id = worker.threadId;
+      worker.once('exit', () => this.workers.delete(id));
+    });
   }
 
   get count(): number {
@@ -87,7 +94,14 @@ export class WorkerHub {
     const expected = new Set(this.workers);
     const got: Message[] = [];
     return new Promise((resolve) => {
+      const check = setInterval(() => {
+        // workers that exited while we wait
+        for (const id of expected) if (!this.workers.has(id)) expected.delete(id);
+        if (expected.size === 0) done();
+      }, 50);
+      check.unref();
       const done = (): void => {
+        clearInterval(check);
         clearTimeout(timer);
         this.waiting.delete(seq);
         resolve(got);
