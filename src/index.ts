@@ -62,6 +62,12 @@ export function safepoint(): boolean {
   return r === undefined ? true : r.safepoint();
 }
 
+/** The current task: its id, name and patch state (-1 idle, 0 unpatched, 1 patched). */
+export function currentTaskInfo(): { id: number; name: string; patchState: number; pending: boolean } {
+  const t = currentTask();
+  return { id: t.id, name: t.name, patchState: t.patchState, pending: t.pending };
+}
+
 /** The fake signal of the current task (R5.14): aborted when a transition waits for it too long. */
 export function taskSignal(): AbortSignal {
   return currentTask().signal;

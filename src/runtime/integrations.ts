@@ -7,14 +7,17 @@
  *
  * - HTTP and HTTPS requests: `http.server.request.start`
  * - HTTP/2 streams: `http2.server.stream.start`
- * - net connections (plain TCP servers; an HTTP connection is the parent of
- *   its requests): `net.server.socket`
+ * - net connections (an HTTP connection is the parent of its requests):
+ *   `net.Server`'s 'connection' event, and every later event of the socket
+ *   (its 'data' callbacks come from a handle made before the task existed).
+ *   Node's `net.server.socket` channel is published only after the event.
  * - worker messages: listeners for 'message' on MessagePorts and Workers are
  *   wrapped (no channel announces messages).
  */
 
 import { subscribe } from 'node:diagnostics_channel';
 import { MessagePort, Worker } from 'node:worker_threads';
+import { Server as NetServer, type Socket } from 'node:net';
 import type { Runtime } from './runtime.ts';
 import { enterTask, runInTask } from './tasks.ts';
 
@@ -23,10 +26,17 @@ let installed = false;
 export function installIntegrations(rt: Runtime): void {
   if (installed) return;
   installed = true;
-  subscribe('net.server.socket', (msg) => {
-    const { socket } = msg as { socket: { remoteAddress?: string; remotePort?: number } };
-    enterTask(rt.newTask(`net ${socket.remoteAddress ?? ''}:${socket.remotePort ?? ''}`));
-  });
+  const serverEmit = NetServer.prototype.emit as (this: NetServer, event: string | symbol, ...args: unknown[]) => boolean;
+  NetServer.prototype.emit = function (this: NetServer, event: string | symbol, ...args: unknown[]): boolean {
+    if (event !== 'connection') return serverEmit.call(this, event, ...args);
+    const socket = args[0] as Socket;
+    const task = rt.newTask(`net ${socket.remoteAddress ?? ''}:${socket.remotePort ?? ''}`);
+    const socketEmit = socket.emit;
+    socket.emit = function (this: Socket, ...a: Parameters<Socket['emit']>): boolean {
+      return runInTask(task, () => socketEmit.apply(this, a));
+    } as Socket['emit'];
+    return runInTask(task, () => serverEmit.call(this, event, ...args));
+  };
   subscribe('http.server.request.start', (msg) => {
     const { request } = msg as { request: { method?: string; url?: string } };
     enterTask(rt.newTask(`http ${request.method ?? ''} ${request.url ?? ''}`));

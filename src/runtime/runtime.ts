@@ -30,6 +30,8 @@ import { isMainThread } from 'node:worker_threads';
 export interface RuntimeOptions {
   readonly root: string;
   readonly core?: LivepatchOptions;
+  /** multiplies the core's delays (retries every ~1 s, signals after 15): for tests and demonstrations */
+  readonly clockScale?: number;
 }
 
 /** The fake signal (R5.14) a pending task receives. */
@@ -62,10 +64,11 @@ export class Runtime {
     this.root = options.root;
     this.objects = new ProgramObjects(this.slots);
     this.dispatcher = new Dispatcher(this.slots, this.frames);
+    const scale = options.clockScale ?? 1;
     const clock = {
       now: () => performance.now(),
       schedule: (ms: number, fn: () => void): Timer => {
-        const t = setTimeout(fn, ms);
+        const t = setTimeout(fn, ms * scale);
         t.unref(); // a transition never keeps a process alive
         return { cancel: () => clearTimeout(t) };
       },
@@ -188,6 +191,7 @@ export function startRuntime(env: NodeJS.ProcessEnv = process.env): Runtime {
   const rt = new Runtime({
     root: appRoot(process.argv[1], env),
     core: { debug: env.LIVEPATCH_DEBUG === '1' || env.LIVEPATCH_DEBUG === 'all', debugSwitchTask: env.LIVEPATCH_DEBUG === 'all' },
+    clockScale: env.LIVEPATCH_CLOCK_SCALE !== undefined ? Number(env.LIVEPATCH_CLOCK_SCALE) : 1,
   });
   current = rt;
   // For tools and tests in the same process (the control socket is the way in from outside).

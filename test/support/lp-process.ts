@@ -18,6 +18,8 @@ export class LpProcess {
   readonly child: ChildProcessWithoutNullStreams;
   readonly env: Record<string, string>;
   readonly pid: number;
+  /** the program's `{"ready": pid, ...}` line */
+  readonly ready: Record<string, unknown> = {};
   private readonly lines: unknown[] = [];
   private readonly waiters: { match: (o: Record<string, unknown>) => boolean; resolve: (o: Record<string, unknown>) => void }[] = [];
   stderr = '';
@@ -55,6 +57,7 @@ export class LpProcess {
     const p = new LpProcess(child, env, dir);
     const ready = await p.waitFor((o) => 'ready' in o, 20_000);
     (p as { pid: number }).pid = ready.ready as number;
+    (p as { ready: Record<string, unknown> }).ready = ready;
     return p;
   }
 
