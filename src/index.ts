@@ -12,7 +12,7 @@
 
 import type { Callbacks, Consistency, KlpState, ObjectDef, PatchDef, StateDef } from './core/index.ts';
 import type { Runtime } from './runtime/runtime.ts';
-import { closureState } from './runtime/dispatch.ts';
+import { closureState, type Accessor } from './runtime/dispatch.ts';
 import { currentTask, runInTask } from './runtime/tasks.ts';
 
 export type { Callbacks, Consistency, KlpState, ObjectDef, PatchDef, StateDef };
@@ -81,33 +81,38 @@ export function taskSignal(): AbortSignal {
 export function closure(): Record<string, unknown> {
   const acc = closureState.acc;
   if (acc === undefined) throw new Error('livepatch: closure() is only available at the start of a replacement of a closure');
-  return scopeObject(acc, closureState.names);
+  return scopeObject(acc, closureState.names, closureState.writable);
 }
 
-/** A module's top-level bindings (and `require`, `module`, `exports` for CommonJS), by module id. */
+/**
+ * A module's top-level bindings (and `require`, `module`, `exports`,
+ * `__filename`, `__dirname` in CommonJS), by module id: read any of them;
+ * write those the module's own code assigns.
+ */
 export function moduleScope(moduleId: string): Record<string, unknown> {
   const r = required('moduleScope()');
   const record = r.slots.modules(moduleId)[0];
   if (record === undefined) throw new Error(`livepatch: module '${moduleId}' is not loaded`);
   const acc = record.handle.scope;
   if (acc === undefined) throw new Error(`livepatch: module '${moduleId}' has not started running yet`);
-  return new Proxy({}, {
-    get: (_t, name) => (typeof name === 'string' ? acc(name) : undefined),
-    set: (_t, name, value) => typeof name === 'string' && (acc(name, value, true), true),
-    has: () => true,
-  });
+  const { scope, scopeWritable } = record.plan().symbols;
+  return scopeObject(acc, scope, scopeWritable);
 }
 
-function scopeObject(acc: (name: string, value?: unknown, set?: boolean) => unknown, names: readonly string[]): Record<string, unknown> {
+function scopeObject(acc: Accessor, names: readonly string[], writable: readonly string[]): Record<string, unknown> {
   const o: Record<string, unknown> = {};
-  for (const n of names) {
+  names.forEach((n, i) => {
+    const canWrite = writable.includes(n);
     Object.defineProperty(o, n, {
-      get: () => acc(n),
-      set: (v: unknown) => void acc(n, v, true),
+      get: () => (acc(-1) as unknown[])[i],
+      set: (v: unknown) => {
+        if (!canWrite) throw new TypeError(`livepatch: '${n}' is not assigned by the original code, so it cannot be written`);
+        acc(i, v);
+      },
       enumerable: true,
     });
-  }
-  return o;
+  });
+  return Object.freeze(o);
 }
 
 /** Shadow variables (the kernel's klp_shadow_*): data attached to objects the patch did not create. */

@@ -16,7 +16,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-const register = fileURLToPath(new URL('../../dist/register.js', import.meta.url));
+const register = process.env.BENCH_REGISTER ?? fileURLToPath(new URL('../../dist/register.js', import.meta.url));
 const single = fileURLToPath(new URL('./single.mjs', import.meta.url));
 const { values } = parseArgs({
   options: {

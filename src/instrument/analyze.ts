@@ -99,14 +99,6 @@ interface Scope {
   /** the function this scope belongs to (null at top level) */
   readonly fn: FnRecord | null;
   readonly decls: Map<string, Binding>;
-  /** references not resolved in a nested scope yet */
-  pending: Ref[] | null;
-}
-
-interface Ref {
-  readonly name: string;
-  readonly from: FnRecord | null;
-  readonly write: boolean;
 }
 
 interface FnRecord {
@@ -147,7 +139,7 @@ class Analyzer {
   constructor(source: string, sourceType: 'module' | 'commonjs' | 'script') {
     this.source = source;
     this.strict = sourceType === 'module';
-    this.top = this.scope = { kind: ScopeKind.Top, parent: null, fn: null, decls: new Map(), pending: null };
+    this.top = this.scope = { kind: ScopeKind.Top, parent: null, fn: null, decls: new Map() };
   }
 
   run(program: Program): ModuleAnalysis {
@@ -180,34 +172,13 @@ class Analyzer {
   // ---- scopes -------------------------------------------------------------
 
   private openScope(kind: ScopeKind): Scope {
-    const s: Scope = { kind, parent: this.scope, fn: this.fn, decls: new Map(), pending: null };
+    const s: Scope = { kind, parent: this.scope, fn: this.fn, decls: new Map() };
     this.scope = s;
     return s;
   }
 
-  /** Resolve what was referenced inside `s` against its declarations; pass the rest up. */
   private closeScope(s: Scope): void {
-    const pending = s.pending;
     if (s.parent !== null) this.scope = s.parent;
-    if (pending === null) return;
-    let up: Ref[] | null = null;
-    for (const ref of pending) {
-      const b = s.decls.get(ref.name);
-      if (b !== undefined) {
-        if (ref.write) b.assigned = true;
-        // A reference from a function nested below the declaring function is
-        // a capture for it and for every function between. Bindings of the
-        // top scope itself are reached through the module accessor instead.
-        if (s !== this.top) for (let f = ref.from; f !== null && f !== s.fn; f = f.parent) f.captureSet.add(b);
-      } else {
-        (up ??= []).push(ref);
-      }
-    }
-    if (up !== null && s.parent !== null) {
-      const p = s.parent;
-      if (p.pending === null) p.pending = up;
-      else for (const r of up) p.pending.push(r);
-    }
   }
 
   private bind(name: string, kind: Binding['kind'], scope: Scope = this.scope): void {
@@ -221,11 +192,23 @@ class Analyzer {
     return s;
   }
 
+  /**
+   * Resolve a reference at once. Every scope declares all it will ever hold
+   * on entry (hoisting is done before its body is walked), so the innermost
+   * declaration visible now is the one the reference binds to.
+   */
   private reference(name: string, write: boolean): void {
-    const ref: Ref = { name, from: this.fn, write };
-    const s = this.scope;
-    if (s.pending === null) s.pending = [ref];
-    else s.pending.push(ref);
+    for (let s: Scope | null = this.scope; s !== null; s = s.parent) {
+      const b = s.decls.get(name);
+      if (b === undefined) continue;
+      if (write) b.assigned = true;
+      // A reference from a function nested below the declaring function is
+      // a capture for it and for every function between. Bindings of the
+      // top scope itself are reached through the module accessor instead.
+      if (s !== this.top) for (let f = this.fn; f !== null && f !== s.fn; f = f.parent) f.captureSet.add(b);
+      return;
+    }
+    // not declared anywhere: a global
   }
 
   /** Declare the lexical declarations of a statement list before walking it (hoisting). */

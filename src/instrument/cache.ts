@@ -18,8 +18,23 @@ import type { FunctionInfo } from './analyze.ts';
 import type { EmitOptions } from './emit.ts';
 import type { ModuleSymbols } from './symbols.ts';
 
-/** Bump when the emitted code or the plan's shape changes. */
-export const LOADER_VERSION = 'lp-1';
+/**
+ * What the cached output depends on besides the source: the code of the
+ * transform itself. Hashing the transform's own files means a changed
+ * emitter can never be served stale output.
+ */
+export const LOADER_VERSION: string = (() => {
+  const h = createHash('sha256');
+  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+  for (const f of ['analyze', 'emit', 'transform', 'parse', 'cache']) {
+    try {
+      h.update(readFileSync(new URL(`./${f}${ext}`, import.meta.url)));
+    } catch {
+      h.update(f);
+    }
+  }
+  return 'lp-' + h.digest('hex').slice(0, 12);
+})();
 
 export interface CachedHeader {
   /** number of functions (slots `0..n-1`) */

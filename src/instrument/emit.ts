@@ -23,7 +23,7 @@
  * Arrows with an expression body get a block body.
  */
 
-import type { FunctionInfo, ModuleAnalysis, Binding } from './analyze.ts';
+import type { Binding, FunctionInfo, ModuleAnalysis } from './analyze.ts';
 
 export interface EmitOptions {
   /** the module's key: slot names are `$lp<key>_<index>` */
@@ -103,35 +103,57 @@ export function prologue(analysis: ModuleAnalysis, opts: EmitOptions): string {
     for (const fn of analysis.functions) if (fn.unpatchable === null) names.push(slotName(opts.key, fn.index));
     if (names.length > 0) text += `var ${names.join(',')};`;
   }
-  const bindings: Binding[] = analysis.topLevel.filter((b) => b.kind !== 'name');
-  const extra = opts.sourceType === 'commonjs' ? ['require', 'module', 'exports', '__filename', '__dirname'] : [];
-  text += `${handle}.scope=${accessor(bindings, extra)};`;
+  text += `${handle}.scope=${accessor(moduleScope(analysis, opts.sourceType))};`;
   return text;
 }
 
-/**
- * `($lpk,$lpv,$lps)=>...`: reads binding `$lpk`, or with `$lps` writes `$lpv`
- * to it. The parameter names cannot shadow a program's variables.
- */
-export function accessor(bindings: readonly Binding[], extraReadOnly: readonly string[] = []): string {
-  let get = 'void 0';
-  let set = 'void 0';
-  const names = new Set<string>();
-  for (let i = bindings.length - 1; i >= 0; i--) {
-    const b = bindings[i]!;
-    if (names.has(b.name)) continue;
-    names.add(b.name);
-    const is = `$lpk===${JSON.stringify(b.name)}`;
-    get = `${is}?${b.name}:${get}`;
-    if (b.assigned && b.kind !== 'const' && b.kind !== 'import' && b.kind !== 'name') set = `${is}?${b.name}=$lpv:${set}`;
+/** The module's bindings its accessor reaches, in accessor order. */
+export function moduleScope(analysis: ModuleAnalysis, sourceType: EmitOptions['sourceType']): AccessorBinding[] {
+  const out: AccessorBinding[] = [];
+  const seen = new Set<string>();
+  for (const b of analysis.topLevel) {
+    if (b.kind === 'name' || seen.has(b.name)) continue;
+    seen.add(b.name);
+    out.push({ name: b.name, writable: isWritable(b) });
   }
-  for (const n of extraReadOnly) if (!names.has(n)) get = `$lpk===${JSON.stringify(n)}?${n}:${get}`;
-  return `($lpk,$lpv,$lps)=>$lps?${set}:${get}`;
+  if (sourceType === 'commonjs') {
+    for (const n of ['require', 'module', 'exports', '__filename', '__dirname']) if (!seen.has(n)) out.push({ name: n, writable: false });
+  }
+  return out;
+}
+
+export interface AccessorBinding {
+  readonly name: string;
+  readonly writable: boolean;
+}
+
+/** A binding the accessor may write: one the original code already writes (so V8's "maybe assigned" is unchanged). */
+export function isWritable(b: Binding): boolean {
+  return b.assigned && b.kind !== 'const' && b.kind !== 'import' && b.kind !== 'name';
+}
+
+/**
+ * An accessor: `()=>[a,b,c]` returns the bindings' current values, in order;
+ * when some of them may be written, `($lpi,$lpv)=>$lpi<0?[a,b,c]:$lpi===1?b=$lpv:0`
+ * also writes value `$lpv` to binding number `$lpi`. Each name appears once
+ * (twice if writable): the text stays short, and the parameter names cannot
+ * shadow a program's variables.
+ */
+export function accessor(bindings: readonly AccessorBinding[]): string {
+  const values = `[${bindings.map((b) => b.name).join(',')}]`;
+  let set = '0';
+  for (let i = bindings.length - 1; i >= 0; i--) if (bindings[i]!.writable) set = `$lpi===${i}?${bindings[i]!.name}=$lpv:${set}`;
+  return set === '0' ? `()=>${values}` : `($lpi,$lpv)=>$lpi<0?${values}:${set}`;
+}
+
+/** The captured variables a closure's accessor reaches, in accessor order. */
+export function closureScope(fn: FunctionInfo): AccessorBinding[] {
+  return fn.captures.map((b) => ({ name: b.name, writable: isWritable(b) }));
 }
 
 function callExpression(fn: FunctionInfo, slot: string): string {
   const args: string[] = [fn.kind === 'constructor' ? 'new.target' : 'this'];
-  if (fn.captures.length > 0 && !(process.env.LIVEPATCH_EXP ?? '').includes('noacc')) args.push(accessor(fn.captures));
+  if (fn.captures.length > 0 && !(process.env.LIVEPATCH_EXP ?? '').includes('noacc')) args.push(accessor(closureScope(fn)));
   if (fn.forwarding.mode === 'arguments') args.push('...arguments');
   else for (const n of fn.forwarding.names) args.push(n.startsWith('...$lpp') ? '...' + tempName(n.slice(3), slot) : n.startsWith('$lpp') ? tempName(n, slot) : n);
   return `${slot}(${args.join(',')})`;

@@ -26,8 +26,10 @@ export interface SymbolInfo {
   readonly hash: string;
   /** index of the enclosing function, or -1 */
   readonly parent: number;
-  /** variables of enclosing functions the replacement can reach through the closure accessor */
+  /** variables of enclosing functions the replacement can reach through the closure accessor, in its order */
   readonly captures: readonly string[];
+  /** those of them the accessor can write */
+  readonly writable: readonly string[];
   /** how many values the entry check forwards after the receiver (and accessor); -1: all of `arguments` */
   readonly arity: number;
   /** the last forwarded value is a rest parameter (or `arguments`) */
@@ -40,4 +42,7 @@ export interface ModuleSymbols {
   readonly moduleId: string;
   readonly key: string;
   readonly symbols: readonly SymbolInfo[];
+  /** the module's bindings its scope accessor reaches, in its order, and those it can write */
+  readonly scope: readonly string[];
+  readonly scopeWritable: readonly string[];
 }

@@ -4,9 +4,9 @@
  * module registry (those are the runtime's and the cache's).
  */
 
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import { analyze, type FunctionInfo, type ModuleAnalysis } from './analyze.ts';
-import { compareEdits, functionEdits, prologue, type Edit, type EmitOptions } from './emit.ts';
+import { compareEdits, functionEdits, isWritable, moduleScope, prologue, type Edit, type EmitOptions } from './emit.ts';
 import { parse, type Lang, type SourceType } from './parse.ts';
 import type { ModuleSymbols, SymbolInfo } from './symbols.ts';
 import type { Plan } from './cache.ts';
@@ -55,7 +55,7 @@ export function transform(input: TransformInput): TransformResult {
   const pro = { at: analysis.prologueAt, text: prologue(analysis, options) };
   const edits = planEdits(analysis.functions, options, pro);
   const code = applyEdits(source, edits);
-  const symbols = symbolTable(input.moduleId, options.key, source, analysis);
+  const symbols = symbolTable(input.moduleId, options.key, source, analysis, input.sourceType);
   return { ok: true, code, edits, symbols, analysis, options, plan: { symbols, functions: analysis.functions, options, prologue: pro } };
 }
 
@@ -85,13 +85,15 @@ export function moduleKey(moduleId: string): string {
   return (h.readUInt32BE(0) * 16 + (h[4]! >> 4)).toString(36).padStart(7, '0').slice(-7);
 }
 
-const PROLOGUE_MARK = /^\s*(?:var \$lp[0-9a-z]+[,;][^\n]*)?\$lp[0-9a-z]+\.scope=\(\$lpk,\$lpv,\$lps\)=>/;
+const PROLOGUE_MARK = /^\s*(?:var \$lp[0-9a-z]+[,;][^\n]*)?\$lp[0-9a-z]+\.scope=(?:\(\)|\(\$lpi,\$lpv\))=>/;
 
 function isInstrumented(source: string, prologueAt: number): boolean {
   return PROLOGUE_MARK.test(source.slice(prologueAt, prologueAt + 4096));
 }
 
-export function symbolTable(moduleId: string, key: string, source: string, analysis: ModuleAnalysis): ModuleSymbols {
+export function symbolTable(
+  moduleId: string, key: string, source: string, analysis: ModuleAnalysis, sourceType: SourceType = 'module',
+): ModuleSymbols {
   const starts = lineStarts(source);
   const seen = new Map<string, number>();
   const symbols: SymbolInfo[] = [];
@@ -113,21 +115,20 @@ export function symbolTable(moduleId: string, key: string, source: string, analy
       hash: functionHash(fn.kind, fn.isAsync, fn.isGenerator, source.slice(fn.start, fn.end)),
       parent: fn.parent,
       captures: fn.captures.map((b) => b.name),
+      writable: fn.captures.filter(isWritable).map((b) => b.name),
       arity: forwarded === null ? -1 : forwarded.length,
       rest: forwarded === null || (forwarded.length > 0 && forwarded[forwarded.length - 1]!.startsWith('...')),
       unpatchable: fn.unpatchable,
     });
   }
-  return { moduleId, key, symbols };
+  const scope = moduleScope(analysis, sourceType);
+  return { moduleId, key, symbols, scope: scope.map((b) => b.name), scopeWritable: scope.filter((b) => b.writable).map((b) => b.name) };
 }
 
 /** What decides whether a function changed: its kind and its exact source text. */
 export function functionHash(kind: string, async: boolean, generator: boolean, text: string): string {
-  return createHash('sha256')
-    .update(`${async ? 'async ' : ''}${generator ? '*' : ''}${kind}\n`)
-    .update(text)
-    .digest('hex')
-    .slice(0, 16);
+  // one-shot hashing: a Hash object per function costs more than the hashing
+  return hash('sha256', `${async ? 'async ' : ''}${generator ? '*' : ''}${kind}\n${text}`).slice(0, 16);
 }
 
 export function lineStarts(source: string): number[] {

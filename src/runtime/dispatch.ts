@@ -22,12 +22,17 @@ import type { CoreSlot } from './objects.ts';
 import type { SlotTable, SlotValue } from './slots.ts';
 import { currentTask, type Task } from './tasks.ts';
 
-type Accessor = (name: string, value?: unknown, set?: boolean) => unknown;
+/** The loader's accessor: `acc(-1)` gives the bindings' values in order, `acc(i, v)` writes binding i. */
+export type Accessor = (index?: number, value?: unknown) => unknown;
 /** One call of a replacement: the func, the receiver (or new.target), the closure accessor, the arguments. */
 type Invoke = (f: Func, recv: unknown, acc: Accessor | undefined, args: unknown[]) => unknown;
 
 /** The closure of the call being replaced, for `closure()`; valid in the replacement's synchronous part. */
-export const closureState: { acc: Accessor | undefined; names: readonly string[] } = { acc: undefined, names: [] };
+export const closureState: { acc: Accessor | undefined; names: readonly string[]; writable: readonly string[] } = {
+  acc: undefined,
+  names: [],
+  writable: [],
+};
 
 /**
  * Replacement calls on the current synchronous stack, innermost last:
@@ -98,14 +103,17 @@ export class Dispatcher implements SlotSink {
     const slotId = cs.members[0] ?? 0;
     const frames = this.frames;
     const names = sym.captures;
+    const writable = sym.writable;
     const construct = sym.kind === 'constructor';
     const track = sym.generator ? (sym.async ? 'agen' : 'gen') : sym.async ? 'promise' : 'none';
     return (f, recv, acc, args) => {
       const fn = f.newFunc as (...a: unknown[]) => unknown;
       const prevAcc = closureState.acc;
       const prevNames = closureState.names;
+      const prevWritable = closureState.writable;
       closureState.acc = acc;
       closureState.names = names;
+      closureState.writable = writable;
       dispatchStack.push(slotId, f.version);
       try {
         if (construct) return Reflect.construct(fn, args, recv as Function);
@@ -126,6 +134,7 @@ export class Dispatcher implements SlotSink {
         dispatchStack.length -= 2;
         closureState.acc = prevAcc;
         closureState.names = prevNames;
+        closureState.writable = prevWritable;
       }
     };
   }

@@ -56,7 +56,8 @@ export function installLoader(opts: LoaderOptions): void {
   transform({ source: 'function f(){}', moduleId: '<warm-up>', lang: 'ts', sourceType: 'module' });
   let busy = false;
 
-  const instrument = (url: string, file: string, source: string, lang: Lang, sourceType: SourceType): string | undefined => {
+  /** `quiet`: a parse error is expected (the format is a guess) and not worth a warning. */
+  const instrument = (url: string, file: string, source: string, lang: Lang, sourceType: SourceType, quiet: boolean): string | undefined => {
     const id = moduleId(file, opts.root);
     if (!include(id) || exclude(id)) return undefined;
     let key = moduleKey(id);
@@ -83,7 +84,7 @@ export function installLoader(opts: LoaderOptions): void {
         busy = false;
       }
       if (!t.ok) {
-        if (t.reason === 'parse-error') warn(`livepatch: ${id} is not instrumented: ${t.message}`);
+        if (t.reason === 'parse-error' && !quiet) warn(`livepatch: ${id} is not instrumented: ${t.message}`);
         return undefined;
       }
       code = t.code;
@@ -116,14 +117,21 @@ export function installLoader(opts: LoaderOptions): void {
       if (!url.startsWith('file:') || result.source == null || url.includes(PATCH_QUERY)) return result;
       const file = fileURLToPath(url);
       // `require()` can reach the hook before Node has decided the format
-      const kind = FORMATS[result.format ?? formatOf(file) ?? ''];
+      const format = result.format ?? formatOf(file);
+      const kind = FORMATS[format ?? ''];
       if (kind === undefined) return result;
       if (opts.selfDirs.some((d) => file.startsWith(d))) return result;
       let source = typeof result.source === 'string' ? result.source : Buffer.from(result.source as Uint8Array).toString('utf8');
       if (source.charCodeAt(0) === 0xfeff) source = source.slice(1);
       const lang: Lang = kind.lang === 'ts' ? (file.endsWith('x') ? 'tsx' : 'ts') : file.endsWith('.jsx') ? 'jsx' : 'js';
-      const code = instrument(url, file, source, lang, kind.sourceType);
-      return code === undefined ? result : { ...result, source: code };
+      let code = instrument(url, file, source, lang, kind.sourceType, result.format == null);
+      if (code !== undefined) return { ...result, format, source: code };
+      // Node had not decided: a `.js` without "type" that is an ES module after all
+      if (result.format == null && kind.sourceType === 'commonjs') {
+        code = instrument(url, file, source, lang, 'module', false);
+        if (code !== undefined) return { ...result, format: kind.lang === 'ts' ? 'module-typescript' : 'module', source: code };
+      }
+      return result;
     },
   });
 }

@@ -27,8 +27,8 @@ export interface ModuleHandle {
   /** global id of the module's first slot: slot ids are `base + index` */
   readonly base: number;
   readonly id: string;
-  /** the module's scope accessor, set by its prologue when its body starts */
-  scope: ((name: string, value?: unknown, set?: boolean) => unknown) | undefined;
+  /** the module's scope accessor (see Accessor in dispatch.ts), set by its prologue when its body starts */
+  scope: ((index?: number, value?: unknown) => unknown) | undefined;
 }
 
 export interface ModuleRecord {
