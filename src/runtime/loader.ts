@@ -128,8 +128,10 @@ export function installLoader(opts: LoaderOptions): void {
       if (code !== undefined) return { ...result, format, source: code };
       // Node had not decided: a `.js` without "type" that is an ES module after all
       if (result.format == null && kind.sourceType === 'commonjs') {
-        code = instrument(url, file, source, lang, 'module', false);
+        code = instrument(url, file, source, lang, 'module', true);
         if (code !== undefined) return { ...result, format: kind.lang === 'ts' ? 'module-typescript' : 'module', source: code };
+        // neither: say why as CommonJS, the format Node will try first
+        instrument(url, file, source, lang, kind.sourceType, false);
       }
       return result;
     },

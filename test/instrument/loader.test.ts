@@ -26,7 +26,8 @@ test('ESM, CommonJS, workers, filters, parse failures and dual instances', async
     assert.equal(out.broken, 'SyntaxError');
     assert.equal(out.skip, 'skip');
     assert.equal(out.vendored, 42);
-    assert.deepEqual(out.main, ['broken-wrapper.cjs', 'lib.cjs', 'main.mjs', 'vendor/cjs-pkg/index.js']);
+    assert.equal(out.detected, 'esm');
+    assert.deepEqual(out.main, ['broken-wrapper.cjs', 'lib.cjs', 'main.mjs', 'vendor/cjs-pkg/index.js', 'vendor/esm-in-js/index.js']);
     assert.deepEqual(out.dual, ['dual-esm', 'dual']);
     assert.equal(out.keys, 2);
     assert.deepEqual(out.worker, { armed: ['lib.cjs', 'worker.mjs'], twice: 4 });
