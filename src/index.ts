@@ -12,7 +12,7 @@
 
 import type { Callbacks, Consistency, KlpState, ObjectDef, PatchDef, StateDef } from './core/index.ts';
 import type { Runtime } from './runtime/runtime.ts';
-import { closureState, type Accessor } from './runtime/dispatch.ts';
+import { closureState } from './runtime/dispatch.ts';
 import { currentTask, runInTask } from './runtime/tasks.ts';
 
 export type { Callbacks, Consistency, KlpState, ObjectDef, PatchDef, StateDef };
@@ -79,9 +79,27 @@ export function taskSignal(): AbortSignal {
  * assigns it, write). Read it synchronously at the replacement's start.
  */
 export function closure(): Record<string, unknown> {
-  const acc = closureState.acc;
-  if (acc === undefined) throw new Error('livepatch: closure() is only available at the start of a replacement of a closure');
-  return scopeObject(acc, closureState.names, closureState.writable);
+  const { acc, slot } = closureState;
+  const r = rt();
+  if (slot === undefined || r === undefined) throw new Error('livepatch: closure() is only available at the start of a replacement of a closure');
+  const sym = slot.symbol;
+  const views: ScopeView[] = [];
+  if (acc !== undefined && sym.captures.length > 0) {
+    views.push({ names: sym.captures, writable: sym.writable, get: (i) => (acc(-1) as unknown[])[i], set: (i, v) => void acc(i, v) });
+  }
+  // variables of enclosing functions that run once (a bundle's wrapper): their own accessors
+  const found = r.slots.lookup(slot.members[0] ?? -1);
+  if (found !== undefined) {
+    const symbols = found.record.plan().symbols.symbols;
+    for (const index of sym.scopes) {
+      const sacc = found.record.handle.scopes[index];
+      const owner = symbols[index];
+      if (sacc !== undefined && owner?.scope !== undefined) {
+        views.push({ names: owner.scope, writable: owner.scopeWritable ?? [], get: (i) => sacc(i), set: (i, v) => void sacc(i, v, true) });
+      }
+    }
+  }
+  return scopeObject(views);
 }
 
 /**
@@ -96,22 +114,33 @@ export function moduleScope(moduleId: string): Record<string, unknown> {
   const acc = record.handle.scope;
   if (acc === undefined) throw new Error(`livepatch: module '${moduleId}' has not started running yet`);
   const { scope, scopeWritable } = record.plan().symbols;
-  return scopeObject(acc, scope, scopeWritable);
+  return scopeObject([{ names: scope, writable: scopeWritable, get: (i) => acc(i), set: (i, v) => void acc(i, v, true) }]);
 }
 
-function scopeObject(acc: Accessor, names: readonly string[], writable: readonly string[]): Record<string, unknown> {
+interface ScopeView {
+  readonly names: readonly string[];
+  readonly writable: readonly string[];
+  get(i: number): unknown;
+  set(i: number, v: unknown): void;
+}
+
+/** One object over several scopes, nearest first: a nearer variable hides a farther one of the same name. */
+function scopeObject(views: readonly ScopeView[]): Record<string, unknown> {
   const o: Record<string, unknown> = {};
-  names.forEach((n, i) => {
-    const canWrite = writable.includes(n);
-    Object.defineProperty(o, n, {
-      get: () => (acc(-1) as unknown[])[i],
-      set: (v: unknown) => {
-        if (!canWrite) throw new TypeError(`livepatch: '${n}' is not assigned by the original code, so it cannot be written`);
-        acc(i, v);
-      },
-      enumerable: true,
+  for (const view of views) {
+    view.names.forEach((n, i) => {
+      if (Object.prototype.hasOwnProperty.call(o, n)) return;
+      const canWrite = view.writable.includes(n);
+      Object.defineProperty(o, n, {
+        get: () => view.get(i),
+        set: (v: unknown) => {
+          if (!canWrite) throw new TypeError(`livepatch: '${n}' is not assigned by the original code, so it cannot be written`);
+          view.set(i, v);
+        },
+        enumerable: true,
+      });
     });
-  });
+  }
   return Object.freeze(o);
 }
 

@@ -62,6 +62,17 @@ export interface FunctionInfo {
   usesNewTarget: boolean;
   /** variables of enclosing function scopes this function can see and V8 already context-allocates */
   readonly captures: Binding[];
+  /**
+   * The function runs once per module evaluation (an immediately invoked
+   * function at the top level of the module or of another such function, as
+   * bundlers emit): its own variables that nested functions capture are
+   * reached through one accessor made when it runs, not one per closure.
+   */
+  runsOnce: boolean;
+  /** for a function that runs once: its variables that nested functions capture */
+  readonly scopeBindings: Binding[];
+  /** functions that run once whose scope accessors this function reaches, nearest first */
+  readonly scopes: number[];
   /** why this function cannot be patched (null: it can) */
   unpatchable: string | null;
 }
@@ -106,6 +117,8 @@ interface FnRecord {
   readonly parent: FnRecord | null;
   readonly isArrow: boolean;
   readonly captureSet: Set<Binding>;
+  readonly scopeSet: Set<Binding>;
+  readonly scopeRefs: Set<FnRecord>;
 }
 
 const FUNCTION_TYPES = new Set(['FunctionDeclaration', 'FunctionExpression', 'ArrowFunctionExpression']);
@@ -129,6 +142,8 @@ export function analyze(program: Program, source: string, sourceType: 'module' |
 class Analyzer {
   private readonly functions: FunctionInfo[] = [];
   private readonly records: FnRecord[] = [];
+  /** function nodes invoked where they are defined, at a level that itself runs once */
+  private readonly once = new Set<Node>();
   private scope: Scope;
   private fn: FnRecord | null = null;
   private strict: boolean;
@@ -156,10 +171,16 @@ class Analyzer {
     }
     const strict = this.strict;
     this.hoistBlock(body);
+    for (const st of body) this.markRunsOnce(st);
     for (const st of body) this.visit(st, null);
     this.closeScope(this.top);
     // Captures are known only once every enclosing scope has closed.
-    for (const rec of this.records) for (const b of rec.captureSet) rec.info.captures.push(b);
+    for (const rec of this.records) {
+      for (const b of rec.captureSet) rec.info.captures.push(b);
+      for (const b of rec.scopeSet) rec.info.scopeBindings.push(b);
+      // nearest first: records are in pre-order, so a deeper function has a larger index
+      for (const o of [...rec.scopeRefs].sort((x, y) => y.info.index - x.info.index)) rec.info.scopes.push(o.info.index);
+    }
     return {
       functions: this.functions,
       topLevel: [...this.top.decls.values()],
@@ -167,6 +188,32 @@ class Analyzer {
       strict,
       dynamicScope: this.dynamicScope,
     };
+  }
+
+  /**
+   * A statement that calls a function it defines — `(function () {...})()`,
+   * `!function () {...}()`, `(() => {...})()`, `(function () {...}).call(this)`,
+   * `var x = (function () {...})()`, `module.exports = (() => {...})()` —
+   * runs that function once each time the enclosing level runs.
+   */
+  private markRunsOnce(st: Node): void {
+    if (st.type === 'ExportNamedDeclaration' && st.declaration) st = st.declaration as Node;
+    let e: Node | null = null;
+    if (st.type === 'ExpressionStatement') e = st.expression as Node;
+    else if (st.type === 'VariableDeclaration' && (st.declarations as Node[]).length === 1) e = ((st.declarations as Node[])[0]!.init as Node | null) ?? null;
+    if (e === null) return;
+    if (e.type === 'AssignmentExpression') e = e.right as Node;
+    while (e.type === 'ParenthesizedExpression' || e.type === 'UnaryExpression') e = e.type === 'UnaryExpression' ? (e.argument as Node) : (e.expression as Node);
+    if (e.type !== 'CallExpression') return;
+    let callee = e.callee as Node;
+    while (callee.type === 'ParenthesizedExpression') callee = callee.expression as Node;
+    if (callee.type === 'MemberExpression' && !callee.computed) {
+      const prop = (callee.property as Node).name;
+      if (prop !== 'call' && prop !== 'apply') return;
+      callee = callee.object as Node;
+      while (callee.type === 'ParenthesizedExpression') callee = callee.expression as Node;
+    }
+    if ((callee.type === 'FunctionExpression' || callee.type === 'ArrowFunctionExpression') && callee.async !== true && callee.generator !== true) this.once.add(callee);
   }
 
   // ---- scopes -------------------------------------------------------------
@@ -204,8 +251,16 @@ class Analyzer {
       if (write) b.assigned = true;
       // A reference from a function nested below the declaring function is
       // a capture for it and for every function between. Bindings of the
-      // top scope itself are reached through the module accessor instead.
-      if (s !== this.top) for (let f = this.fn; f !== null && f !== s.fn; f = f.parent) f.captureSet.add(b);
+      // top scope itself are reached through the module accessor instead, and
+      // those of a function that runs once through that function's accessor.
+      if (s === this.top || this.fn === s.fn) return;
+      const owner = s.fn;
+      if (owner !== null && owner.info.runsOnce && s.kind === ScopeKind.Function) {
+        owner.scopeSet.add(b);
+        for (let f = this.fn; f !== null && f !== owner; f = f.parent) f.scopeRefs.add(owner);
+      } else {
+        for (let f = this.fn; f !== null && f !== owner; f = f.parent) f.captureSet.add(b);
+      }
       return;
     }
     // not declared anywhere: a global
@@ -776,10 +831,13 @@ class Analyzer {
       usesThis: false,
       usesNewTarget: false,
       captures: [],
+      runsOnce: body.type === 'BlockStatement' && this.once.has(node),
+      scopeBindings: [],
+      scopes: [],
       unpatchable: null,
     };
     this.functions.push(info);
-    const rec: FnRecord = { info, parent: parentRec, isArrow, captureSet: new Set() };
+    const rec: FnRecord = { info, parent: parentRec, isArrow, captureSet: new Set(), scopeSet: new Set(), scopeRefs: new Set() };
     this.records.push(rec);
 
     // Parameters and body share one function scope (parameter-expression
@@ -794,6 +852,7 @@ class Analyzer {
     if (body.type === 'BlockStatement') {
       const stmts = body.body as Node[];
       this.hoistBlock(stmts);
+      if (info.runsOnce) for (const st of stmts) this.markRunsOnce(st);
       for (const st of stmts) this.visit(st, null);
     } else {
       this.visit(body, null);

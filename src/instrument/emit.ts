@@ -82,12 +82,16 @@ export function functionEdits(fn: FunctionInfo, opts: EmitOptions): Edit[] {
   const EXP = (process.env.LIVEPATCH_EXP ?? '').split(',');
   const check = EXP.includes('nosentinel') ? `if(${slot}!==void 0)return ${fn.isGenerator ? 'yield* ' : ''}${call};` : EXP.includes('empty') ? `if(${slot}!==void 0){}` : `if(${slot}!==void 0){const $lpr=${call};if($lpr!==$lpO)return ${fn.isGenerator ? 'yield* ' : ''}$lpr}`;
   const enter = tracked ? `const ${frameVar(slot)}=$lpE(${moduleHandleName(opts.key)},${fn.index});try{` : '';
+  // a function that runs once hands out one accessor for the variables its nested functions capture
+  const scopeInit = fn.runsOnce && fn.scopeBindings.length > 0
+    ? `${moduleHandleName(opts.key)}.scopes[${fn.index}]=${scopeAccessor(fn.scopeBindings.map(toAccessorBinding))};`
+    : '';
   const exit = tracked ? `}finally{$lpX(${frameVar(slot)})}` : '';
   if (fn.exprBody !== null) {
     edits.push({ at: fn.exprBody.start, remove: 0, text: `{${check}${rewrites}${enter}return `, original: '', order: open });
     edits.push({ at: fn.exprBody.end, remove: 0, text: `${exit}/*${slot}*/}`, original: '', order: close });
   } else {
-    edits.push({ at: fn.insertAt, remove: 0, text: check + rewrites + enter, original: '', order: open });
+    edits.push({ at: fn.insertAt, remove: 0, text: check + rewrites + scopeInit + enter, original: '', order: open });
     if (tracked) edits.push({ at: fn.end - 1, remove: 0, text: exit, original: '', order: close });
   }
   return edits;
@@ -103,7 +107,7 @@ export function prologue(analysis: ModuleAnalysis, opts: EmitOptions): string {
     for (const fn of analysis.functions) if (fn.unpatchable === null) names.push(slotName(opts.key, fn.index));
     if (names.length > 0) text += `var ${names.join(',')};`;
   }
-  text += `${handle}.scope=${accessor(moduleScope(analysis, opts.sourceType))};`;
+  text += `${handle}.scope=${scopeAccessor(moduleScope(analysis, opts.sourceType))};`;
   return text;
 }
 
@@ -146,9 +150,27 @@ export function accessor(bindings: readonly AccessorBinding[]): string {
   return set === '0' ? `()=>${values}` : `($lpi,$lpv)=>$lpi<0?${values}:${set}`;
 }
 
+/**
+ * A scope accessor (a module's, or a function's that runs once), made once:
+ * `acc(i)` reads binding i, `acc(i, v, true)` writes it. A switch keeps each
+ * access O(1) however many bindings the scope has.
+ */
+export function scopeAccessor(bindings: readonly AccessorBinding[]): string {
+  let cases = '';
+  for (let i = 0; i < bindings.length; i++) {
+    const b = bindings[i]!;
+    cases += b.writable ? `case ${i}:return $lps?${b.name}=$lpv:${b.name};` : `case ${i}:return ${b.name};`;
+  }
+  return `($lpi,$lpv,$lps)=>{switch($lpi){${cases}}}`;
+}
+
+function toAccessorBinding(b: Binding): AccessorBinding {
+  return { name: b.name, writable: isWritable(b) };
+}
+
 /** The captured variables a closure's accessor reaches, in accessor order. */
 export function closureScope(fn: FunctionInfo): AccessorBinding[] {
-  return fn.captures.map((b) => ({ name: b.name, writable: isWritable(b) }));
+  return fn.captures.map(toAccessorBinding);
 }
 
 function callExpression(fn: FunctionInfo, slot: string): string {

@@ -30,6 +30,11 @@ export interface SymbolInfo {
   readonly captures: readonly string[];
   /** those of them the accessor can write */
   readonly writable: readonly string[];
+  /** functions that run once whose scopes this function reaches (their variables are captures too), nearest first */
+  readonly scopes: readonly number[];
+  /** for a function that runs once: the variables of its scope that nested functions capture, and the writable ones */
+  readonly scope?: readonly string[];
+  readonly scopeWritable?: readonly string[];
   /** how many values the entry check forwards after the receiver (and accessor); -1: all of `arguments` */
   readonly arity: number;
   /** the last forwarded value is a rest parameter (or `arguments`) */

@@ -85,7 +85,7 @@ export function moduleKey(moduleId: string): string {
   return (h.readUInt32BE(0) * 16 + (h[4]! >> 4)).toString(36).padStart(7, '0').slice(-7);
 }
 
-const PROLOGUE_MARK = /^\s*(?:var \$lp[0-9a-z]+[,;][^\n]*)?\$lp[0-9a-z]+\.scope=(?:\(\)|\(\$lpi,\$lpv\))=>/;
+const PROLOGUE_MARK = /^\s*(?:var \$lp[0-9a-z]+[,;][^\n]*)?\$lp[0-9a-z]+\.scope=\(\$lpi,\$lpv,\$lps\)=>/;
 
 function isInstrumented(source: string, prologueAt: number): boolean {
   return PROLOGUE_MARK.test(source.slice(prologueAt, prologueAt + 4096));
@@ -116,6 +116,10 @@ export function symbolTable(
       parent: fn.parent,
       captures: fn.captures.map((b) => b.name),
       writable: fn.captures.filter(isWritable).map((b) => b.name),
+      scopes: fn.scopes,
+      ...(fn.runsOnce && fn.scopeBindings.length > 0
+        ? { scope: fn.scopeBindings.map((b) => b.name), scopeWritable: fn.scopeBindings.filter(isWritable).map((b) => b.name) }
+        : {}),
       arity: forwarded === null ? -1 : forwarded.length,
       rest: forwarded === null || (forwarded.length > 0 && forwarded[forwarded.length - 1]!.startsWith('...')),
       unpatchable: fn.unpatchable,

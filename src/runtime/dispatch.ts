@@ -22,17 +22,13 @@ import type { CoreSlot } from './objects.ts';
 import type { SlotTable, SlotValue } from './slots.ts';
 import { currentTask, type Task } from './tasks.ts';
 
-/** The loader's accessor: `acc(-1)` gives the bindings' values in order, `acc(i, v)` writes binding i. */
+/** A closure's accessor (see emit.ts): `acc(-1)` gives the captured values in order, `acc(i, v)` writes number i. */
 export type Accessor = (index?: number, value?: unknown) => unknown;
 /** One call of a replacement: the func, the receiver (or new.target), the closure accessor, the arguments. */
 type Invoke = (f: Func, recv: unknown, acc: Accessor | undefined, args: unknown[]) => unknown;
 
-/** The closure of the call being replaced, for `closure()`; valid in the replacement's synchronous part. */
-export const closureState: { acc: Accessor | undefined; names: readonly string[]; writable: readonly string[] } = {
-  acc: undefined,
-  names: [],
-  writable: [],
-};
+/** The call being replaced, for `closure()`: valid in the replacement's synchronous part. */
+export const closureState: { acc: Accessor | undefined; slot: CoreSlot | undefined } = { acc: undefined, slot: undefined };
 
 /**
  * Replacement calls on the current synchronous stack, innermost last:
@@ -102,18 +98,15 @@ export class Dispatcher implements SlotSink {
     const sym = cs.symbol;
     const slotId = cs.members[0] ?? 0;
     const frames = this.frames;
-    const names = sym.captures;
-    const writable = sym.writable;
+
     const construct = sym.kind === 'constructor';
     const track = sym.generator ? (sym.async ? 'agen' : 'gen') : sym.async ? 'promise' : 'none';
     return (f, recv, acc, args) => {
       const fn = f.newFunc as (...a: unknown[]) => unknown;
       const prevAcc = closureState.acc;
-      const prevNames = closureState.names;
-      const prevWritable = closureState.writable;
+      const prevSlot = closureState.slot;
       closureState.acc = acc;
-      closureState.names = names;
-      closureState.writable = writable;
+      closureState.slot = cs;
       dispatchStack.push(slotId, f.version);
       try {
         if (construct) return Reflect.construct(fn, args, recv as Function);
@@ -133,8 +126,7 @@ export class Dispatcher implements SlotSink {
       } finally {
         dispatchStack.length -= 2;
         closureState.acc = prevAcc;
-        closureState.names = prevNames;
-        closureState.writable = prevWritable;
+        closureState.slot = prevSlot;
       }
     };
   }

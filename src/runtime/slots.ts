@@ -27,9 +27,13 @@ export interface ModuleHandle {
   /** global id of the module's first slot: slot ids are `base + index` */
   readonly base: number;
   readonly id: string;
-  /** the module's scope accessor (see Accessor in dispatch.ts), set by its prologue when its body starts */
-  scope: ((index?: number, value?: unknown) => unknown) | undefined;
+  /** the module's scope accessor, set by its prologue when its body starts: `scope(i)`, `scope(i, v, true)` */
+  scope: ScopeAccessor | undefined;
+  /** accessors of the module's functions that run once, by function index, set when each runs */
+  readonly scopes: Record<number, ScopeAccessor>;
 }
+
+export type ScopeAccessor = (index: number, value?: unknown, set?: boolean) => unknown;
 
 export interface ModuleRecord {
   readonly id: string;
@@ -81,7 +85,7 @@ export class SlotTable {
     const { key, moduleId, count } = d;
     if (this.byKey.has(key)) throw new Error(`livepatch: slot key ${key} is already declared (${moduleId})`);
     const unpatchable = new Set(d.unpatchable);
-    const handle: ModuleHandle = { base: this.nextBase, id: moduleId, scope: undefined };
+    const handle: ModuleHandle = { base: this.nextBase, id: moduleId, scope: undefined, scopes: {} };
     this.nextBase += count;
     const names: string[] = [];
     for (let i = 0; i < count; i++) if (!unpatchable.has(i)) names.push(slotName(key, i));

@@ -169,6 +169,19 @@ test('a closure created before the patch reaches its captured variables through 
   }
 });
 
+test('closure() inside a bundler-style wrapper reaches the wrapper\'s variables (one accessor for a function that runs once)', async () => {
+  const p = await LpProcess.start(app);
+  try {
+    assert.equal(await p.call('hitBundled'), 'bundled 1');
+    assert.equal((await p.cli('load', P + 'bundled.mjs')).code, 0);
+    assert.equal(await p.call('hitBundled'), 'bundled patched 11');
+    const syms = (await p.json('symbols', 'test/runtime/fixtures/app/lib.mjs')) as { name: string }[];
+    assert.ok(syms.some((s) => s.name === '<anonymous>/hit'));
+  } finally {
+    await p.stop();
+  }
+});
+
 test('per-task consistency under concurrent work: a task never mixes old and new functions of one patch', async () => {
   const p = await LpProcess.start(app);
   try {
