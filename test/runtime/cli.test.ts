@@ -34,7 +34,7 @@ test('load fixes a function in the running process; list, status, sysfs, dmesg a
     assert.match(status.stdout, /no transition in progress/);
     const syms = (await p.json('symbols', 'test/runtime/fixtures/app/lib.mjs')) as { name: string; sympos: number }[];
     assert.ok(syms.some((s) => s.name === 'greet' && s.sympos === 1));
-    assert.deepEqual(syms.filter((s) => s.name === '<anonymous>').map((s) => s.sympos), [1, 2, 3]);
+    assert.deepEqual(syms.filter((s) => s.name === '<anonymous>').map((s) => s.sympos), [1, 2, 3, 4]);
     const ps = await p.cli('ps');
     assert.match(ps.stdout, new RegExp(`^${p.pid}\\s`, 'm'));
 
