@@ -41,20 +41,25 @@ const workloads = {
   },
 };
 
+workloads.async = async () => {
+  const a = await import('./workloads/async-lib.mjs');
+  const b = await import(new URL('async-lib.mjs', plainDir).href);
+  return [() => a.run(20000), () => b.run(20000)];
+};
 const [armed, plain] = await workloads[workload]();
 const rt = globalThis[Symbol.for('livepatch.runtime')];
-const armedIds = rt ? rt.slots.all().filter((r) => /^(acorn|marked|typescript5)\//.test(r.id)).map((r) => r.id) : [];
+const armedIds = rt ? rt.slots.all().filter((r) => /^(acorn|marked|typescript5)\/|workloads\/async-lib/.test(r.id)).map((r) => r.id) : [];
 const plainIds = rt ? rt.slots.all().filter((r) => r.id.includes('.plain/')).map((r) => r.id) : [];
 if (armedIds.length === 0 || plainIds.length !== 0) throw new Error(`armed copy not instrumented or plain copy instrumented: ${armedIds} / ${plainIds}`);
 // warm both
-for (let i = 0; i < 3; i++) { armed(); plain(); }
+for (let i = 0; i < 3; i++) { await armed(); await plain(); }
 const ratios = [];
 let sumA = 0;
 let sumP = 0;
 for (let i = 0; i < pairs; i++) {
   const order = i % 2 === 0 ? [armed, plain] : [plain, armed];
   const t = [];
-  for (const f of order) { const s = performance.now(); f(); t.push(performance.now() - s); }
+  for (const f of order) { const s = performance.now(); await f(); t.push(performance.now() - s); }
   const [ta, tp] = i % 2 === 0 ? t : [t[1], t[0]];
   ratios.push(ta / tp);
   sumA += ta;

@@ -33,10 +33,14 @@ async function setup(workload) {
     const o = { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } };
     return () => { let s = 0; for (const f of some) s += ts.transpileModule(f, o).outputText.length; return s; };
   }
+  if (workload === 'async') {
+    const lib = which === 'armed' ? await import('./workloads/async-lib.mjs') : await import(new URL('async-lib.mjs', plainDir).href);
+    return () => lib.run(5000);
+  }
   throw new Error('unknown workload ' + workload);
 }
 
 const work = await setup(process.env.WORKLOAD ?? 'marked');
 let sink = 0;
-for (let i = 0; i < n; i++) sink += work();
+for (let i = 0; i < n; i++) sink += await work();
 if (sink === 0) console.log('no work');

@@ -6,11 +6,15 @@
  * replacements). Synchronous frames need no record: a transition is checked
  * only when the stack is empty, or at a safepoint, which reads the stack.
  *
- * A frame table is a slab of parallel arrays with a free list and one doubly
- * linked list per task: entering and leaving cost O(1) and allocate nothing.
+ * Entering and leaving run in every async call of the program, so they do
+ * the least: a frame is a slot in parallel arrays (function, version, task)
+ * taken from a free list. Grouping frames by task is left to the rare reader
+ * (a transition attempt), which regroups only when frames changed since the
+ * last time it looked.
  *
  * Invariants:
- * - a live frame is on exactly one task's list; `task.frameCount` is its length;
+ * - a live frame has its task set; a free one has `undefined`;
+ * - `task.frameCount` is the number of live frames of the task;
  * - a frame's `version` is 0 for original code, else the version of the func
  *   that runs (see docs/architecture.md).
  */
@@ -25,12 +29,16 @@ export interface FrameView {
 export class FrameTable {
   private slot = new Int32Array(1024);
   private version = new Int32Array(1024);
+  /** free list links (only meaningful for free entries) */
   private next = new Int32Array(1024);
-  private prev = new Int32Array(1024);
-  private task: (Task | undefined)[] = new Array(1024).fill(undefined);
+  private task: (Task | undefined)[] = new Array<Task | undefined>(1024).fill(undefined);
   private freeHead = -1;
   private used = 0;
-  /** called when a task leaves its last frame while a switch is pending */
+  /** changes whenever a frame is entered or left */
+  private generation = 0;
+  private grouped: Map<Task, FrameView[]> | undefined;
+  private groupedAt = -1;
+  /** called when a task leaves a frame while a switch is pending for it */
   onLeave: ((task: Task) => void) | null = null;
 
   enter(slotId: number, version: number, task: Task): number {
@@ -43,41 +51,46 @@ export class FrameTable {
     this.slot[i] = slotId;
     this.version[i] = version;
     this.task[i] = task;
-    const head = task.frameHead;
-    this.next[i] = head;
-    this.prev[i] = -1;
-    if (head !== -1) this.prev[head] = i;
-    task.frameHead = i;
     task.frameCount++;
+    this.generation++;
     return i;
   }
 
   exit(i: number): void {
     const task = this.task[i];
     if (task === undefined) return; // already released (a generator closed twice)
-    const n = this.next[i]!;
-    const p = this.prev[i]!;
-    if (p !== -1) this.next[p] = n;
-    else task.frameHead = n;
-    if (n !== -1) this.prev[n] = p;
     this.task[i] = undefined;
     this.next[i] = this.freeHead;
     this.freeHead = i;
     task.frameCount--;
+    this.generation++;
     if (task.pending && this.onLeave !== null) this.onLeave(task);
   }
 
-  *framesOf(task: Task): Generator<FrameView> {
-    for (let i = task.frameHead; i !== -1; i = this.next[i]!) {
-      yield { slot: this.slot[i]!, version: this.version[i]! };
+  /** The frames a task holds (the reader of a transition attempt). */
+  framesOf(task: Task): readonly FrameView[] {
+    if (task.frameCount === 0) return [];
+    if (this.groupedAt !== this.generation || this.grouped === undefined) {
+      const g = new Map<Task, FrameView[]>();
+      for (let i = 0; i < this.used; i++) {
+        const t = this.task[i];
+        if (t === undefined) continue;
+        const list = g.get(t);
+        const f = { slot: this.slot[i]!, version: this.version[i]! };
+        if (list === undefined) g.set(t, [f]);
+        else list.push(f);
+      }
+      this.grouped = g;
+      this.groupedAt = this.generation;
     }
+    return this.grouped.get(task) ?? [];
   }
 
   /** Number of live frames (for tests and status). */
   get size(): number {
-    let free = 0;
-    for (let i = this.freeHead; i !== -1; i = this.next[i]!) free++;
-    return this.used - free;
+    let n = 0;
+    for (let i = 0; i < this.used; i++) if (this.task[i] !== undefined) n++;
+    return n;
   }
 
   private grow(): void {
@@ -90,7 +103,6 @@ export class FrameTable {
     this.slot = copy(this.slot);
     this.version = copy(this.version);
     this.next = copy(this.next);
-    this.prev = copy(this.prev);
     for (let i = this.task.length; i < n; i++) this.task.push(undefined);
   }
 }

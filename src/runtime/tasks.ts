@@ -12,7 +12,7 @@
  *
  * Invariants:
  * - every Task is in the registry from construction until it is collected;
- * - `frameHead`/`frameCount` belong to the frame table (frames.ts).
+ * - `frameCount` belongs to the frame table (frames.ts).
  */
 
 import { AsyncLocalStorage } from 'node:async_hooks';
@@ -27,8 +27,7 @@ export class Task implements CoreTask {
   patchState: PatchState = -1;
   /** TIF_PATCH_PENDING; written by the core */
   pending = false;
-  /** head of this task's frame list in the frame table (-1: none) */
-  frameHead = -1;
+  /** live frames of this task in the frame table */
   frameCount = 0;
   /** the fake signal (R5.14): created when a program asks for it or when it is signaled */
   controller: AbortController | undefined;
