@@ -6,7 +6,6 @@
 
 import { KlpError, ENOENT, type PatchInfo } from '../core/index.ts';
 import type { Runtime } from '../runtime/runtime.ts';
-import { registry } from '../runtime/tasks.ts';
 
 export interface BlockerView {
   readonly function: string;
@@ -38,6 +37,7 @@ export interface StatusView {
     readonly forced: boolean;
     readonly pending: readonly PendingTaskView[];
   } | null;
+  /** tasks that hold frames (are inside async functions or generators) */
   readonly tasks: number;
 }
 
@@ -55,7 +55,7 @@ export function status(rt: Runtime, name?: string): StatusView {
   let transition: StatusView['transition'] = null;
   if (t !== null && (name === undefined || t.patch === name)) {
     const started = new Map<number, number>();
-    for (const task of registry) started.set(task.id, task.startedAt);
+    for (const task of rt.frames.tasks()) started.set(task.id, task.startedAt);
     transition = {
       patch: t.patch,
       direction: t.direction,
@@ -75,7 +75,9 @@ export function status(rt: Runtime, name?: string): StatusView {
       })),
     };
   }
-  return { patches, modules, transition, tasks: registry.size };
+  let tasks = 0;
+  for (const _ of rt.frames.tasks()) tasks++;
+  return { patches, modules, transition, tasks };
 }
 
 export function symbols(rt: Runtime, moduleId: string): unknown {

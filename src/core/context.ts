@@ -50,6 +50,13 @@ export class Klp {
   /** Names of freed patches that were forced: their modules can never go (R11.3). */
   readonly forcedGone = new Set<string>();
   nextVersion = 1;
+  /**
+   * Changes whenever the core sets every task's state at once (transition
+   * init, reverse, completion): a runtime that does not list idle tasks to
+   * the core can tell that a task's state is stale and initialise it the way
+   * the core would have (Livepatch.transitionSeq).
+   */
+  transitionSeq = 0;
   locked = false;
   /** WARN_ON_ONCE bookkeeping. */
   readonly warned = new Set<string>();

@@ -134,12 +134,24 @@ export class Livepatch {
     const klp = this.#klp;
     if (klp.transition === null) return true;
     if (klp.locked) return false;
-    klp.withLock('tryComplete', () => tryCompleteTransition(klp));
+    klp.withLock('tryComplete', () => tryCompleteTransition(klp, true));
     return klp.transition === null;
   }
 
   transitionStatus(): TransitionStatus | null {
     return transitionStatus(this.#klp);
+  }
+
+  /**
+   * Changes whenever every task's state is set at once (a transition's init,
+   * reverse and completion). A runtime that lists to the core only the tasks
+   * that hold frames stamps each task it lists with this number; a task with
+   * an older stamp has not been seen since, and is initialised with
+   * `taskCreated(task)` before its state is read — what the kernel does for
+   * every task at those points.
+   */
+  get transitionSeq(): number {
+    return this.#klp.transitionSeq;
   }
 
   /** The target state of the transition in progress, or IDLE. */

@@ -44,6 +44,7 @@ function current(klp: Klp): Transition {
 /** klp_init_transition (R5.2). */
 export function initTransition(klp: Klp, patch: Transition['patch'], target: 0 | 1): void {
   if (klp.transition !== null) throw new Error('livepatch: a transition already exists');
+  klp.transitionSeq++;
   klp.transition = {
     patch, target, started: false, startedAt: klp.ports.clock.now(),
     signalsCnt: 0, signalRounds: 0, forced: false, timer: null,
@@ -157,8 +158,12 @@ function scheduleRetry(klp: Klp, t: Transition): void {
   });
 }
 
-/** klp_try_complete_transition (R5.9). */
-export function tryCompleteTransition(klp: Klp): void {
+/**
+ * klp_try_complete_transition (R5.9). An `opportunistic` attempt (the
+ * runtime's, when it believes no task is pending) neither counts as a retry
+ * nor signals: the R5.14 clock runs on the retries alone.
+ */
+export function tryCompleteTransition(klp: Klp, opportunistic = false): void {
   const t = klp.transition;
   if (t === null) return;
   const patch = t.patch;
@@ -169,6 +174,7 @@ export function tryCompleteTransition(klp: Klp): void {
     complete = switchAllOrNone(klp, t);
   }
   if (!complete) {
+    if (opportunistic) return;
     if (t.signalsCnt !== 0 && t.signalsCnt % SIGNALS_TIMEOUT === 0) sendSignals(klp, t);
     t.signalsCnt++;
     scheduleRetry(klp, t);
@@ -183,6 +189,7 @@ export function tryCompleteTransition(klp: Klp): void {
 /** klp_complete_transition (R5.10). */
 export function completeTransition(klp: Klp): void {
   const t = current(klp);
+  klp.transitionSeq++;
   const patch = t.patch;
   const target = t.target;
   klp.log.debug(msg.completingTransition(patch.name, msg.dirName(target)));
@@ -221,6 +228,7 @@ export function cancelTransition(klp: Klp): void {
 /** klp_reverse_transition (R5.13): no callbacks; completion via the pending retry. */
 export function reverseTransition(klp: Klp): void {
   const t = current(klp);
+  klp.transitionSeq++;
   klp.log.debug(msg.reversingTransition(t.patch.name, msg.dirName(t.target)));
   for (const task of klp.ports.tasks) task.pending = false;
   t.patch.enabled = !t.patch.enabled;

@@ -40,7 +40,7 @@ export class Dispatcher implements SlotSink {
   private readonly slots: SlotTable;
   private readonly frames: FrameTable;
   core: Livepatch | undefined;
-  /** called when a task is met whose state the core never set (it is asked to initialise it) */
+  /** called for a task whose state is stale (see Runtime.adopt) */
   adopt: ((task: Task) => void) | undefined;
 
   constructor(slots: SlotTable, frames: FrameTable) {
@@ -72,10 +72,12 @@ export class Dispatcher implements SlotSink {
       return f === null ? undefined : this.entry(cs, () => f);
     }
     // During the transition every call picks by the calling task's state.
-    const adopt = this.adopt;
+    const adopt = this.adopt!;
+    const core = this.core!;
     return this.entry(cs, () => {
       const task = currentTask();
-      if (task.patchState === -1 && adopt !== undefined) adopt(task);
+      // a task the core has not seen since the transition began: bring it up to date first
+      if (task.seq !== core.transitionSeq) adopt(task);
       return dispatch(stack, task.patchState);
     });
   }

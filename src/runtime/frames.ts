@@ -70,20 +70,29 @@ export class FrameTable {
   /** The frames a task holds (the reader of a transition attempt). */
   framesOf(task: Task): readonly FrameView[] {
     if (task.frameCount === 0) return [];
-    if (this.groupedAt !== this.generation || this.grouped === undefined) {
-      const g = new Map<Task, FrameView[]>();
-      for (let i = 0; i < this.used; i++) {
-        const t = this.task[i];
-        if (t === undefined) continue;
-        const list = g.get(t);
-        const f = { slot: this.slot[i]!, version: this.version[i]! };
-        if (list === undefined) g.set(t, [f]);
-        else list.push(f);
-      }
-      this.grouped = g;
-      this.groupedAt = this.generation;
+    return this.regroup().get(task) ?? [];
+  }
+
+  /** The tasks that hold frames. */
+  tasks(): IterableIterator<Task> {
+    return this.regroup().keys();
+  }
+
+  /** Frames by task, rebuilt only if frames were entered or left since the last time. */
+  private regroup(): Map<Task, FrameView[]> {
+    if (this.grouped !== undefined && this.groupedAt === this.generation) return this.grouped;
+    const g = new Map<Task, FrameView[]>();
+    for (let i = 0; i < this.used; i++) {
+      const t = this.task[i];
+      if (t === undefined) continue;
+      const list = g.get(t);
+      const f = { slot: this.slot[i]!, version: this.version[i]! };
+      if (list === undefined) g.set(t, [f]);
+      else list.push(f);
     }
-    return this.grouped.get(task) ?? [];
+    this.grouped = g;
+    this.groupedAt = this.generation;
+    return g;
   }
 
   /** Number of live frames (for tests and status). */

@@ -20,7 +20,7 @@ import { TransformCache } from '../instrument/cache.ts';
 import { cacheDir } from './cache-dir.ts';
 import { ProgramObjects } from './objects.ts';
 import { Dispatcher } from './dispatch.ts';
-import { currentTask, registry, setFrameSource, Task } from './tasks.ts';
+import { currentTask, setFrameSource, Task } from './tasks.ts';
 import { syncFrames } from './stack.ts';
 import { PatchModules } from './patch-modules.ts';
 import { installIntegrations } from './integrations.ts';
@@ -76,14 +76,14 @@ export class Runtime {
     this.core = new Livepatch(
       {
         clock,
-        tasks: { [Symbol.iterator]: () => registry[Symbol.iterator](), signal: (t) => this.signal(t as Task) },
+        tasks: { [Symbol.iterator]: () => this.listedTasks(), signal: (t) => this.signal(t as Task) },
         sink: this.dispatcher,
         modules: { find: (name) => this.objects.module(name) },
       },
       options.core,
     );
     this.dispatcher.core = this.core;
-    this.dispatcher.adopt = (task) => this.core.taskCreated(task);
+    this.dispatcher.adopt = (task) => this.adopt(task);
     setFrameSource((task) => this.framesOf(task));
     // A pending task that leaves its last frame tries to switch once its
     // synchronous stack has unwound (the kernel switches at the next
@@ -98,6 +98,36 @@ export class Runtime {
     };
     this.core.subscribe((event) => this.events.emit('klp', event));
     this.patchModules = new PatchModules(this);
+  }
+
+  /**
+   * The tasks shown to the core: those that hold frames, and the current
+   * one (its synchronous stack may hold some). Each is stamped with the
+   * core's transitionSeq: the core sets their states now.
+   */
+  private *listedTasks(): Generator<Task> {
+    const seq = this.core.transitionSeq;
+    const current = currentTask();
+    let sawCurrent = false;
+    for (const t of this.frames.tasks()) {
+      t.seq = seq;
+      if (t === current) sawCurrent = true;
+      yield t;
+    }
+    if (!sawCurrent) {
+      current.seq = seq;
+      yield current;
+    }
+  }
+
+  /**
+   * A task the core has not seen since its last transition-wide change: give
+   * it the state the kernel would have given it then (the core's fork rule
+   * for a task with no parent, which switches a frameless task at once).
+   */
+  adopt(task: Task): void {
+    task.seq = this.core.transitionSeq;
+    this.core.taskCreated(task);
   }
 
   /** The frames a task holds, as the core sees them (R5.6). */
@@ -119,7 +149,7 @@ export class Runtime {
     this.completeQueued = true;
     setImmediate(() => {
       this.completeQueued = false;
-      for (const t of registry) if (t.pending) return;
+      for (const t of this.frames.tasks()) if (t.pending && t.seq === this.core.transitionSeq) return;
       this.core.tryComplete();
     }).unref();
   }
@@ -143,7 +173,10 @@ export class Runtime {
   /** Start a task (the kernel's fork): it inherits the current task's state, then switches if it can. */
   newTask(name: string): Task {
     const task = new Task(name);
-    this.core.taskCreated(task, currentTask());
+    const parent = currentTask();
+    if (parent.seq !== this.core.transitionSeq) this.adopt(parent);
+    task.seq = this.core.transitionSeq;
+    this.core.taskCreated(task, parent);
     this.events.emit('task', task);
     return task;
   }

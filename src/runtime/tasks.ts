@@ -6,13 +6,17 @@
  * (promises, timers, callbacks) stay in the task that scheduled them,
  * because AsyncLocalStorage propagates through them.
  *
- * The task list is every task still reachable: a task is held by the async
- * contexts of its pending continuations and by its frames, and is forgotten
- * when the garbage collector takes it — the kernel's task exit.
+ * There is no list of all tasks: the core is shown the tasks that hold
+ * frames (only they can block a transition), and any other task is brought
+ * up to date the first time it runs patched code (`seq`, see
+ * Livepatch.transitionSeq) — the kernel sets every task's state at a
+ * transition's init, reverse and completion; here an idle task gets the state
+ * it would have been given when it next matters.
  *
  * Invariants:
- * - every Task is in the registry from construction until it is collected;
- * - `frameCount` belongs to the frame table (frames.ts).
+ * - `frameCount` belongs to the frame table (frames.ts);
+ * - `patchState`/`pending` are meaningful only while `seq` equals the core's
+ *   transitionSeq.
  */
 
 import { AsyncLocalStorage } from 'node:async_hooks';
@@ -27,6 +31,8 @@ export class Task implements CoreTask {
   patchState: PatchState = -1;
   /** TIF_PATCH_PENDING; written by the core */
   pending = false;
+  /** the core's transitionSeq when this task's state was last set */
+  seq = -1;
   /** live frames of this task in the frame table */
   frameCount = 0;
   /** the fake signal (R5.14): created when a program asks for it or when it is signaled */
@@ -36,7 +42,6 @@ export class Task implements CoreTask {
     this.id = id ?? Task.#nextId++;
     this.name = name;
     this.startedAt = performance.now();
-    registry.add(this);
   }
 
   frames(): Iterable<Frame> {
@@ -54,30 +59,6 @@ let frameSource: (task: Task) => Iterable<Frame> = () => [];
 export function setFrameSource(source: (task: Task) => Iterable<Frame>): void {
   frameSource = source;
 }
-
-class TaskRegistry {
-  private readonly refs = new Set<WeakRef<Task>>();
-  private readonly finalizer = new FinalizationRegistry<WeakRef<Task>>((ref) => this.refs.delete(ref));
-
-  add(task: Task): void {
-    const ref = new WeakRef(task);
-    this.refs.add(ref);
-    this.finalizer.register(task, ref);
-  }
-
-  *[Symbol.iterator](): Generator<Task> {
-    for (const ref of this.refs) {
-      const t = ref.deref();
-      if (t !== undefined) yield t;
-    }
-  }
-
-  get size(): number {
-    return this.refs.size;
-  }
-}
-
-export const registry = new TaskRegistry();
 
 const storage = new AsyncLocalStorage<Task>();
 

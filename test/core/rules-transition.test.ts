@@ -275,3 +275,31 @@ test('R5.14: pending tasks are signalled at the 15th retry ("signaling remaining
   w.tick(1000);
   assert.equal(lp.transitionStatus(), null);
 });
+
+test('transitionSeq changes when every task\'s state is set at once: init, reverse, completion', () => {
+  const { w, lp, a } = basic();
+  const s = w.spawn('s'); s.enter(a);
+  const seq0 = lp.transitionSeq;
+  lp.enablePatch(patchOf('p', ['a']));
+  const seq1 = lp.transitionSeq;
+  assert.ok(seq1 > seq0, 'init');
+  lp.sysfs.write('p/enabled', '0'); // reverse
+  const seq2 = lp.transitionSeq;
+  assert.ok(seq2 > seq1, 'reverse');
+  s.leave();
+  w.tick(1000);
+  assert.equal(lp.transitionStatus(), null);
+  assert.ok(lp.transitionSeq > seq2, 'completion');
+});
+
+test('R5.14: an opportunistic tryComplete() that fails counts as no retry and signals nobody', () => {
+  const { w, lp, a } = basic();
+  const s = w.spawn('s'); s.enter(a);
+  lp.enablePatch(patchOf('p', ['a']));
+  for (let i = 0; i < 40; i++) assert.equal(lp.tryComplete(), false);
+  assert.equal(lp.transitionStatus()!.retries, 1); // only the first, synchronous attempt
+  w.tick(14_000);
+  assert.equal(s.signals, 0);
+  w.tick(1000);
+  assert.equal(s.signals, 1); // the 15th retry, as without the extra attempts
+});
