@@ -51,6 +51,8 @@ export interface FunctionInfo {
   readonly end: number;
   /** where the entry check goes: after `{` and the directive prologue */
   readonly insertAt: number;
+  /** the directive prologue ends without `;`: inserted code must start with one (no ASI on one line) */
+  readonly afterBareDirective: boolean;
   /** for an arrow with an expression body: that body's range (it becomes a block) */
   readonly exprBody: { readonly start: number; readonly end: number } | null;
   readonly strict: boolean;
@@ -96,6 +98,8 @@ export interface ModuleAnalysis {
   readonly topLevel: Binding[];
   /** where the module prologue goes: after a `#!` line and the directive prologue */
   readonly prologueAt: number;
+  /** the module's directive prologue ends without `;` */
+  readonly prologueAfterBareDirective: boolean;
   readonly strict: boolean;
   /** direct `eval` or `with` somewhere: scope analysis is a lower bound there */
   readonly dynamicScope: boolean;
@@ -160,6 +164,7 @@ class Analyzer {
   run(program: Program): ModuleAnalysis {
     const body = program.body as Node[];
     let prologueAt = 0;
+    let prologueAfterBareDirective = false;
     const hashbang = program.hashbang as Node | null | undefined;
     if (hashbang) prologueAt = hashbang.end as number;
     else if (this.source.startsWith('#!')) prologueAt = this.source.indexOf('\n') >>> 0;
@@ -167,6 +172,7 @@ class Analyzer {
       if (st.type === 'ExpressionStatement' && typeof st.directive === 'string') {
         if (st.directive === 'use strict') this.strict = true;
         prologueAt = st.end as number;
+        prologueAfterBareDirective = this.source.charCodeAt(prologueAt - 1) !== 59; // ';'
       } else break;
     }
     const strict = this.strict;
@@ -185,6 +191,7 @@ class Analyzer {
       functions: this.functions,
       topLevel: [...this.top.decls.values()],
       prologueAt,
+      prologueAfterBareDirective,
       strict,
       dynamicScope: this.dynamicScope,
     };
@@ -797,6 +804,7 @@ class Analyzer {
     const body = node.body as Node;
     const savedStrict = this.strict;
     let insertAt: number;
+    let afterBareDirective = false;
     let exprBody: FunctionInfo['exprBody'] = null;
     if (body.type === 'BlockStatement') {
       insertAt = (body.start as number) + 1;
@@ -804,6 +812,7 @@ class Analyzer {
         if (st.type === 'ExpressionStatement' && typeof st.directive === 'string') {
           if (st.directive === 'use strict') this.strict = true;
           insertAt = st.end as number;
+          afterBareDirective = this.source.charCodeAt(insertAt - 1) !== 59; // ';'
         } else break;
       }
     } else {
@@ -823,6 +832,7 @@ class Analyzer {
       start: node.start as number,
       end: node.end as number,
       insertAt,
+      afterBareDirective,
       exprBody,
       strict: this.strict,
       forwarding: { mode: 'arguments' },

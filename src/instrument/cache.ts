@@ -60,13 +60,39 @@ export class TransformCache {
     this.dir = dir;
   }
 
-  keyFor(source: string, parts: readonly string[]): string {
-    const h = createHash('sha256');
-    h.update(LOADER_VERSION);
-    for (const p of parts) h.update('\0' + p);
-    h.update('\0');
-    h.update(source);
-    return h.digest('hex').slice(0, 40);
+  /** A hash of the source text alone: computed once per load, the other keys derive from it. */
+  contentHash(source: string): string {
+    return createHash('sha256').update(source).digest('hex');
+  }
+
+  keyFor(contentHash: string, parts: readonly string[]): string {
+    return createHash('sha256').update(LOADER_VERSION + '\0' + parts.join('\0') + '\0' + contentHash).digest('hex').slice(0, 40);
+  }
+
+  /**
+   * The format Node gave this exact text last time, for a file whose format
+   * is not declared (a `.js` in a package without "type"): telling Node
+   * spares it detecting the format by compiling the source once more.
+   */
+  readFormat(contentHash: string): string | undefined {
+    try {
+      const f = readFileSync(join(this.dir, this.keyFor(contentHash, ['format']) + '.format'), 'utf8');
+      return f === 'commonjs' || f === 'module' || f === 'commonjs-typescript' || f === 'module-typescript' ? f : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  writeFormat(contentHash: string, format: string): void {
+    try {
+      if (!this.made) {
+        mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+        this.made = true;
+      }
+      this.atomicWrite(this.keyFor(contentHash, ['format']) + '.format', format);
+    } catch {
+      // best effort
+    }
   }
 
   readCode(hash: string): { header: CachedHeader; code: string } | undefined {

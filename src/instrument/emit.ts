@@ -91,7 +91,7 @@ export function functionEdits(fn: FunctionInfo, opts: EmitOptions): Edit[] {
     edits.push({ at: fn.exprBody.start, remove: 0, text: `{${check}${rewrites}${enter}return `, original: '', order: open });
     edits.push({ at: fn.exprBody.end, remove: 0, text: `${exit}/*${slot}*/}`, original: '', order: close });
   } else {
-    edits.push({ at: fn.insertAt, remove: 0, text: check + rewrites + scopeInit + enter, original: '', order: open });
+    edits.push({ at: fn.insertAt, remove: 0, text: (fn.afterBareDirective ? ';' : '') + check + rewrites + scopeInit + enter, original: '', order: open });
     if (tracked) edits.push({ at: fn.end - 1, remove: 0, text: exit, original: '', order: close });
   }
   return edits;
@@ -100,7 +100,8 @@ export function functionEdits(fn: FunctionInfo, opts: EmitOptions): Edit[] {
 /** The module prologue: the module's accessor, and `var` slots when not script-scope. */
 export function prologue(analysis: ModuleAnalysis, opts: EmitOptions): string {
   const handle = moduleHandleName(opts.key);
-  let text = '';
+  // after `'use strict'` with no semicolon, on the same line: ASI would not end the directive
+  let text = analysis.prologueAfterBareDirective ? ';' : '';
   if (opts.binding === 'module') {
     // Measurements only: module-local slots the runtime cannot write (see docs/loader.md).
     const names: string[] = [];

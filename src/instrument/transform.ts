@@ -85,7 +85,7 @@ export function moduleKey(moduleId: string): string {
   return (h.readUInt32BE(0) * 16 + (h[4]! >> 4)).toString(36).padStart(7, '0').slice(-7);
 }
 
-const PROLOGUE_MARK = /^\s*(?:var \$lp[0-9a-z]+[,;][^\n]*)?\$lp[0-9a-z]+\.scope=\(\$lpi,\$lpv,\$lps\)=>/;
+const PROLOGUE_MARK = /^;?\s*(?:var \$lp[0-9a-z]+[,;][^\n]*)?\$lp[0-9a-z]+\.scope=\(\$lpi,\$lpv,\$lps\)=>/;
 
 function isInstrumented(source: string, prologueAt: number): boolean {
   return PROLOGUE_MARK.test(source.slice(prologueAt, prologueAt + 4096));

@@ -52,19 +52,18 @@ export function installLoader(opts: LoaderOptions): void {
   const warn = opts.warn ?? ((m: string) => process.emitWarning(m, { code: 'LIVEPATCH_NOT_INSTRUMENTED' }));
   const frames = opts.frames ?? true;
   const binding = opts.binding ?? 'script';
+  const cache = opts.cache;
   // Load the parser's lazily required parts now, not from inside a hook.
   transform({ source: 'function f(){}', moduleId: '<warm-up>', lang: 'ts', sourceType: 'module' });
   let busy = false;
 
-  /** `quiet`: a parse error is expected (the format is a guess) and not worth a warning. */
-  const instrument = (url: string, file: string, source: string, lang: Lang, sourceType: SourceType, quiet: boolean): string | undefined => {
-    const id = moduleId(file, opts.root);
-    if (!include(id) || exclude(id)) return undefined;
+  /** The instrumented code of one module, or undefined (not instrumented). `quiet`: a parse error is expected. */
+  const instrument = (m: Loading, sourceType: SourceType, quiet: boolean): string | undefined => {
+    const { url, file, id, source, lang, contentHash } = m;
     let key = moduleKey(id);
     for (let salt = 1; opts.slots.isKeyTaken(key); salt++) key = moduleKey(`${id}#${salt}`);
-    const cache = opts.cache;
     const parts = [lang, sourceType, key, frames ? 'frames' : 'noframes', binding, process.env.LIVEPATCH_EXP ?? ''];
-    const hash = cache?.keyFor(source, parts);
+    const hash = cache !== undefined && contentHash !== undefined ? cache.keyFor(contentHash, parts) : undefined;
     let code: string;
     let count: number;
     let unpatchable: readonly number[];
@@ -111,37 +110,88 @@ export function installLoader(opts: LoaderOptions): void {
       return url !== undefined ? { url, format: url.endsWith('.ts') ? 'module-typescript' : 'module', shortCircuit: true } : nextResolve(specifier, context);
     },
     load(url, context, nextLoad) {
-      const result = nextLoad(url, context);
-      // A module loaded while we transform another (by the parser itself) passes through.
-      if (busy) return result;
-      if (!url.startsWith('file:') || result.source == null || url.includes(PATCH_QUERY)) return result;
+      // A module loaded while we transform another (by the parser itself), a
+      // patch module, or one of livepatch's own files passes through.
+      if (busy || !url.startsWith('file:') || url.includes(PATCH_QUERY)) return nextLoad(url, context);
       const file = fileURLToPath(url);
-      // `require()` can reach the hook before Node has decided the format
-      const format = result.format ?? formatOf(file);
-      const kind = FORMATS[format ?? ''];
+      if (opts.selfDirs.some((d) => file.startsWith(d))) return nextLoad(url, context);
+      const id = moduleId(file, opts.root);
+      if (!include(id) || exclude(id)) return nextLoad(url, context);
+
+      // The format: Node's, else declared (extension, package "type"), else
+      // remembered for this exact text. Told to Node up front, it spares Node
+      // detecting it by compiling the original source — a parse thrown away.
+      let format: string | undefined = context.format ?? declaredFormat(file);
+      let early: { source: string; contentHash: string } | undefined;
+      if (format === undefined && cache !== undefined && isScript(file)) {
+        early = readSource(file, cache);
+        if (early !== undefined) format = cache.readFormat(early.contentHash);
+      }
+      const result = nextLoad(url, format !== undefined && context.format == null ? { ...context, format } : context);
+      if (result.source == null) return result;
+      const decided = result.format ?? format;
+      const guessed = decided ?? guessFormat(file);
+      const kind = FORMATS[guessed ?? ''];
       if (kind === undefined) return result;
-      if (opts.selfDirs.some((d) => file.startsWith(d))) return result;
       let source = typeof result.source === 'string' ? result.source : Buffer.from(result.source as Uint8Array).toString('utf8');
       if (source.charCodeAt(0) === 0xfeff) source = source.slice(1);
+      const contentHash = cache === undefined ? undefined : early !== undefined && early.source === source ? early.contentHash : cache.contentHash(source);
       const lang: Lang = kind.lang === 'ts' ? (file.endsWith('x') ? 'tsx' : 'ts') : file.endsWith('.jsx') ? 'jsx' : 'js';
-      let code = instrument(url, file, source, lang, kind.sourceType, result.format == null);
-      if (code !== undefined) return { ...result, format, source: code };
-      // Node had not decided: a `.js` without "type" that is an ES module after all
-      if (result.format == null && kind.sourceType === 'commonjs') {
-        code = instrument(url, file, source, lang, 'module', true);
-        if (code !== undefined) return { ...result, format: kind.lang === 'ts' ? 'module-typescript' : 'module', source: code };
-        // neither: say why as CommonJS, the format Node will try first
-        instrument(url, file, source, lang, kind.sourceType, false);
+      const m: Loading = { url, file, id, source, lang, contentHash };
+      // an undeclared format that Node detected or we found: remember it for this text
+      const remember = (f: string): void => {
+        if (format === undefined && contentHash !== undefined && isScript(file)) cache!.writeFormat(contentHash, f);
+      };
+      let code = instrument(m, kind.sourceType, decided === undefined);
+      if (code !== undefined) {
+        remember(guessed!);
+        return { ...result, format: guessed, source: code };
+      }
+      // Undecided: a `.js` without "type" that is an ES module after all
+      if (decided === undefined && kind.sourceType === 'commonjs') {
+        code = instrument(m, 'module', true);
+        const esm = kind.lang === 'ts' ? 'module-typescript' : 'module';
+        if (code !== undefined) {
+          remember(esm);
+          return { ...result, format: esm, source: code };
+        }
+        // neither: say why as CommonJS, the format Node tries first
+        instrument(m, kind.sourceType, false);
       }
       return result;
     },
   });
 }
 
-const packageTypes = new Map<string, 'module' | 'commonjs'>();
+/** What is known of a module while it loads. */
+interface Loading {
+  readonly url: string;
+  readonly file: string;
+  readonly id: string;
+  readonly source: string;
+  readonly lang: Lang;
+  readonly contentHash: string | undefined;
+}
 
-/** The format Node gives a file: by extension, then by the nearest package.json's "type". */
-export function formatOf(file: string): string | undefined {
+function isScript(file: string): boolean {
+  const ext = extname(file);
+  return ext === '.js' || ext === '.ts';
+}
+
+function readSource(file: string, cache: TransformCache): { source: string; contentHash: string } | undefined {
+  try {
+    let source = readFileSync(file, 'utf8');
+    if (source.charCodeAt(0) === 0xfeff) source = source.slice(1);
+    return { source, contentHash: cache.contentHash(source) };
+  } catch {
+    return undefined;
+  }
+}
+
+const packageTypes = new Map<string, 'module' | 'commonjs' | undefined>();
+
+/** The format a file declares: by extension, or by its package's "type"; undefined when neither says. */
+export function declaredFormat(file: string): string | undefined {
   const ext = extname(file);
   if (ext === '.mjs') return 'module';
   if (ext === '.cjs') return 'commonjs';
@@ -149,16 +199,23 @@ export function formatOf(file: string): string | undefined {
   if (ext === '.cts') return 'commonjs-typescript';
   if (ext !== '.js' && ext !== '.ts') return undefined;
   const type = packageType(dirname(file));
+  if (type === undefined) return undefined;
   return ext === '.js' ? type : `${type}-typescript`;
 }
 
-function packageType(dir: string): 'module' | 'commonjs' {
-  const known = packageTypes.get(dir);
-  if (known !== undefined) return known;
-  let type: 'module' | 'commonjs' = 'commonjs';
+/** The first guess for an undeclared `.js`/`.ts`: CommonJS, as Node tries first. */
+function guessFormat(file: string): string | undefined {
+  const ext = extname(file);
+  return ext === '.js' ? 'commonjs' : ext === '.ts' ? 'commonjs-typescript' : undefined;
+}
+
+/** The nearest package.json's "type" ('module' or 'commonjs'), or undefined when it has none. */
+function packageType(dir: string): 'module' | 'commonjs' | undefined {
+  if (packageTypes.has(dir)) return packageTypes.get(dir);
+  let type: 'module' | 'commonjs' | undefined;
   try {
     const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { type?: unknown };
-    type = pkg.type === 'module' ? 'module' : 'commonjs';
+    type = pkg.type === 'module' ? 'module' : pkg.type === 'commonjs' ? 'commonjs' : undefined;
   } catch (e) {
     const up = dirname(dir);
     if ((e as NodeJS.ErrnoException).code === 'ENOENT' && up !== dir && basename(dir) !== 'node_modules') type = packageType(up);
@@ -173,7 +230,7 @@ function replan(
 ): Plan {
   let source = readFileSync(file, 'utf8');
   if (source.charCodeAt(0) === 0xfeff) source = source.slice(1);
-  if (source.length !== length || cache.keyFor(source, parts) !== hash) {
+  if (source.length !== length || cache.keyFor(cache.contentHash(source), parts) !== hash) {
     throw new Error(`livepatch: ${input.moduleId} changed on disk since it was loaded; its symbol table is gone from the cache`);
   }
   const t = transform({ ...input, source });

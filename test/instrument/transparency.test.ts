@@ -20,13 +20,14 @@ test('every function shape behaves the same plain and instrumented', async () =>
   assert.deepEqual(b.$instrumented, [
     'test/instrument/fixtures/run-shapes.mjs',
     'test/instrument/fixtures/shapes/errors.cjs',
+    'test/instrument/fixtures/shapes/nosemi.cjs',
     'test/instrument/fixtures/shapes/serialize.mjs',
     'test/instrument/fixtures/shapes/sloppy.cjs',
     'test/instrument/fixtures/shapes/strict.mjs',
     'test/instrument/fixtures/shapes/typed.ts',
   ]);
   const cases = Object.keys(a).filter((k) => k !== '$instrumented');
-  assert.ok(cases.length >= 44, `corpus has ${cases.length} cases`);
+  assert.ok(cases.length >= 47, `corpus has ${cases.length} cases`);
   for (const k of cases) assert.deepEqual(b[k], a[k], `case ${k}`);
   // stack traces name the same lines (the loader inserts no newline)
   assert.deepEqual((b['errors.cjs:syncStack'] as { ok: unknown[] }).ok[2], ['4', '7', '8', '23']);
