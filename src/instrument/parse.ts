@@ -6,8 +6,25 @@
  * back to the ordinary path.
  */
 
-import { parseSync, rawTransferSupported, type ParserOptions } from 'oxc-parser';
+import { createRequire } from 'node:module';
+import type { ParserOptions } from 'oxc-parser';
 import type { Program } from './estree.ts';
+
+type Oxc = typeof import('oxc-parser');
+
+/**
+ * oxc-parser is loaded on the first parse: a start with a warm transform
+ * cache never parses, and should not pay for loading a native addon.
+ */
+let oxc: Oxc | undefined;
+let raw = false;
+function parser(): Oxc {
+  if (oxc === undefined) {
+    oxc = createRequire(import.meta.url)('oxc-parser') as Oxc;
+    raw = oxc.rawTransferSupported();
+  }
+  return oxc;
+}
 
 export type Lang = 'js' | 'jsx' | 'ts' | 'tsx';
 export type SourceType = 'module' | 'commonjs' | 'script';
@@ -18,11 +35,10 @@ export interface ParseResult {
   readonly error: { readonly message: string; readonly start: number } | null;
 }
 
-let raw = rawTransferSupported();
-
 export function parse(source: string, lang: Lang, sourceType: SourceType): ParseResult {
   // oxc's 'commonjs' allows top-level return and treats the file as a function body.
   // `experimentalRawTransfer` is read by oxc-parser's JS wrapper but missing from its typings.
+  const { parseSync } = parser();
   const options = { lang, sourceType, preserveParens: true, experimentalRawTransfer: raw } as ParserOptions;
   let result;
   try {

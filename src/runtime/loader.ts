@@ -53,8 +53,7 @@ export function installLoader(opts: LoaderOptions): void {
   const frames = opts.frames ?? true;
   const binding = opts.binding ?? 'script';
   const cache = opts.cache;
-  // Load the parser's lazily required parts now, not from inside a hook.
-  transform({ source: 'function f(){}', moduleId: '<warm-up>', lang: 'ts', sourceType: 'module' });
+  // While a module is transformed, modules the parser loads for itself pass through.
   let busy = false;
 
   /** The instrumented code of one module, or undefined (not instrumented). `quiet`: a parse error is expected. */
