@@ -5,14 +5,20 @@
  * own runtime, which follows the main thread's patches.
  */
 
+import * as nodeModule from 'node:module';
 import { isMainThread } from 'node:worker_threads';
-import { startRuntime } from './runtime/runtime.ts';
-import { ControlServer } from './control/server.ts';
 
+// Checked before the runtime is imported: on an older Node its imports would fail with a less helpful message.
+if (typeof (nodeModule as { registerHooks?: unknown }).registerHooks !== 'function') {
+  throw new Error(`livepatch needs Node 24 or later (synchronous module hooks); this is Node ${process.version}`);
+}
+
+const { startRuntime } = await import('./runtime/runtime.ts');
 const rt = startRuntime();
 // A worker's program starts only once the patches live in the process apply here too.
 await rt.ready;
 if (isMainThread && process.env.LIVEPATCH_CONTROL !== '0') {
+  const { ControlServer } = await import('./control/server.ts');
   try {
     new ControlServer(rt).start();
   } catch (error) {
