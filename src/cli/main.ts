@@ -41,6 +41,8 @@ commands:
                                        the /sys/kernel/livepatch tree
   dmesg [-C] [-c] [--follow]           the process's livepatch log
   symbols <module-id>                  a module's symbol table
+  build --old <dir|rev> --new <dir|rev> | --diff <file>  [-o out.mjs] [--root dir]
+                                       a patch module from a source change (docs/build.md)
 
 options:
   --pid N     the process (optional when only one runs under the loader)
@@ -54,6 +56,7 @@ async function main(argv: string[]): Promise<number> {
     return cmd === undefined ? EXIT.usage : 0;
   }
   if (cmd === 'run') return run(rest);
+  if (cmd === 'build') return (await import('./build.ts')).buildCommand(rest);
   const command = commands[cmd];
   if (command === undefined) throw new UsageError(`unknown command '${cmd}'`);
   const ctx: Context = { out: (s) => process.stdout.write(s + '\n'), err: (s) => process.stderr.write(s + '\n') };

@@ -1,0 +1,131 @@
+/**
+ * `livepatch build`: kpatch-build for JavaScript and TypeScript. Compare two
+ * versions of a program module by module and function by function (the
+ * loader's identities and hashes), plan each changed module (plan.ts: what
+ * is replaced, how its code reaches the running state, what is refused),
+ * and emit one patch module with a manifest. Nothing is emitted if anything
+ * is refused: a patch that leaves part of a fix out would run code nobody
+ * wrote.
+ */
+
+import { resolve } from 'node:path';
+import { parse } from '../instrument/parse.ts';
+import { emitPatch, fileUrl, type EmitModule } from './emit.ts';
+import { importTarget } from './imports.ts';
+import { functionsOf, type Manifest } from './manifest.ts';
+import { diffModules, moduleFile } from './modules.ts';
+import { planModule, type ModulePlan } from './plan.ts';
+import { refusal, type Refusal } from './refusals.ts';
+import { stripTypes } from './strip.ts';
+import type { NewImport } from './structure.ts';
+import type { SourceTree } from './tree.ts';
+import { readVersion } from './version.ts';
+
+export interface BuildOptions {
+  readonly old: SourceTree;
+  readonly new: SourceTree;
+  /** the running application's root directory (module ids are relative to it) */
+  readonly root: string;
+  /** the patch's name (default: the runtime takes the file's name) */
+  readonly name?: string | undefined;
+  readonly replace?: boolean;
+  /** where the patch will be written, for the manifest */
+  readonly output?: string | null;
+}
+
+export interface BuildResult {
+  /** the patch module's text, or null when something was refused or nothing changed */
+  readonly code: string | null;
+  readonly manifest: Manifest;
+  readonly refusals: readonly Refusal[];
+  /** how many functions the patch replaces */
+  readonly patched: number;
+}
+
+export function build(opts: BuildOptions): BuildResult {
+  const root = resolve(opts.root);
+  const diff = diffModules(opts.old, opts.new);
+  const refusals: Refusal[] = [];
+  const notes: string[] = [];
+  const plans: ModulePlan[] = [];
+  const emitModules: EmitModule[] = [];
+  for (const path of diff.changed) {
+    const oldText = opts.old.read(path)!;
+    const newText = opts.new.read(path)!;
+    const oldFile = moduleFile(opts.old, path, oldText);
+    const newFile = moduleFile(opts.new, path, newText);
+    if (oldFile.sourceType !== newFile.sourceType) {
+      refusals.push(refusal('module-init', path, 1, `changes the module format from ${oldFile.sourceType} to ${newFile.sourceType}`));
+      continue;
+    }
+    const o = readVersion(oldFile, oldText);
+    const n = readVersion(newFile, newText);
+    if (!o.ok) { refusals.push(refusal('unpatchable', path, o.line, `the running version does not parse (${o.message}), so the loader did not instrument it`)); continue; }
+    if (!n.ok) { refusals.push(refusal('syntax', path, n.line, `the new version does not parse: ${n.message}`)); continue; }
+    const plan = planModule(o.version, n.version);
+    plans.push(plan);
+    refusals.push(...plan.refusals);
+    notes.push(...plan.notes);
+    if (plan.replacements.length === 0) continue;
+
+    let code = newText;
+    if (newFile.lang === 'ts') {
+      const s = stripTypes(newText, n.version.program);
+      if (!s.ok) { refusals.push(refusal('syntax', path, s.line, `types cannot be stripped from the new version: ${s.message}`)); continue; }
+      code = s.code;
+    }
+    const importSpecifiers = new Map<NewImport, string>();
+    for (const imp of plan.imports) {
+      const t = importTarget(imp.source, path, root, opts.old);
+      if (t.ok) {
+        importSpecifiers.set(imp, t.specifier);
+        if (t.note !== null) notes.push(`${path}:${imp.line}: ${t.note}`);
+      } else refusals.push(refusal('new-module', path, imp.line, t.reason));
+    }
+    const dynamicSpecifiers = new Map<string, string>();
+    for (const rw of [...plan.replacements, ...plan.helpers]) {
+      for (const d of rw.uses.dynamicImports) {
+        if (d.literal === null || dynamicSpecifiers.has(d.literal)) continue;
+        const t = importTarget(d.literal, path, root, opts.old);
+        if (t.ok) dynamicSpecifiers.set(d.literal, t.specifier);
+        else refusals.push(refusal('new-module', path, n.version.lines.findLastIndex((s) => s <= d.start) + 1, t.reason));
+      }
+    }
+    const sourceUrl = fileUrl(opts.new.dir ?? root, path);
+    emitModules.push({ plan, code, sourceUrl, runningFile: resolve(root, path), importSpecifiers, dynamicSpecifiers });
+  }
+  for (const path of diff.added) notes.push(`${path}: new file; the patch loads it only if changed code imports it (and then from the running tree)`);
+  for (const path of diff.removed) notes.push(`${path}: removed from the new version; the running module stays`);
+
+  const patched = refusals.length === 0 ? emitModules.reduce((n, m) => n + m.plan.replacements.length, 0) : 0;
+  let code: string | null = null;
+  if (refusals.length === 0 && patched > 0) {
+    const header = `// livepatch build: ${opts.old.label} -> ${opts.new.label}\n// Generated; rebuild instead of editing. The manifest says what changed and why each change is safe.\n`;
+    const out = emitPatch(emitModules, { name: opts.name, replace: opts.replace ?? false, header });
+    const map = JSON.parse(out.map) as { sources: string[]; sourcesContent: (string | null)[] };
+    // show the source as written (TypeScript), not the stripped copy the output was cut from
+    map.sourcesContent = map.sources.map((s) => {
+      const m = emitModules.find((x) => x.sourceUrl === s);
+      return m === undefined ? null : m.plan.next.source;
+    });
+    code = out.code + `//# sourceMappingURL=data:application/json;charset=utf-8;base64,${Buffer.from(JSON.stringify(map)).toString('base64')}\n`;
+    const check = parse(code, 'js', 'module');
+    if (check.error !== null) throw new Error(`livepatch build: internal error: the patch module does not parse: ${check.error.message} at offset ${check.error.start}`);
+  }
+
+  const manifest: Manifest = {
+    tool: 'livepatch build',
+    format: 1,
+    old: opts.old.label,
+    new: opts.new.label,
+    root,
+    output: opts.output ?? null,
+    modules: { compared: diff.compared, changed: diff.changed, added: diff.added, removed: diff.removed },
+    functions: plans.flatMap(functionsOf),
+    helpers: emitModules.flatMap((m) => m.plan.helpers.map((h) => ({ module: m.plan.next.file.id, name: h.decl.name, kind: h.decl.kind, line: h.decl.line }))),
+    imports: emitModules.flatMap((m) => m.plan.imports.map((i) => ({ module: m.plan.next.file.id, local: i.local, imported: i.imported, from: i.source, resolved: m.importSpecifiers.get(i) ?? null }))),
+    refusals,
+    notes,
+  };
+  return { code, manifest, refusals, patched };
+}

@@ -1,0 +1,117 @@
+/**
+ * A version of the program's source: a set of files by path (POSIX, relative
+ * to the application root) and their text. Versions come from a directory,
+ * a git revision (`git.ts`) or another version with a diff applied
+ * (`unified-diff.ts`); the build compares two of them and never writes to
+ * either.
+ */
+
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface SourceTree {
+  /** what the user gave: a directory, `git:<rev>`, `<dir> + fix.diff` */
+  readonly label: string;
+  /** a directory where the files really are, if any (for source maps and new imports) */
+  readonly dir: string | null;
+  /** every file's path */
+  paths(): ReadonlySet<string>;
+  /** a file's text, or undefined if the tree has no such file */
+  read(path: string): string | undefined;
+  /**
+   * Whether `path` is known to have the same text here and in `other`
+   * without reading it (git blob ids; an overlay over `other`), or
+   * undefined when only reading tells.
+   */
+  sameAs?(other: SourceTree, path: string): boolean | undefined;
+}
+
+/** Directories never part of a version of the program. */
+const SKIP_DIRS = new Set(['.git', '.hg', '.svn', '.cache']);
+
+/** Files the build can compare: the module formats the loader instruments, and package.json for "type". */
+export function isRelevant(path: string): boolean {
+  return /\.(?:[cm]?js|[cm]?ts)$/.test(path) && !/\.d\.[cm]?ts$/.test(path) || path === 'package.json' || path.endsWith('/package.json');
+}
+
+export function dirTree(dir: string, label = dir): SourceTree {
+  let paths: Set<string> | undefined;
+  const cache = new Map<string, string | undefined>();
+  return {
+    label,
+    dir,
+    paths() {
+      if (paths === undefined) {
+        paths = new Set();
+        walk(dir, '', paths);
+      }
+      return paths;
+    },
+    read(path) {
+      if (cache.has(path)) return cache.get(path);
+      let text: string | undefined;
+      try {
+        text = readFileSync(join(dir, path), 'utf8');
+        if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+      } catch {
+        text = undefined;
+      }
+      cache.set(path, text);
+      return text;
+    },
+  };
+}
+
+function walk(root: string, rel: string, out: Set<string>): void {
+  let entries;
+  try {
+    entries = readdirSync(rel === '' ? root : join(root, rel), { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const e of entries) {
+    const path = rel === '' ? e.name : rel + '/' + e.name;
+    if (e.isDirectory()) {
+      if (!SKIP_DIRS.has(e.name)) walk(root, path, out);
+    } else if (e.isFile()) {
+      if (isRelevant(path)) out.add(path);
+    } else if (e.isSymbolicLink()) {
+      // a linked package (npm link, workspaces): follow it like Node does
+      try {
+        const st = statSync(join(root, path));
+        if (st.isDirectory()) walk(root, path, out);
+        else if (st.isFile() && isRelevant(path)) out.add(path);
+      } catch {
+        // dangling link: not part of the program
+      }
+    }
+  }
+}
+
+/** `base` with some files replaced, added (a string) or deleted (null). */
+export function overlayTree(base: SourceTree, changes: ReadonlyMap<string, string | null>, label: string): SourceTree {
+  let paths: Set<string> | undefined;
+  return {
+    label,
+    dir: null,
+    paths() {
+      if (paths === undefined) {
+        paths = new Set(base.paths());
+        for (const [p, text] of changes) {
+          if (text === null) paths.delete(p);
+          else if (isRelevant(p)) paths.add(p);
+        }
+      }
+      return paths;
+    },
+    read(path) {
+      const c = changes.get(path);
+      if (c === null) return undefined;
+      return c ?? base.read(path);
+    },
+    sameAs(other, path) {
+      // a file the diff did not touch is the base's own
+      return other === base && !changes.has(path) ? true : undefined;
+    },
+  };
+}
