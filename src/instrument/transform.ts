@@ -97,6 +97,7 @@ export function symbolTable(
   const starts = lineStarts(source);
   const seen = new Map<string, number>();
   const symbols: SymbolInfo[] = [];
+  const hashes = functionHashes(source, analysis.functions);
   for (const fn of analysis.functions) {
     const sympos = (seen.get(fn.name) ?? 0) + 1;
     seen.set(fn.name, sympos);
@@ -112,7 +113,7 @@ export function symbolTable(
       line,
       column,
       endLine: lineColumn(starts, fn.end).line,
-      hash: functionHash(fn.kind, fn.isAsync, fn.isGenerator, source.slice(fn.start, fn.end)),
+      hash: hashes[fn.index]!,
       parent: fn.parent,
       captures: fn.captures.map((b) => b.name),
       writable: fn.captures.filter(isWritable).map((b) => b.name),
@@ -129,7 +130,34 @@ export function symbolTable(
   return { moduleId, key, symbols, scope: scope.map((b) => b.name), scopeWritable: scope.filter((b) => b.writable).map((b) => b.name) };
 }
 
-/** What decides whether a function changed: its kind and its exact source text. */
+/**
+ * What decides whether a function changed: its kind and its exact source
+ * text, nested functions included. Hashed bottom-up (a Merkle tree): a
+ * function's text is hashed with each function directly inside it replaced
+ * by that function's hash, so every byte is hashed once however deep the
+ * nesting, and a change anywhere inside still changes every enclosing hash.
+ */
+export function functionHashes(source: string, functions: readonly FunctionInfo[]): string[] {
+  const children: number[][] = functions.map(() => []);
+  for (const fn of functions) if (fn.parent >= 0) children[fn.parent]!.push(fn.index);
+  const out: string[] = new Array<string>(functions.length);
+  // children come after their parent in source (pre-)order: go backwards
+  for (let i = functions.length - 1; i >= 0; i--) {
+    const fn = functions[i]!;
+    let text = '';
+    let at = fn.start;
+    for (const c of children[i]!) {
+      const child = functions[c]!;
+      text += source.slice(at, child.start) + '\0' + out[c]! + '\0';
+      at = child.end;
+    }
+    text += source.slice(at, fn.end);
+    out[i] = functionHash(fn.kind, fn.isAsync, fn.isGenerator, text);
+  }
+  return out;
+}
+
+/** The hash of one function's kind and text (nested functions already replaced by their hashes). */
 export function functionHash(kind: string, async: boolean, generator: boolean, text: string): string {
   // one-shot hashing: a Hash object per function costs more than the hashing
   return hash('sha256', `${async ? 'async ' : ''}${generator ? '*' : ''}${kind}\n${text}`).slice(0, 16);
