@@ -67,3 +67,21 @@ test('a patch written in TypeScript', async () => {
     await p.stop();
   }
 });
+
+test('dmesg --follow streams log lines as they are written', async () => {
+  const { spawn } = await import('node:child_process');
+  const { cliPath } = await import('../support/lp-process.ts');
+  const p = await LpProcess.start(app);
+  try {
+    const follower = spawn(process.execPath, [cliPath, 'dmesg', '--follow', '--pid', String(p.pid)], { env: p.env });
+    let seen = '';
+    follower.stdout.setEncoding('utf8').on('data', (d: string) => (seen += d));
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal((await p.cli('load', P + 'fix_greet.mjs')).code, 0);
+    for (let i = 0; i < 50 && !seen.includes('patching complete'); i++) await new Promise((r) => setTimeout(r, 50));
+    follower.kill('SIGINT');
+    assert.match(seen, /livepatch: enabling patch 'fix_greet'\n.*'fix_greet': starting patching transition\n.*'fix_greet': patching complete/);
+  } finally {
+    await p.stop();
+  }
+});
