@@ -44,10 +44,20 @@ export function installToString(slots: SlotTable): void {
   const original = Function.prototype.toString;
   const call = Function.prototype.call.bind(original) as (fn: unknown) => string;
   const nativeText = call(original);
+  // programs that read a function's text tend to read it often (DI containers, validators)
+  const restored = new WeakMap<object, string>();
   const replacement = {
     toString(this: unknown): string {
       if (this === replacement) return nativeText;
-      return restoreSource(call(this), slots);
+      const text = call(this);
+      if (!text.includes('$lp')) return text;
+      const fn = this as object;
+      let out = restored.get(fn);
+      if (out === undefined) {
+        out = restoreSource(text, slots);
+        restored.set(fn, out);
+      }
+      return out;
     },
   }.toString;
   Object.defineProperty(Function.prototype, 'toString', { value: replacement, writable: true, configurable: true, enumerable: false });
