@@ -79,8 +79,7 @@ export function functionEdits(fn: FunctionInfo, opts: EmitOptions): Edit[] {
   }
   const rewrites = fn.paramRewrites.map((r) => `var ${r.pattern}=${tempName(r.temp, slot).replace('...', '')};`).join('');
   const call = callExpression(fn, slot);
-  const EXP = (process.env.LIVEPATCH_EXP ?? '').split(',');
-  const check = EXP.includes('nosentinel') ? `if(${slot}!==void 0)return ${fn.isGenerator ? 'yield* ' : ''}${call};` : EXP.includes('empty') ? `if(${slot}!==void 0){}` : `if(${slot}!==void 0){const $lpr=${call};if($lpr!==$lpO)return ${fn.isGenerator ? 'yield* ' : ''}$lpr}`;
+  const check = `if(${slot}!==void 0){const $lpr=${call};if($lpr!==$lpO)return ${fn.isGenerator ? 'yield* ' : ''}$lpr}`;
   const enter = tracked ? `const ${frameVar(slot)}=$lpE(${moduleHandleName(opts.key)},${fn.index});try{` : '';
   // a function that runs once hands out one accessor for the variables its nested functions capture
   const scopeInit = fn.runsOnce && fn.scopeBindings.length > 0
@@ -91,8 +90,15 @@ export function functionEdits(fn: FunctionInfo, opts: EmitOptions): Edit[] {
     edits.push({ at: fn.exprBody.start, remove: 0, text: `{${check}${rewrites}${enter}return `, original: '', order: open });
     edits.push({ at: fn.exprBody.end, remove: 0, text: `${exit}/*${slot}*/}`, original: '', order: close });
   } else {
-    edits.push({ at: fn.insertAt, remove: 0, text: (fn.afterBareDirective ? ';' : '') + check + rewrites + scopeInit + enter, original: '', order: open });
-    if (tracked) edits.push({ at: fn.end - 1, remove: 0, text: exit, original: '', order: close });
+    const head = (fn.afterBareDirective ? ';' : '') + check + rewrites + scopeInit + enter;
+    // an empty body (`async function () {}`): opening and closing fragments meet at
+    // one position, where the ordering puts closes first — emit them as one edit
+    if (tracked && fn.insertAt === fn.end - 1) {
+      edits.push({ at: fn.insertAt, remove: 0, text: head + exit, original: '', order: open });
+    } else {
+      edits.push({ at: fn.insertAt, remove: 0, text: head, original: '', order: open });
+      if (tracked) edits.push({ at: fn.end - 1, remove: 0, text: exit, original: '', order: close });
+    }
   }
   return edits;
 }
@@ -176,7 +182,7 @@ export function closureScope(fn: FunctionInfo): AccessorBinding[] {
 
 function callExpression(fn: FunctionInfo, slot: string): string {
   const args: string[] = [fn.kind === 'constructor' ? 'new.target' : 'this'];
-  if (fn.captures.length > 0 && !(process.env.LIVEPATCH_EXP ?? '').includes('noacc')) args.push(accessor(closureScope(fn)));
+  if (fn.captures.length > 0) args.push(accessor(closureScope(fn)));
   if (fn.forwarding.mode === 'arguments') args.push('...arguments');
   else for (const n of fn.forwarding.names) args.push(n.startsWith('...$lpp') ? '...' + tempName(n.slice(3), slot) : n.startsWith('$lpp') ? tempName(n, slot) : n);
   return `${slot}(${args.join(',')})`;

@@ -61,7 +61,7 @@ export function installLoader(opts: LoaderOptions): void {
     const { url, file, id, source, lang, contentHash } = m;
     let key = moduleKey(id);
     for (let salt = 1; opts.slots.isKeyTaken(key); salt++) key = moduleKey(`${id}#${salt}`);
-    const parts = [lang, sourceType, key, frames ? 'frames' : 'noframes', binding, process.env.LIVEPATCH_EXP ?? ''];
+    const parts = [lang, sourceType, key, frames ? 'frames' : 'noframes', binding];
     const hash = cache !== undefined && contentHash !== undefined ? cache.keyFor(contentHash, parts) : undefined;
     let code: string;
     let count: number;
