@@ -115,7 +115,11 @@ export function structuralKey(node: Node, fn: (n: Node) => string | undefined): 
  * difference (a large function that changed in one place is not read to its
  * end, twice, as strings).
  */
-export function sameStructure(a: Node, b: Node, fa: (n: Node) => string | undefined, fb: (n: Node) => string | undefined): boolean {
+export function sameStructure(
+  a: Node, b: Node, fa: (n: Node) => string | undefined, fb: (n: Node) => string | undefined,
+  /** string literals that count as the same (a version bump's own version string) */
+  sameString?: (x: string, y: string) => boolean,
+): boolean {
   const same = (x: Node, y: Node): boolean => {
     while (TRANSPARENT.has(x.type)) x = x.expression as Node;
     while (TRANSPARENT.has(y.type)) y = y.expression as Node;
@@ -133,6 +137,7 @@ export function sameStructure(a: Node, b: Node, fa: (n: Node) => string | undefi
       const ry = y.regex as { pattern: string; flags: string } | undefined;
       if (rx || ry) return rx !== undefined && ry !== undefined && rx.pattern === ry.pattern && rx.flags === ry.flags;
       if (typeof x.bigint === 'string' || typeof y.bigint === 'string') return x.bigint === y.bigint;
+      if (sameString !== undefined && typeof x.value === 'string' && typeof y.value === 'string' && sameString(x.value, y.value)) return true;
       return Object.is(x.value, y.value);
     }
     for (const key in x) {

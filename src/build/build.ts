@@ -11,13 +11,13 @@
 import { resolve } from 'node:path';
 import { parse } from '../instrument/parse.ts';
 import { emitPatch, fileUrl, type EmitModule } from './emit.ts';
-import { importTarget } from './imports.ts';
+import { importTarget, requireTarget } from './imports.ts';
 import { functionsOf, type Manifest } from './manifest.ts';
 import { diffModules, moduleFile } from './modules.ts';
 import { planModule, type ModulePlan } from './plan.ts';
 import { refusal, type Refusal } from './refusals.ts';
 import { stripTypes } from './strip.ts';
-import type { NewImport } from './structure.ts';
+import type { NewImport, VersionStrings } from './structure.ts';
 import type { SourceTree } from './tree.ts';
 import { readVersion } from './version.ts';
 
@@ -31,6 +31,32 @@ export interface BuildOptions {
   readonly replace?: boolean;
   /** where the patch will be written, for the manifest */
   readonly output?: string | null;
+  /** the package version bump a module's file belongs to, if any: its own version string is no change */
+  readonly versions?: (path: string) => VersionStrings | null;
+  /** files left out of the comparison, with why (a package's tests, bundles, docs) */
+  readonly leftOut?: readonly LeftOut[];
+  /** what the patch brings, for the manifest and the patch module (a package's version bump) */
+  readonly packages?: readonly PackageBump[];
+  /** notes from before the comparison */
+  readonly notes?: readonly string[];
+}
+
+export interface LeftOut {
+  readonly path: string;
+  readonly reason: string;
+}
+
+/** One installed copy of a package the patch brings from one version to another. */
+export interface PackageBump {
+  readonly name: string;
+  readonly from: string;
+  readonly to: string;
+  /** the copy's directory, relative to the application root */
+  readonly path: string;
+  /** what the loader's module ids of its files start with */
+  readonly idPrefix: string;
+  /** the module ids the patch changes (filled in by the build) */
+  readonly modules?: readonly string[];
 }
 
 export interface BuildResult {
@@ -40,13 +66,15 @@ export interface BuildResult {
   readonly refusals: readonly Refusal[];
   /** how many functions the patch replaces */
   readonly patched: number;
+  /** how many exports it adds to CommonJS modules */
+  readonly exported: number;
 }
 
 export function build(opts: BuildOptions): BuildResult {
   const root = resolve(opts.root);
   const diff = diffModules(opts.old, opts.new);
   const refusals: Refusal[] = [];
-  const notes: string[] = [];
+  const notes: string[] = [...(opts.notes ?? [])];
   const plans: ModulePlan[] = [];
   const emitModules: EmitModule[] = [];
   for (const path of diff.changed) {
@@ -62,11 +90,11 @@ export function build(opts: BuildOptions): BuildResult {
     const n = readVersion(newFile, newText);
     if (!o.ok) { refusals.push(refusal('unpatchable', path, o.line, `the running version does not parse (${o.message}), so the loader did not instrument it`)); continue; }
     if (!n.ok) { refusals.push(refusal('syntax', path, n.line, `the new version does not parse: ${n.message}`)); continue; }
-    const plan = planModule(o.version, n.version);
+    const plan = planModule(o.version, n.version, opts.versions?.(path) ?? null);
     plans.push(plan);
     refusals.push(...plan.refusals);
     notes.push(...plan.notes);
-    if (plan.replacements.length === 0) continue;
+    if (plan.replacements.length === 0 && plan.exports.length === 0) continue;
 
     let code = newText;
     if (newFile.lang === 'ts') {
@@ -76,14 +104,14 @@ export function build(opts: BuildOptions): BuildResult {
     }
     const importSpecifiers = new Map<NewImport, string>();
     for (const imp of plan.imports) {
-      const t = importTarget(imp.source, path, root, opts.old);
+      const t = imp.kind === 'require' ? requireTarget(imp.source, path, root, opts.old) : importTarget(imp.source, path, root, opts.old);
       if (t.ok) {
         importSpecifiers.set(imp, t.specifier);
         if (t.note !== null) notes.push(`${path}:${imp.line}: ${t.note}`);
       } else refusals.push(refusal('new-module', path, imp.line, t.reason));
     }
     const dynamicSpecifiers = new Map<string, string>();
-    for (const rw of [...plan.replacements, ...plan.helpers]) {
+    for (const rw of [...plan.replacements, ...plan.helpers, ...plan.exports]) {
       for (const d of rw.uses.dynamicImports) {
         if (d.literal === null || dynamicSpecifiers.has(d.literal)) continue;
         const t = importTarget(d.literal, path, root, opts.old);
@@ -91,17 +119,22 @@ export function build(opts: BuildOptions): BuildResult {
         else refusals.push(refusal('new-module', path, n.version.lines.findLastIndex((s) => s <= d.start) + 1, t.reason));
       }
     }
-    const sourceUrl = fileUrl(opts.new.dir ?? root, path);
+    const sourceUrl = opts.new.url?.(path) ?? fileUrl(opts.new.dir ?? root, path);
     emitModules.push({ plan, code, sourceUrl, runningFile: resolve(root, path), importSpecifiers, dynamicSpecifiers });
   }
   for (const path of diff.added) notes.push(`${path}: new file; the patch loads it only if changed code imports it (and then from the running tree)`);
   for (const path of diff.removed) notes.push(`${path}: removed from the new version; the running module stays`);
 
   const patched = refusals.length === 0 ? emitModules.reduce((n, m) => n + m.plan.replacements.length, 0) : 0;
+  const exported = refusals.length === 0 ? emitModules.reduce((n, m) => n + m.plan.exports.length, 0) : 0;
   let code: string | null = null;
-  if (refusals.length === 0 && patched > 0) {
+  if (refusals.length === 0 && patched + exported > 0) {
     const header = `// livepatch build: ${opts.old.label} -> ${opts.new.label}\n// Generated; rebuild instead of editing. The manifest says what changed and why each change is safe.\n`;
-    const out = emitPatch(emitModules, { name: opts.name, replace: opts.replace ?? false, header });
+    // the version the process behaves as once the patch is enabled: `livepatch status` and `livepatch packages` show it
+    const trailer = opts.packages !== undefined && opts.packages.length > 0
+      ? `export const livepatchPackages = ${JSON.stringify(opts.packages.map((p) => ({ name: p.name, from: p.from, to: p.to, path: p.path })))};\n`
+      : undefined;
+    const out = emitPatch(emitModules, { name: opts.name, replace: opts.replace ?? false, header, trailer });
     const map = JSON.parse(out.map) as { sources: string[]; sourcesContent: (string | null)[] };
     // show the source as written (TypeScript), not the stripped copy the output was cut from
     map.sourcesContent = map.sources.map((s) => {
@@ -123,9 +156,13 @@ export function build(opts: BuildOptions): BuildResult {
     modules: { compared: diff.compared, changed: diff.changed, added: diff.added, removed: diff.removed },
     functions: plans.flatMap(functionsOf),
     helpers: emitModules.flatMap((m) => m.plan.helpers.map((h) => ({ module: m.plan.next.file.id, name: h.decl.name, kind: h.decl.kind, line: h.decl.line }))),
-    imports: emitModules.flatMap((m) => m.plan.imports.map((i) => ({ module: m.plan.next.file.id, local: i.local, imported: i.imported, from: i.source, resolved: m.importSpecifiers.get(i) ?? null }))),
+    imports: emitModules.flatMap((m) => m.plan.imports.map((i) => ({ module: m.plan.next.file.id, local: i.local, imported: i.imported, from: i.source, kind: i.kind, resolved: m.importSpecifiers.get(i) ?? null }))),
+    constants: plans.flatMap((p) => p.constants.map((c) => ({ module: p.next.file.id, file: p.next.file.path, name: c.constant.name, line: c.constant.decl.line, oldLine: c.constant.oldLine, readers: c.readers }))),
+    exports: plans.flatMap((p) => p.exports.map((e) => ({ module: p.next.file.id, file: p.next.file.path, name: e.export.name, target: e.export.target, line: e.export.line }))),
+    leftOut: [...(opts.leftOut ?? [])],
+    packages: (opts.packages ?? []).map((p) => ({ ...p, modules: emitModules.map((m) => m.plan.next.file.id).filter((id) => id.startsWith(p.idPrefix + '/')) })),
     refusals,
     notes,
   };
-  return { code, manifest, refusals, patched };
+  return { code, manifest, refusals, patched, exported };
 }

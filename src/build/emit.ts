@@ -48,6 +48,8 @@ export interface EmitOptions {
   readonly name: string | undefined;
   readonly replace: boolean;
   readonly header: string;
+  /** more of the patch module after its default export (the version a package patch brings) */
+  readonly trailer?: string;
 }
 
 const IDENT = /^[A-Za-z_$][\w$]*$/;
@@ -58,8 +60,10 @@ export function emitPatch(modules: readonly EmitModule[], opts: EmitOptions): { 
   const text = (s: string) => bundle.append(s);
   text(opts.header);
   text("import { definePatch as $lpdefinePatch, closure as $lpclosure, moduleScope as $lpmoduleScope } from 'livepatch';\n");
+  if (modules.some((m) => m.plan.imports.some((i) => i.kind === 'require'))) text("import { createRequire as $lpcreateRequire } from 'node:module';\n");
   modules.forEach((m, k) => {
     for (const imp of m.plan.imports) {
+      if (imp.kind === 'require') continue;
       const local = importLocal(k, imp.local);
       const spec = JSON.stringify(m.importSpecifiers.get(imp)!);
       if (imp.imported === 'default') text(`import ${local} from ${spec};\n`);
@@ -68,6 +72,7 @@ export function emitPatch(modules: readonly EmitModule[], opts: EmitOptions): { 
     }
   });
   text('const $lpobjects = [];\n');
+  if (modules.some((m) => m.plan.exports.length > 0)) text(EXPORTS_HELPER);
   let serial = 0;
   modules.forEach((m, k) => {
     const { plan } = m;
@@ -76,10 +81,18 @@ export function emitPatch(modules: readonly EmitModule[], opts: EmitOptions): { 
     const add = (ms: MagicString, start: number, end: number) => bundle.addSource({ filename: m.sourceUrl, content: ms.snip(start, end) });
     const M = `$lpM${k}`;
     text(`\n// ${id}\n{\nlet $lpm${k}; const ${M} = () => $lpm${k} ??= $lpmoduleScope(${JSON.stringify(id)});\n`);
+    for (const imp of plan.imports) {
+      if (imp.kind !== 'require') continue;
+      // required when first used, from the running module's file: the same instance it would get
+      const spec = m.importSpecifiers.get(imp)!;
+      const prop = imp.imported === '*' ? '' : IDENT.test(imp.imported) ? `.${imp.imported}` : `[${JSON.stringify(imp.imported)}]`;
+      const v = requireLocal(k, imp.local);
+      text(`// ${plan.next.file.path}:${imp.line} (new require)\nlet ${v}v; const ${v} = () => ${v}v ??= $lpcreateRequire(${JSON.stringify(pathToFileURL(m.runningFile).href)})(${JSON.stringify(spec)})${prop};\n`);
+    }
     for (const h of plan.helpers) {
       const ms = piece();
       applyRewrite(ms, h, k, m);
-      text(`// ${plan.next.file.path}:${h.decl.line} (new ${h.decl.kind})\n`);
+      text(`// ${plan.next.file.path}:${h.decl.line} (${h.changed ? 'changed constant: the new value' : `new ${h.decl.kind}`})\n`);
       if (h.decl.kind === 'const') text('const ');
       add(ms, h.decl.start, h.decl.end);
       text(h.decl.kind === 'const' ? ';\n' : '\n');
@@ -170,13 +183,27 @@ export function emitPatch(modules: readonly EmitModule[], opts: EmitOptions): { 
     }
     text(`$lpobjects.push({ name: ${JSON.stringify(id)}, funcs: [\n`);
     for (const f of funcs) f();
-    text('] });\n}\n');
+    text(']');
+    if (plan.exports.length > 0) {
+      // the new exports, added to the running module's exports while the patch is on
+      text(`, callbacks: $lpexports(${M}, () => ({\n`);
+      for (const e of plan.exports) {
+        const ms = piece();
+        applyRewrite(ms, e, k, m);
+        text(`  // ${plan.next.file.path}:${e.export.line} (new export of ${e.export.target})\n  ${JSON.stringify(e.export.name)}: `);
+        add(ms, e.export.value.start, e.export.value.end);
+        text(',\n');
+      }
+      text(`}), ${JSON.stringify(plan.exports.map((e) => [e.export.name, e.export.target]))})`);
+    }
+    text(' });\n}\n');
   });
   const def: string[] = [];
   if (opts.name !== undefined) def.push(`name: ${JSON.stringify(opts.name)}`);
   if (opts.replace) def.push('replace: true');
   def.push('objects: $lpobjects');
   text(`\nexport default $lpdefinePatch({ ${def.join(', ')} });\n`);
+  if (opts.trailer !== undefined) text(opts.trailer);
   const code = bundle.toString();
   const map = bundle.generateMap({ hires: 'boundary', includeContent: true });
   return { code, map: map.toString() };
@@ -186,6 +213,38 @@ function importLocal(k: number, local: string): string {
   return `$lpi${k}_${local}`;
 }
 
+function requireLocal(k: number, local: string): string {
+  return `$lpr${k}_${local}`;
+}
+
+/**
+ * The callbacks that add a CommonJS module's new exports: before the
+ * patch's transition starts (pre-patch), each name the exports object lacks
+ * is added, so that new code, which may use it, never runs without it (the
+ * old code does not know the name); after the patch is disabled and every
+ * task is back on the old code (post-unpatch), the ones it added that still
+ * hold its value are taken out. A module that loads after the patch gets
+ * them once its body has run (its callbacks come before the body: it is
+ * still "coming").
+ */
+const EXPORTS_HELPER = `const $lpexports = (M, values, targets) => {
+  const added = [];
+  const add = () => {
+    const scope = M();
+    const v = values();
+    for (const [name, target] of targets) {
+      const ex = target === 'exports' ? scope.exports : scope.module.exports;
+      if (ex === null || (typeof ex !== 'object' && typeof ex !== 'function') || Object.prototype.hasOwnProperty.call(ex, name)) continue;
+      ex[name] = v[name];
+      added.push([ex, name, v[name]]);
+    }
+  };
+  return {
+    prePatch(obj) { if (obj.state === 'coming') queueMicrotask(add); else add(); },
+    postUnpatch() { for (const [ex, name, value] of added.splice(0)) if (ex[name] === value) delete ex[name]; },
+  };
+};
+`;
 /** Replace each free name of the copied code by its access, and what depends on the module it ran in. */
 function applyRewrite(ms: MagicString, rw: Rewrite, k: number, m: EmitModule): void {
   for (const [ref, access] of rw.access) {
@@ -210,6 +269,7 @@ function accessText(a: Access, name: string, k: number): string | null {
     case 'module': return `$lpM${k}().${name}`;
     case 'closure': return `$lpC.${name}`;
     case 'import': return importLocal(k, name);
+    case 'require': return `${requireLocal(k, name)}()`;
     default: return null;
   }
 }

@@ -9,7 +9,7 @@
  */
 
 import { existsSync } from 'node:fs';
-import { isBuiltin } from 'node:module';
+import { createRequire, isBuiltin } from 'node:module';
 import { posix, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { SourceTree } from './tree.ts';
@@ -31,4 +31,32 @@ export function importTarget(specifier: string, fromPath: string, root: string, 
     return { ok: true, specifier: pathToFileURL(file).href + specifier.slice(clean.length), note: null };
   }
   return { ok: true, specifier, note: `the package '${specifier}' resolves from the patch file's directory` };
+}
+
+/**
+ * A `require()` the fix adds to a CommonJS module: the patch requires the
+ * same specifier from the running module's file (`createRequire`), so it
+ * gets what the running module would — the same instance from the
+ * require cache. It must resolve there: a file or package the running
+ * program does not have is refused.
+ */
+export function requireTarget(specifier: string, fromPath: string, root: string, old: SourceTree): ImportTarget {
+  if (specifier.startsWith('node:') || isBuiltin(specifier)) return { ok: true, specifier, note: null };
+  const running = resolve(root, fromPath);
+  if (existsSync(running)) {
+    try {
+      createRequire(running).resolve(specifier);
+      return { ok: true, specifier, note: null };
+    } catch {
+      return { ok: false, reason: `requires '${specifier}', which the running module cannot resolve (${running})` };
+    }
+  }
+  // a tree that is not on disk: look for the file the way require() would
+  if (specifier.startsWith('./') || specifier.startsWith('../')) {
+    const base = posix.normalize(posix.join(posix.dirname(fromPath), specifier));
+    const found = ['', '.js', '.cjs', '.json', '/index.js', '/index.cjs'].some((ext) => old.read(base + ext) !== undefined || existsSync(resolve(root, base + ext)));
+    if (!found) return { ok: false, reason: `requires '${specifier}', a file the running program does not have` };
+    return { ok: true, specifier, note: null };
+  }
+  return { ok: true, specifier, note: `the package '${specifier}' is required from ${fromPath}` };
 }

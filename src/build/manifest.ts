@@ -6,6 +6,7 @@
  */
 
 import type { FunctionInfo } from '../instrument/analyze.ts';
+import type { LeftOut, PackageBump } from './build.ts';
 import type { ModulePlan } from './plan.ts';
 import type { Refusal } from './refusals.ts';
 
@@ -33,7 +34,15 @@ export interface Manifest {
   readonly modules: { readonly compared: number; readonly changed: string[]; readonly added: string[]; readonly removed: string[] };
   readonly functions: ManifestFunction[];
   readonly helpers: { readonly module: string; readonly name: string; readonly kind: string; readonly line: number }[];
-  readonly imports: { readonly module: string; readonly local: string; readonly imported: string; readonly from: string; readonly resolved: string | null }[];
+  readonly imports: { readonly module: string; readonly local: string; readonly imported: string; readonly from: string; readonly kind: 'import' | 'require'; readonly resolved: string | null }[];
+  /** changed constants the patch defines anew, and the functions replaced because they read them */
+  readonly constants: { readonly module: string; readonly file: string; readonly name: string; readonly line: number; readonly oldLine: number; readonly readers: string[] }[];
+  /** exports the patch adds to CommonJS modules while it is enabled */
+  readonly exports: { readonly module: string; readonly file: string; readonly name: string; readonly target: 'exports' | 'module.exports'; readonly line: number }[];
+  /** files left out of the comparison, and why */
+  readonly leftOut: LeftOut[];
+  /** the package copies a version bump brings to the new version */
+  readonly packages: PackageBump[];
   readonly refusals: Refusal[];
   readonly notes: string[];
 }

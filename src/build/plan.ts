@@ -24,10 +24,13 @@
 import type { Binding, FunctionInfo } from '../instrument/analyze.ts';
 import type { SymbolInfo } from '../instrument/symbols.ts';
 import { sameStructure, unwrap, type FunctionSite, type Node } from './ast.ts';
+import { constantUses, loadTimeFunctions } from './constants.ts';
+import { isPlain } from './data.ts';
+import { instanceInits } from './instances.ts';
 import { matchFunctions, type Pair } from './match.ts';
 import { refusal, type Refusal, type Rule } from './refusals.ts';
 import { codeUses, functionUses, type FreeRef, type FunctionUses } from './scope.ts';
-import { diffStructure, isPlain, type NewDeclaration, type NewImport, type StructureDiff } from './structure.ts';
+import { diffStructure, type ChangedConstant, type NewDeclaration, type NewExport, type NewImport, type StructureDiff, type VersionStrings } from './structure.ts';
 import { lineAt, type ModuleVersion } from './version.ts';
 
 /** How replacement code reaches a name it does not declare. */
@@ -40,6 +43,8 @@ export type Access =
   | { readonly kind: 'helper' }
   /** an import the fix adds, imported by the patch module under a new name */
   | { readonly kind: 'import' }
+  /** a `require()` the fix adds to a CommonJS module: required by the patch, lazily, from the running module */
+  | { readonly kind: 'require' }
   /** not declared by the module: a global */
   | { readonly kind: 'global' };
 
@@ -69,6 +74,13 @@ export interface Replacement extends Rewrite {
 
 export interface Helper extends Rewrite {
   readonly decl: NewDeclaration;
+  /** a changed constant the patch defines anew (not a new declaration) */
+  readonly changed: boolean;
+}
+
+/** A new export of a CommonJS module, with how its value's code reaches what it needs. */
+export interface ExportPlan extends Rewrite {
+  readonly export: NewExport;
 }
 
 export interface ModulePlan {
@@ -80,6 +92,10 @@ export interface ModulePlan {
   readonly helpers: Helper[];
   /** new imports the patch uses */
   readonly imports: NewImport[];
+  /** new exports of a CommonJS module: added while the patch is enabled */
+  readonly exports: ExportPlan[];
+  /** changed constants the patch defines anew, with the functions that read them (all replaced) */
+  readonly constants: { readonly constant: ChangedConstant; readonly readers: string[] }[];
   readonly refusals: Refusal[];
   readonly notes: string[];
   /** changed functions left out: only comments or formatting differ */
@@ -105,9 +121,9 @@ export interface RefusedFunction {
 const CJS_EXTRAS = new Set(['require', 'module', 'exports', '__filename', '__dirname']);
 const META_CONSTANTS = new Set(['url', 'filename', 'dirname']);
 
-export function planModule(old: ModuleVersion, next: ModuleVersion): ModulePlan {
+export function planModule(old: ModuleVersion, next: ModuleVersion, versions: VersionStrings | null = null): ModulePlan {
   const path = next.file.path;
-  const structure = diffStructure(old, next);
+  const structure = diffStructure(old, next, versions);
   const refusals: Refusal[] = [...structure.refusals];
   const notes: string[] = [...structure.notes];
   // one refusal per reason: the first place it applies (a name used ten times is one problem)
@@ -125,6 +141,30 @@ export function planModule(old: ModuleVersion, next: ModuleVersion): ModulePlan 
   const usedHelpers = new Set<string>();
   const usedImports = new Set<string>();
   const cjs = next.file.sourceType === 'commonjs';
+  const loadOld = loadTimeFunctions(old);
+  const loadNew = loadTimeFunctions(next);
+
+  // Changed constants: defined anew by the patch, and every function that reads them replaced;
+  // refused if the running value got anywhere else (see constants.ts).
+  const constants = new Map(structure.constants);
+  const readsOf = new Map<number, string[]>();
+  if (constants.size > 0) {
+    const kinds = new Map([...constants].map(([name, c]) => [name, c.value] as const));
+    const refusedHere = new Set<string>();
+    for (const [v, label] of [[old, ' of the running version'], [next, '']] as const) {
+      for (const u of constantUses(v, kinds, v === old ? loadOld : loadNew)) {
+        if (u.kind === 'read') {
+          if (v === next) readsOf.set(u.fn!.start, [...(readsOf.get(u.fn!.start) ?? []), u.name]);
+          continue;
+        }
+        if (refusedHere.has(u.name)) continue;
+        refusedHere.add(u.name);
+        const c = constants.get(u.name)!;
+        refusals.push(refusal('module-data', path, c.decl.line, `changes the module-level value '${u.name}', and ${u.fn !== null && u.kind !== 'init' ? `'${u.fn.name}' ` : ''}${u.what.replace(/^'[^']*' /, '')} (line ${u.line}${label}): the running value cannot be replaced`));
+      }
+    }
+    for (const name of refusedHere) constants.delete(name);
+  }
 
   /**
    * How code reaches `ref`. `near` are the variables of enclosing functions
@@ -144,6 +184,10 @@ export function planModule(old: ModuleVersion, next: ModuleVersion): ModulePlan 
       return { kind: 'closure' };
     }
     if (next.topLevel.has(name) || (cjs && CJS_EXTRAS.has(name))) {
+      if (constants.has(name)) {
+        usedHelpers.add(name);
+        return { kind: 'helper' };
+      }
       if (old.scope.names.has(name) && (old.topLevel.has(name) || !next.topLevel.has(name))) {
         if (ref.write && !old.scope.writable.has(name)) refuse('readonly-binding', ref.start, `${what} writes the module binding '${name}', which the running code never writes`);
         return { kind: 'module' };
@@ -153,9 +197,10 @@ export function planModule(old: ModuleVersion, next: ModuleVersion): ModulePlan 
         usedHelpers.add(name);
         return { kind: 'helper' };
       }
-      if (structure.imports.has(name)) {
+      const imp = structure.imports.get(name);
+      if (imp !== undefined) {
         usedImports.add(name);
-        return { kind: 'import' };
+        return { kind: imp.kind };
       }
     }
     return { kind: 'global' };
@@ -183,18 +228,34 @@ export function planModule(old: ModuleVersion, next: ModuleVersion): ModulePlan 
 
   const oldNames = namesByStart(old);
   const newNames = namesByStart(next);
+  const sameVersion = versions === null || versions.old === versions.new ? undefined : (x: string, y: string) => x === versions.old && y === versions.new;
   for (const pair of matching.pairs) {
     const oldSymbol = old.symbols[pair.old.index]!;
     const newSymbol = next.symbols[pair.new.index]!;
-    if (oldSymbol.hash === newSymbol.hash) continue;
+    const reads = readsOf.get(pair.new.start);
+    if (oldSymbol.hash === newSymbol.hash && reads === undefined) continue;
     const oSite = old.sites.get(pair.old.start)!;
     const nSite = next.sites.get(pair.new.start)!;
-    // its own code (nested functions abstracted) is the same: only what is inside changed
-    if (sameStructure(oSite.node, nSite.node, nestedName(oldNames, oSite.node), nestedName(newNames, nSite.node))) {
-      innerOnly.push(pair.new);
-      continue;
+    if (reads === undefined) {
+      // its own code (nested functions abstracted) is the same: only what is inside changed
+      const oName = nestedName(oldNames, oSite.node);
+      const nName = nestedName(newNames, nSite.node);
+      if (sameStructure(oSite.node, nSite.node, oName, nName)) {
+        innerOnly.push(pair.new);
+        continue;
+      }
+      if (sameVersion !== undefined && sameStructure(oSite.node, nSite.node, oName, nName, sameVersion)) {
+        notes.push(`${path}:${newSymbol.line}: '${pair.new.name}' differs only by the version string ('${versions!.old}' → '${versions!.new}'): left as it is`);
+        innerOnly.push(pair.new);
+        continue;
+      }
+      if (loadOld.has(pair.old.start)) {
+        refuse('module-init', pair.new.start, `changes the code of '${pair.new.name}', a function that runs when the module loads (a bundle's wrapper or factory, an immediately invoked function): the change would never run`);
+        refused.push({ old: pair.old, oldSymbol, new: pair.new, newSymbol, refusals: refusals.slice(-1) });
+        continue;
+      }
     }
-    const r = planFunction(pair, oldSymbol, newSymbol, nSite);
+    const r = planFunction(pair, oldSymbol, newSymbol, nSite, reads ?? []);
     if (r !== null) replacements.push(r);
   }
   // an outer function none of whose inner functions really changed only changed its formatting
@@ -215,12 +276,17 @@ export function planModule(old: ModuleVersion, next: ModuleVersion): ModulePlan 
     if (!matching.ambiguous.has(f.name)) notes.push(`${path}: '${f.name}' (old line ${lineAt(old, f.start)}) is gone from the new version; running instances keep their code`);
   }
 
-  function planFunction(pair: Pair, oldSymbol: SymbolInfo, newSymbol: SymbolInfo, site: FunctionSite): Replacement | null {
+  function planFunction(pair: Pair, oldSymbol: SymbolInfo, newSymbol: SymbolInfo, site: FunctionSite, reads: readonly string[]): Replacement | null {
     const fn = pair.new;
     const what = `'${fn.name}'`;
     const before = refusals.length;
     const at = fn.start;
-    if (oldSymbol.unpatchable !== null) refuse('unpatchable', at, `${what} cannot be patched: ${oldSymbol.unpatchable}`);
+    if (oldSymbol.unpatchable !== null) {
+      // nothing else matters: there is no entry check to take the call
+      refuse('unpatchable', at, `${what} cannot be patched: ${oldSymbol.unpatchable}`);
+      refused.push({ old: pair.old, oldSymbol, new: fn, newSymbol, refusals: refusals.slice(before) });
+      return null;
+    }
     const oldArrow = pair.old.kind === 'arrow';
     const newArrow = fn.kind === 'arrow';
     if (oldArrow !== newArrow) refuse('kind', at, `${what} was ${oldArrow ? 'an arrow function' : 'a function'} and is now ${newArrow ? 'an arrow function' : 'a function'}: \`this\` would change meaning`);
@@ -282,6 +348,22 @@ export function planModule(old: ModuleVersion, next: ModuleVersion): ModulePlan 
         }
       }
     }
+    // the initial state every instance gets: objects made before the patch keep the old one
+    if (shape === 'constructor' || isConstructorFunction(next, fn, site)) {
+      const before = instanceInits(old.sites.get(pair.old.start)!.node);
+      for (const [prop, init] of instanceInits(site.node)) {
+        if (!init.fixed) continue;
+        const was = before.get(prop);
+        if (was === undefined) {
+          // like a new field: the objects made from now on have it, the others do not (new code must not count on it)
+          if (!before.has(prop)) notes.push(`${path}: the constructor ${what} now sets this.${prop}; objects made before the patch do not have it`);
+          continue;
+        }
+        if (was.key === init.key) continue;
+        const oldText = old.source.slice(was.node.start, was.node.end).replace(/\s+/g, ' ');
+        refuse('instance-state', init.node.start, `the constructor ${what} changes the initial value of this.${prop}, which every object made before the patch keeps (\`${oldText}\`)`);
+      }
+    }
     for (const [ref, a] of main.access) {
       // an ES module is strict: an implicit global of sloppy code would throw there
       if (a.kind === 'global' && ref.write && !fn.strict) refuse('syntax', ref.start, `${what} assigns the undeclared variable '${ref.name}' (an implicit global in sloppy mode; replacements run in strict mode)`);
@@ -293,16 +375,30 @@ export function planModule(old: ModuleVersion, next: ModuleVersion): ModulePlan 
     const closure = [...main.access.values()].some((a) => a.kind === 'closure');
     const why: string[] = [];
     why.push(pair.by === 'name' ? 'same qualified name' : `matched among namesakes by ${pair.by}`);
+    if (reads.length > 0) why.push(`reads the changed constant${reads.length > 1 ? 's' : ''} ${[...new Set(reads)].join(', ')}, which the patch defines anew${oldSymbol.hash === newSymbol.hash ? ' (its own code is unchanged)' : ''}`);
     const reach = (kind: Access['kind']) => [...new Set([...main.access].filter(([, a]) => a.kind === kind).map(([r]) => r.name))];
     const viaModule = reach('module');
     if (viaModule.length > 0) why.push(`module bindings through moduleScope(): ${viaModule.join(', ')}`);
     const viaClosure = reach('closure');
     if (viaClosure.length > 0) why.push(`captured variables through closure(), all captured by the running closure: ${viaClosure.join(', ')}`);
-    const viaHelper = [...reach('helper'), ...reach('import')];
+    const viaHelper = [...reach('helper').filter((n) => !constants.has(n)), ...reach('import'), ...reach('require')];
     if (viaHelper.length > 0) why.push(`new declarations in the patch module: ${viaHelper.join(', ')}`);
     if (superClass !== null) why.push(`super: through the parent of class ${superClass}, found at run time`);
     if (pair.old.isAsync !== fn.isAsync) notes.push(`${path}: ${what} ${fn.isAsync ? 'became' : 'is no longer'} async: its callers must expect ${fn.isAsync ? 'a promise' : 'a plain value'}`);
     return { ...main, old: pair.old, oldSymbol, new: fn, newSymbol, site, shape, closure, superClass, fields, matchedBy: pair.by, why };
+  }
+
+  // new exports of a CommonJS module: their values are copied like new declarations
+  const exportPlans: ExportPlan[] = [];
+  for (const e of structure.exports) {
+    const rw = rewrite(e.value, `the new export '${e.name}'`, true, null, null, null);
+    const v = unwrap(e.value);
+    // a value the patch can make: a name, a function, plain data, or a function called at once that reaches nothing of the module
+    const callee = v.type === 'CallExpression' && (v.arguments as Node[]).length === 0 ? unwrap(v.callee as Node) : null;
+    const selfContained = callee !== null && (callee.type === 'FunctionExpression' || callee.type === 'ArrowFunctionExpression')
+      && [...rw.access.values()].every((a) => a.kind === 'global' || a.kind === 'helper');
+    if (v.type === 'Identifier' || isPlain(v) || selfContained) exportPlans.push({ export: e, ...rw });
+    else refusals.push(refusal('export', path, e.line, `adds the export '${e.name}' with a value computed by code that runs when the module loads (it would run again, in the patch)`));
   }
 
   // new declarations the replacements use, and the ones those use
@@ -314,14 +410,31 @@ export function planModule(old: ModuleVersion, next: ModuleVersion): ModulePlan 
       if (done.has(name)) continue;
       done.add(name);
       grew = true;
-      const decl = structure.declarations.get(name)!;
+      const changed = constants.get(name);
+      const decl = changed?.decl ?? structure.declarations.get(name)!;
       const node = declarationNode(next, decl);
-      helpers.push({ decl, ...rewrite(node, `the new ${decl.kind} '${name}'`, true, null, null, null) });
+      helpers.push({ decl, changed: changed !== undefined, ...rewrite(node, changed !== undefined ? `the new value of '${name}'` : `the new ${decl.kind} '${name}'`, true, null, null, null) });
     }
   }
   helpers.sort((a, b) => a.decl.start - b.decl.start);
   const imports = [...usedImports].map((n) => structure.imports.get(n)!);
-  return { old, next, structure, replacements, helpers, imports, refusals, notes, formattingOnly, innerOnly, refused };
+  const constantPlans = [...constants.values()].map((constant) => ({
+    constant,
+    readers: replacements.filter((r) => readsOf.get(r.new.start)?.includes(constant.name) === true).map((r) => r.oldSymbol.name),
+  }));
+  return { old, next, structure, replacements, helpers, imports, exports: exportPlans, constants: constantPlans, refusals, notes, formattingOnly, innerOnly, refused };
+}
+
+/**
+ * A function written as a constructor (ES5): a top-level function whose name
+ * starts with a capital letter, used with `new` or given a prototype in its
+ * module.
+ */
+function isConstructorFunction(v: ModuleVersion, fn: FunctionInfo, site: FunctionSite): boolean {
+  if (fn.parent !== -1 || fn.kind !== 'function' || site.node.type !== 'FunctionDeclaration') return false;
+  const name = fn.name;
+  if (!/^[A-Z][\w$]*$/.test(name)) return false;
+  return new RegExp(`\\b${name.replace(/\$/g, '\\$')}\\.prototype\\b|\\bnew ${name.replace(/\$/g, '\\$')}\\b`).test(v.source);
 }
 
 /** Function names by start offset. */

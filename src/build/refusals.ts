@@ -4,8 +4,8 @@
  * line, the rule and the reason; the way out is the rule's.
  *
  * Rules are kept in one table so messages stay consistent and a later issue
- * can relax one (issue 7: some export changes) by changing its entry or the
- * one check that raises it.
+ * can relax one by changing its entry or the one check that raises it (as
+ * issue 7 did for changed constants and CommonJS exports).
  */
 
 export type Rule =
@@ -30,7 +30,8 @@ export type Rule =
   | 'module-context'
   | 'ambiguous'
   | 'syntax'
-  | 'constructor';
+  | 'constructor'
+  | 'instance-state';
 
 export interface Refusal {
   /** path of the file in the tree (the module's file) */
@@ -51,11 +52,11 @@ export const WAY_OUT: Record<Rule, string> = {
   'class-field':
     'field initializers ran for every instance made before the patch and are not run again: ' + STATE,
   export:
-    'the importing modules bound these names when they loaded: keep the exports as they are, put the new code in a function that is not exported and call it from the changed functions (a later release will allow adding exports)',
+    'the importing modules bound these names when they loaded: keep the exports as they are, put the new code in a function that is not exported and call it from the changed functions; a CommonJS module can gain a new `exports.name = value` (the patch adds it while it is enabled), an ES module\'s namespace cannot',
   'module-data':
-    'a module-level value was computed when the module loaded and is in use: ' + STATE + '; for a new constant, add it under a new name (a constant with a plain initializer goes into the patch) and use it in the changed functions',
+    'a module-level value was computed when the module loaded and is in use: ' + STATE + '; a constant whose value is data (literals, regular expressions, arrays and objects of those) that only functions read, and that nobody changes or hands on, is redefined by the patch — otherwise add the new value under a new name (it goes into the patch) and use it in the changed functions',
   'new-data':
-    'only constants with a plain initializer (literals, regular expressions, arrays and objects of those, functions) can be added: ' + STATE,
+    'only constants with a plain initializer (literals, regular expressions, arrays and objects of those, functions), and `var`/`let` bindings that nothing reassigns whose initializer is data, can be added: ' + STATE,
   import:
     'an import binding of the running module cannot point somewhere else: import under a new name (a new import goes into the patch module)',
   'closure-captures':
@@ -90,6 +91,8 @@ export const WAY_OUT: Record<Rule, string> = {
     'the patch runs on Node without a build step, so new code may use only erasable TypeScript syntax (no enums, namespaces or parameter properties) and no JSX',
   constructor:
     'a replacement constructor builds the instance itself, so the class\'s fields must be re-created by it: this is not possible for #private members or for field initializers with side effects; give the new construction a new function (a factory) and change the callers',
+  'instance-state':
+    'objects made before the patch were initialized by the old constructor and keep the old value (the fix would not reach them): migrate them in a `postPatch` callback of a hand-written patch (find them through a registry the program keeps, or give them new state with shadow variables), or restart',
 };
 
 export function refusal(rule: Rule, file: string, line: number, reason: string): Refusal {

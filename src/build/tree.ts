@@ -6,8 +6,9 @@
  * either.
  */
 
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { cachedReader } from './text-files.ts';
 
 export interface SourceTree {
   /** what the user gave: a directory, `git:<rev>`, `<dir> + fix.diff` */
@@ -24,6 +25,8 @@ export interface SourceTree {
    * undefined when only reading tells.
    */
   sameAs?(other: SourceTree, path: string): boolean | undefined;
+  /** where the file really is, as a URL (for source maps), when `dir` does not say it */
+  url?(path: string): string;
 }
 
 /** Directories never part of a version of the program. */
@@ -36,7 +39,6 @@ export function isRelevant(path: string): boolean {
 
 export function dirTree(dir: string, label = dir): SourceTree {
   let paths: Set<string> | undefined;
-  const cache = new Map<string, string | undefined>();
   return {
     label,
     dir,
@@ -47,18 +49,7 @@ export function dirTree(dir: string, label = dir): SourceTree {
       }
       return paths;
     },
-    read(path) {
-      if (cache.has(path)) return cache.get(path);
-      let text: string | undefined;
-      try {
-        text = readFileSync(join(dir, path), 'utf8');
-        if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-      } catch {
-        text = undefined;
-      }
-      cache.set(path, text);
-      return text;
-    },
+    read: cachedReader(dir),
   };
 }
 
@@ -112,6 +103,64 @@ export function overlayTree(base: SourceTree, changes: ReadonlyMap<string, strin
     sameAs(other, path) {
       // a file the diff did not touch is the base's own
       return other === base && !changes.has(path) ? true : undefined;
+    },
+  };
+}
+
+/**
+ * One package's files placed where a copy of it is installed (`prefix`,
+ * e.g. `node_modules/express/node_modules/qs`): the paths, and so the
+ * module ids, are the running copy's. Only the files in `include` are part
+ * of it (what the process can load), with every package.json (for "type").
+ */
+export function mountTree(
+  pkg: { list(): readonly string[]; read(path: string): string | undefined; url(path: string): string },
+  prefix: string, include: ReadonlySet<string>, label: string,
+): SourceTree {
+  const base = prefix === '' ? '' : prefix + '/';
+  let paths: Set<string> | undefined;
+  const inside = (path: string): string | undefined => (path.startsWith(base) ? path.slice(base.length) : undefined);
+  return {
+    label,
+    dir: null,
+    paths() {
+      if (paths === undefined) {
+        paths = new Set();
+        for (const p of pkg.list()) {
+          const keep = p === 'package.json' || p.endsWith('/package.json') || include.has(p);
+          if (keep && isRelevant(p)) paths.add(base + p);
+        }
+      }
+      return paths;
+    },
+    read(path) {
+      const rel = inside(path);
+      return rel === undefined || !this.paths().has(path) ? undefined : pkg.read(rel);
+    },
+    url(path) {
+      return pkg.url(inside(path) ?? path);
+    },
+  };
+}
+
+/** Several trees whose paths do not overlap (copies of a package in different places), as one. */
+export function unionTree(trees: readonly SourceTree[], label: string): SourceTree {
+  let paths: Set<string> | undefined;
+  const owner = (path: string) => trees.find((t) => t.paths().has(path));
+  return {
+    label,
+    dir: null,
+    paths() {
+      if (paths === undefined) {
+        paths = new Set();
+        for (const t of trees) for (const p of t.paths()) paths.add(p);
+      }
+      return paths;
+    },
+    read: (path) => owner(path)?.read(path),
+    url(path) {
+      const t = owner(path);
+      return t?.url?.(path) ?? path;
     },
   };
 }

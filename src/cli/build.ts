@@ -3,6 +3,17 @@
  *
  *   livepatch build --old <dir|git-rev> --new <dir|git-rev> [-o out.mjs] [--root dir]
  *   livepatch build --diff fix.diff [-p N] [--root dir] [-o out.mjs]
+ *   livepatch build --package <name>@<version> [--root app] [--new <dir|tarball>] [--copy <path>]... [-o out.mjs]
+ *   livepatch build --old <package dir> --new <package dir|tarball>   (two versions of a package)
+ *
+ * A version bump (`--package`): the installed copies of the package in the
+ * application (--root, default the current directory) that the release
+ * applies to are compared with the new version — from the registry as
+ * `npm pack` fetches it, or from --new — and one patch carries them all
+ * (default name `<name>@<old>-to-<new>`). `--old`/`--new` on two package
+ * directories (package.json with the same name and different versions, or
+ * an old one inside node_modules, or a tarball as --new) is the same for one
+ * copy; `--app` compares them as application trees instead.
  *
  * Options: --name (the patch's name; default: the output file's), --replace
  * (atomic replace), --manifest <file> (default: next to the output),
@@ -17,8 +28,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { build } from '../build/build.ts';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { build, type BuildResult } from '../build/build.ts';
 import { InputError } from '../build/errors.ts';
+import { buildPackage, buildPackagePair, type PackageBuild, type RunningPackages } from '../build/package-build.ts';
 import { formatRefusal } from '../build/refusals.ts';
 import { openDiff, openVersion } from '../build/sources.ts';
 import type { SourceTree } from '../build/tree.ts';
@@ -36,6 +49,7 @@ export async function buildCommand(args: string[]): Promise<number> {
         old: { type: 'string' }, new: { type: 'string' }, diff: { type: 'string' }, p: { type: 'string' },
         root: { type: 'string' }, o: { type: 'string', short: 'o' }, output: { type: 'string' }, name: { type: 'string' },
         replace: { type: 'boolean', default: false }, manifest: { type: 'string' }, pid: { type: 'string' }, json: { type: 'boolean', default: false },
+        package: { type: 'string' }, copy: { type: 'string', multiple: true }, app: { type: 'boolean', default: false },
       },
       allowPositionals: false,
       strict: true,
@@ -43,11 +57,12 @@ export async function buildCommand(args: string[]): Promise<number> {
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
-  const out = (s: string) => process.stdout.write(s + '\n');
   const err = (s: string) => process.stderr.write(s + '\n');
   const useDiff = values.diff !== undefined;
+  if (values.package !== undefined) return packageCommand(values as PackageArgs);
   if (useDiff && (values.old !== undefined || values.new !== undefined)) throw new UsageError('build takes either --diff or --old and --new');
-  if (!useDiff && (values.old === undefined || values.new === undefined)) throw new UsageError('build needs --old and --new (directories or git revisions), or --diff');
+  if (!useDiff && (values.old === undefined || values.new === undefined)) throw new UsageError('build needs --old and --new (directories or git revisions), --diff, or --package <name>@<version>');
+  if (!useDiff && !values.app && isPackagePair(values.old!, values.new!)) return packageCommand(values as PackageArgs);
   const strip = values.p === undefined ? undefined : Number(values.p);
   if (strip !== undefined && (!Number.isInteger(strip) || strip < 0)) throw new UsageError(`-p takes a number of path components, not '${values.p}'`);
 
@@ -68,38 +83,141 @@ export async function buildCommand(args: string[]): Promise<number> {
     const output = resolve(values.o ?? values.output ?? defaultOutput(values.diff, values.name));
     const manifestFile = resolve(values.manifest ?? output.replace(/\.[cm]?[jt]s$/, '') + '.manifest.json');
     const result = build({ old, new: next, root, name: values.name, replace: values.replace, output });
-
-    if (result.refusals.length > 0) {
-      writeJson(manifestFile, result.manifest);
-      for (const r of result.refusals) err(formatRefusal(r));
-      err(`livepatch build: refused: ${result.refusals.length} change(s) cannot be patched safely; no patch written (manifest: ${manifestFile})`);
-      if (values.json) out(JSON.stringify(result.manifest, null, 2));
-      return BUILD_EXIT.refused;
-    }
-    if (result.code === null) {
-      err(`livepatch build: no function changed between ${old.label} and ${next.label}: nothing to patch`);
-      if (values.json) out(JSON.stringify(result.manifest, null, 2));
-      return BUILD_EXIT.nothing;
-    }
-    if (values.pid !== undefined) await checkRunning(values.pid, result.manifest);
-    mkdirSync(dirname(output), { recursive: true });
-    writeFileSync(output, result.code);
-    writeJson(manifestFile, result.manifest);
-    if (values.json) {
-      out(JSON.stringify(result.manifest, null, 2));
-    } else {
-      const modules = new Set(result.manifest.functions.filter((f) => f.status === 'patched').map((f) => f.module));
-      out(`built ${output}: ${result.patched} function(s) in ${modules.size} module(s); manifest ${manifestFile}`);
-      for (const f of result.manifest.functions) out(`  ${f.status.padEnd(15)} ${f.file}:${f.newLine} ${f.name}${f.sympos > 1 ? ` (sympos ${f.sympos})` : ''}`);
-      for (const n of result.manifest.notes) out(`  note: ${n}`);
-    }
-    return EXIT.ok;
+    return await finish(result, { output, manifestFile, json: values.json, pid: values.pid, what: `${old.label} and ${next.label}` });
   } catch (e) {
     if (e instanceof InputError) {
       err(`livepatch build: ${e.message}`);
       return BUILD_EXIT.input;
     }
     throw e;
+  }
+}
+
+interface PackageArgs {
+  package?: string; old?: string; new?: string; root?: string; o?: string; output?: string; name?: string;
+  replace: boolean; manifest?: string; pid?: string; json: boolean; copy?: string[];
+}
+
+/** `--package <name>[@<version>]`, or `--old`/`--new` on two versions of a package. */
+async function packageCommand(values: PackageArgs): Promise<number> {
+  const out = (s: string) => process.stdout.write(s + '\n');
+  const err = (s: string) => process.stderr.write(s + '\n');
+  try {
+    let pb: PackageBuild;
+    if (values.package !== undefined) {
+      if (values.old !== undefined) throw new UsageError('--package takes the installed copies from the application: give --new for the new version, not --old');
+      const at = values.package.lastIndexOf('@');
+      const name = at > 0 ? values.package.slice(0, at) : values.package;
+      const version = at > 0 ? values.package.slice(at + 1) : null;
+      if (name === '' || version === '') throw new UsageError(`--package needs <name>@<version>, not '${values.package}'`);
+      if (version === null && values.new === undefined) throw new UsageError(`--package ${name} needs the fixed version (${name}@<version>) or --new <dir|tarball>`);
+      const running = values.pid !== undefined ? await runningPackages(values.pid, name) : undefined;
+      pb = buildPackage({
+        name, version, root: values.root ?? '.', newSource: values.new ?? null, only: values.copy, running,
+        patchName: values.name, replace: values.replace, output: null,
+      });
+    } else {
+      pb = buildPackagePair(values.old!, values.new!, values.root, { patchName: values.name, replace: values.replace, only: values.copy });
+    }
+    const patchName = values.name ?? pb.defaultName;
+    const output = resolve(values.o ?? values.output ?? `${patchName}.mjs`);
+    const manifestFile = resolve(values.manifest ?? output.replace(/\.[cm]?[jt]s$/, '') + '.manifest.json');
+    if (!values.json) {
+      out(`${pb.name}: ${pb.next.version} from ${pb.next.label}`);
+      for (const c of pb.copies) out(`  ${c.copy.path}: ${c.status === 'patched' ? c.why : `${c.copy.version} (${c.why})`}`);
+    }
+    if (pb.result === null) {
+      err(`livepatch build: no installed copy of ${pb.name} needs ${pb.next.version}: nothing to patch`);
+      if (values.json) out(JSON.stringify({ copies: pb.copies.map((c) => ({ path: c.copy.path, version: c.copy.version, status: c.status, why: c.why })) }, null, 2));
+      return BUILD_EXIT.nothing;
+    }
+    return await finish(pb.result, { output, manifestFile, json: values.json, pid: values.pid, what: `${pb.name} ${pb.copies.filter((c) => c.status === 'patched').map((c) => c.copy.version).join(', ')} and ${pb.next.version}` });
+  } catch (e) {
+    if (e instanceof InputError) {
+      err(`livepatch build: ${e.message}`);
+      return BUILD_EXIT.input;
+    }
+    throw e;
+  }
+}
+
+/** Write the patch and the manifest (or only the manifest when refused) and report. */
+async function finish(result: BuildResult, o: { output: string; manifestFile: string; json: boolean; pid: string | undefined; what: string }): Promise<number> {
+  const out = (s: string) => process.stdout.write(s + '\n');
+  const err = (s: string) => process.stderr.write(s + '\n');
+  if (result.refusals.length > 0) {
+    writeJson(o.manifestFile, result.manifest);
+    for (const r of result.refusals) err(formatRefusal(r));
+    err(`livepatch build: refused: ${result.refusals.length} change(s) cannot be patched safely; no patch written (manifest: ${o.manifestFile})`);
+    if (o.json) out(JSON.stringify(result.manifest, null, 2));
+    return BUILD_EXIT.refused;
+  }
+  if (result.code === null) {
+    err(`livepatch build: no function changed between ${o.what}: nothing to patch`);
+    if (o.json) out(JSON.stringify(result.manifest, null, 2));
+    return BUILD_EXIT.nothing;
+  }
+  if (o.pid !== undefined) await checkRunning(o.pid, result.manifest);
+  mkdirSync(dirname(o.output), { recursive: true });
+  writeFileSync(o.output, result.code);
+  writeJson(o.manifestFile, result.manifest);
+  if (o.json) {
+    out(JSON.stringify(result.manifest, null, 2));
+    return EXIT.ok;
+  }
+  const m = result.manifest;
+  const modules = new Set([...m.functions.filter((f) => f.status === 'patched').map((f) => f.module), ...m.exports.map((e) => e.module)]);
+  out(`built ${o.output}: ${result.patched} function(s)${result.exported > 0 ? `, ${result.exported} new export(s)` : ''} in ${modules.size} module(s); manifest ${o.manifestFile}`);
+  for (const f of m.functions) out(`  ${f.status.padEnd(15)} ${f.file}:${f.newLine} ${f.name}${f.sympos > 1 ? ` (sympos ${f.sympos})` : ''}`);
+  for (const c of m.constants) out(`  ${'constant'.padEnd(15)} ${c.file}:${c.line} ${c.name} (defined anew; read by ${c.readers.join(', ') || 'no function'})`);
+  for (const e of m.exports) out(`  ${'new export'.padEnd(15)} ${e.file}:${e.line} ${e.target}.${e.name}`);
+  for (const l of m.leftOut) out(`  ${'left out'.padEnd(15)} ${l.path} (${l.reason})`);
+  for (const n of m.notes) out(`  note: ${n}`);
+  return EXIT.ok;
+}
+
+/**
+ * Two directories are two versions of a package, not of an application,
+ * when the old one is installed (inside node_modules), when the new one is
+ * a tarball, or when both package.json files name the same package with
+ * different versions and neither is private (an application usually is).
+ */
+function isPackagePair(oldArg: string, newArg: string): boolean {
+  if (!existsSync(oldArg) || !existsSync(newArg) || !statSync(oldArg).isDirectory()) return false;
+  if (!statSync(newArg).isDirectory()) return true;
+  if (resolve(oldArg).split(/[\\/]/).includes('node_modules')) return true;
+  const pj = (dir: string): { name?: unknown; version?: unknown; private?: unknown } | null => {
+    try {
+      return JSON.parse(readFileSync(resolve(dir, 'package.json'), 'utf8')) as { name?: unknown; version?: unknown; private?: unknown };
+    } catch {
+      return null;
+    }
+  };
+  const a = pj(oldArg);
+  const b = pj(newArg);
+  return a !== null && b !== null && typeof a.name === 'string' && a.name === b.name
+    && typeof a.version === 'string' && typeof b.version === 'string' && a.version !== b.version
+    && a.private !== true && b.private !== true;
+}
+
+/** What the process at `pid` loaded of the package `name`: its copies, and their files. */
+async function runningPackages(pid: string, name: string): Promise<RunningPackages> {
+  const { client } = await connectTo(pid);
+  try {
+    const all = (await client.request('packages')) as { name: string; dir: string; modules: { id: string; file: string }[] }[];
+    const dirs = new Set<string>();
+    const loaded = new Map<string, string[]>();
+    for (const p of all) {
+      if (p.name !== name) continue;
+      dirs.add(p.dir);
+      for (const m of p.modules) {
+        const prefix = m.id.endsWith('/' + m.file) ? m.id.slice(0, -m.file.length - 1) : null;
+        if (prefix !== null) loaded.set(prefix, [...(loaded.get(prefix) ?? []), m.file]);
+      }
+    }
+    return { dirs, loaded };
+  } finally {
+    client.close();
   }
 }
 

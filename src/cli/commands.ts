@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import type { PatchInfo } from '../core/index.ts';
 import type { ControlClient } from '../control/client.ts';
 import { discover } from '../control/client.ts';
-import type { StatusView } from '../control/views.ts';
+import type { PackageView, StatusView } from '../control/views.ts';
 import type { WorkerReply, WorkerStatus } from '../runtime/workers.ts';
 import { connectTo, duration, EXIT, table, UsageError } from './common.ts';
 
@@ -190,6 +190,11 @@ const status: Command = async (args, ctx) => {
       const funcs = o.funcs.map((f) => `${f.oldName}${f.oldSympos > 1 ? `,${f.oldSympos}` : ''}${f.nop ? ' (nop)' : ''}`).join(', ');
       ctx.out(`  ${o.name ?? 'vmlinux'}: ${o.loaded ? (o.patched ? 'patched' : 'loaded, not patched') : 'not loaded'}${funcs ? ` — ${funcs}` : ''}`);
     }
+    // a patch built from a version bump: which version the process behaves as
+    for (const b of p.packages ?? []) {
+      const now = !p.enabled ? b.from : p.transition ? `${b.to} once the transition completes` : b.to;
+      ctx.out(`  package ${b.name} (${b.path}): installed ${b.from}, the process behaves as ${now}`);
+    }
   }
   for (const m of st.modules) if (m.state === 'gone') ctx.out(`patch module ${m.name}: loaded, its patch is gone${m.forced ? ' (forced: cannot be unloaded)' : ''}`);
   const t = st.transition;
@@ -270,6 +275,25 @@ const symbols: Command = async (args, ctx) => {
   return EXIT.ok;
 };
 
+/** The packages loaded in the process, to match against an advisory. */
+const packages: Command = async (args, ctx) => {
+  const { values, positionals } = parse(args, {}, [0, 1]);
+  const all = (await withClient(values.pid, (c) => c.request('packages'))) as PackageView[];
+  const shown = positionals[0] === undefined ? all : all.filter((p) => p.name === positionals[0]);
+  if (values.json) return json(ctx, shown), EXIT.ok;
+  if (shown.length === 0) {
+    ctx.out(positionals[0] === undefined ? 'no packages loaded' : `no package '${positionals[0]}' is loaded`);
+    return EXIT.ok;
+  }
+  const rows = [['NAME', 'VERSION', 'BEHAVES AS', 'PATH', 'MODULES']];
+  for (const p of shown) {
+    const as = p.patchedTo === null ? '-' : `${p.patchedTo.version}${p.patchedTo.transition ? ' (in transition)' : ''} (${p.patchedTo.patch})`;
+    rows.push([p.name, p.version ?? '-', as, p.path, `${p.modules.length}: ${p.modules.slice(0, 3).map((m) => m.id).join(', ')}${p.modules.length > 3 ? ', ...' : ''}`]);
+  }
+  ctx.out(table(rows));
+  return EXIT.ok;
+};
+
 export const commands: Record<string, Command> = {
   ps,
   load,
@@ -282,4 +306,5 @@ export const commands: Record<string, Command> = {
   sysfs,
   dmesg,
   symbols,
+  packages,
 };

@@ -12,7 +12,7 @@ import type { Runtime } from '../runtime/runtime.ts';
 import { runInTask } from '../runtime/tasks.ts';
 import { ensureSocketDir, socketDir, socketPath } from './paths.ts';
 import { PROTOCOL, type ErrorInfo, type Hello, type Request, type Response } from './protocol.ts';
-import { status, symbols } from './views.ts';
+import { packages, status, symbols } from './views.ts';
 
 export class ControlServer {
   private readonly rt: Runtime;
@@ -130,6 +130,8 @@ export class ControlServer {
         return symbols(this.rt, str(req, 'module'));
       case 'modules':
         return this.rt.slots.all().map((r) => ({ id: r.id, url: r.url, functions: r.count }));
+      case 'packages':
+        return packages(this.rt);
       case 'load': {
         const loaded = await patchModules.load(str(req, 'file'));
         const workers = await this.rt.hub?.broadcast({ name: 'load', file: loaded.file });

@@ -4,7 +4,11 @@
  * it) and symbol tables. Plain data, ready for JSON.
  */
 
+import { readFileSync } from 'node:fs';
+import { dirname, join, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { KlpError, ENOENT, type PatchInfo } from '../core/index.ts';
+import type { PackageBump } from '../runtime/patch-modules.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 
 export interface BlockerView {
@@ -24,7 +28,8 @@ export interface PendingTaskView {
 }
 
 export interface StatusView {
-  readonly patches: (PatchInfo & { readonly file: string | null })[];
+  /** `packages`: for a patch built from a version bump, the package copies it brings to another version */
+  readonly patches: (PatchInfo & { readonly file: string | null; readonly packages: readonly PackageBump[] })[];
   /** loaded patch modules, including those whose patch is gone (disabled or replaced) */
   readonly modules: readonly { readonly name: string; readonly file: string; readonly state: 'enabled' | 'transition' | 'gone'; readonly forced: boolean }[];
   readonly transition: {
@@ -44,9 +49,9 @@ export interface StatusView {
 export function status(rt: Runtime, name?: string): StatusView {
   const core = rt.core;
   const now = performance.now();
-  const files = new Map(rt.patchModules.list().map((m) => [m.name, m.file]));
+  const files = new Map(rt.patchModules.list().map((m) => [m.name, m]));
   const forced = new Set(core.forcedPatches());
-  const patches = core.patches().filter((p) => name === undefined || p.name === name).map((p) => ({ ...p, file: files.get(p.name) ?? null }));
+  const patches = core.patches().filter((p) => name === undefined || p.name === name).map((p) => ({ ...p, file: files.get(p.name)?.file ?? null, packages: files.get(p.name)?.packages ?? [] }));
   const modules = rt.patchModules.list().filter((m) => name === undefined || m.name === name).map((m) => {
     const p = core.patch(m.name);
     return { name: m.name, file: m.file, state: p === null ? ('gone' as const) : p.transition ? ('transition' as const) : ('enabled' as const), forced: forced.has(m.name) || p?.forced === true };
@@ -92,4 +97,74 @@ export function symbols(rt: Runtime, moduleId: string): unknown {
     name: s.name, sympos: s.sympos, kind: s.kind, async: s.async, generator: s.generator,
     line: s.line, hash: s.hash, captures: s.captures, unpatchable: s.unpatchable,
   }));
+}
+
+/** A package the process has loaded modules of. */
+export interface PackageView {
+  readonly name: string;
+  readonly version: string | null;
+  /** its directory, relative to the application root (POSIX); '.' for the application itself */
+  readonly path: string;
+  readonly dir: string;
+  /** the loaded modules: id, and file inside the package */
+  readonly modules: readonly { readonly id: string; readonly file: string }[];
+  /** an enabled patch built from a version bump of this copy: the version the process now behaves as */
+  readonly patchedTo: { readonly patch: string; readonly version: string; readonly transition: boolean } | null;
+}
+
+/**
+ * The packages loaded in the process: the runtime's module records grouped
+ * by the nearest package.json that has a name (a nested `{"type": ...}`
+ * package.json does not make a package), with versions and paths, so they
+ * can be matched against an advisory.
+ */
+export function packages(rt: Runtime): PackageView[] {
+  const byDir = new Map<string, { name: string; version: string | null; modules: { id: string; file: string }[] }>();
+  const owner = new Map<string, { dir: string; name: string; version: string | null } | null>();
+  const find = (start: string): { dir: string; name: string; version: string | null } | null => {
+    const trail: string[] = [];
+    let dir = start;
+    let found: { dir: string; name: string; version: string | null } | null = null;
+    for (;;) {
+      const known = owner.get(dir);
+      if (known !== undefined) { found = known; break; }
+      trail.push(dir);
+      let pj: { name?: unknown; version?: unknown } | null = null;
+      try {
+        pj = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown; version?: unknown };
+      } catch {
+        // none here, or not JSON
+      }
+      if (pj !== null && typeof pj.name === 'string' && pj.name !== '') {
+        found = { dir, name: pj.name, version: typeof pj.version === 'string' ? pj.version : null };
+        break;
+      }
+      const up = dirname(dir);
+      if (up === dir) break;
+      dir = up;
+    }
+    for (const d of trail) owner.set(d, found);
+    return found;
+  };
+  for (const r of rt.slots.all()) {
+    if (!r.url.startsWith('file:')) continue;
+    const file = fileURLToPath(r.url);
+    const pkg = find(dirname(file));
+    if (pkg === null) continue;
+    let entry = byDir.get(pkg.dir);
+    if (entry === undefined) byDir.set(pkg.dir, entry = { name: pkg.name, version: pkg.version, modules: [] });
+    const rel = relative(pkg.dir, file).split(sep).join('/');
+    if (!entry.modules.some((m) => m.id === r.id && m.file === rel)) entry.modules.push({ id: r.id, file: rel });
+  }
+  // version bumps of enabled patches, by the copy's path
+  const bumps = new Map<string, PackageView['patchedTo']>();
+  for (const m of rt.patchModules.list()) {
+    const p = rt.core.patch(m.name);
+    if (p === null || !p.enabled) continue;
+    for (const b of m.packages) bumps.set(`${b.name}\0${b.path}`, { patch: m.name, version: b.to, transition: p.transition });
+  }
+  return [...byDir].map(([dir, e]) => {
+    const path = relative(rt.root, dir).split(sep).join('/') || '.';
+    return { name: e.name, version: e.version, path, dir, modules: e.modules.sort((a, b) => a.id.localeCompare(b.id)), patchedTo: bumps.get(`${e.name}\0${path}`) ?? null };
+  }).sort((a, b) => a.name.localeCompare(b.name) || a.path.localeCompare(b.path));
 }

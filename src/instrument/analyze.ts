@@ -648,6 +648,43 @@ class Analyzer {
       case 'TSModuleDeclaration':
         if (!node.declare && node.body && (node.body as Node).type === 'TSModuleBlock') this.visitBlock((node.body as Node).body as Node[]);
         return;
+      // the most common nodes, walked without going through their keys
+      case 'BinaryExpression':
+      case 'LogicalExpression':
+        this.visit(node.left as Node, null);
+        this.visit(node.right as Node, null);
+        return;
+      case 'ConditionalExpression':
+      case 'IfStatement':
+        this.visit(node.test as Node, null);
+        this.visit(node.consequent as Node, null);
+        if (node.alternate) this.visit(node.alternate as Node, null);
+        return;
+      case 'ReturnStatement':
+      case 'ThrowStatement':
+      case 'UnaryExpression':
+      case 'AwaitExpression':
+      case 'YieldExpression':
+        if (node.argument) this.visit(node.argument as Node, null);
+        return;
+      case 'NewExpression':
+        this.visit(node.callee as Node, null);
+        for (const a of node.arguments as Node[]) this.visit(a, null);
+        return;
+      case 'ArrayExpression':
+        for (const e of node.elements as (Node | null)[]) if (e !== null) this.visit(e, null);
+        return;
+      case 'SequenceExpression':
+        for (const e of node.expressions as Node[]) this.visit(e, null);
+        return;
+      case 'TemplateLiteral':
+        for (const e of node.expressions as Node[]) this.visit(e, null);
+        return;
+      case 'WhileStatement':
+      case 'DoWhileStatement':
+        this.visit(node.test as Node, null);
+        this.visit(node.body as Node, null);
+        return;
       case 'JSXOpeningElement':
         this.visitJsxName(node.name as Node);
         for (const a of node.attributes as Node[]) this.visit(a, null);
@@ -857,7 +894,7 @@ class Analyzer {
     if (ownName !== null && type === 'FunctionExpression') this.bind(ownName, 'name', s);
     const params = node.params as Node[];
     for (const p of params) this.declarePattern(p, 'param', s);
-    info.forwarding = this.planForwarding(info, params, isArrow);
+    info.forwarding = this.planForwarding(info, params, body, isArrow);
     for (const p of params) this.visitPatternExpressions(p);
     if (body.type === 'BlockStatement') {
       const stmts = body.body as Node[];
@@ -875,7 +912,7 @@ class Analyzer {
   }
 
   /** Decide how the entry check passes the call on (see loader.md, "Forwarding"). */
-  private planForwarding(info: FunctionInfo, params: Node[], isArrow: boolean): Forwarding {
+  private planForwarding(info: FunctionInfo, params: Node[], body: Node, isArrow: boolean): Forwarding {
     const names: string[] = [];
     let simple = true;
     for (const p of params) {
@@ -890,22 +927,34 @@ class Analyzer {
     // parameter becomes a temporary destructured again at the top of the body.
     names.length = 0;
     let k = 0;
+    let declared: Set<string> | undefined;
     for (const p of params) {
       if (p.type === 'Identifier') names.push(p.name as string);
       else if (p.type === 'RestElement' && (p.argument as Node).type === 'Identifier') names.push('...' + ((p.argument as Node).name as string));
       else if (p.type === 'AssignmentPattern' && (p.left as Node).type === 'Identifier') names.push((p.left as Node).name as string);
       else {
         const pattern = p.type === 'AssignmentPattern' ? (p.left as Node) : p.type === 'RestElement' ? (p.argument as Node) : p;
-        if (containsDefault(pattern) || hasLaterDefault(params, p)) {
-          info.unpatchable = 'an arrow function whose destructured parameters have default values cannot forward its call';
+        if (hasLaterDefault(params, p)) {
+          info.unpatchable = 'an arrow function with a default value after a destructured parameter cannot forward its call';
           return { mode: 'params', names: [] };
         }
         const temp = `$lpp${k++}`;
-        const init = p.type === 'AssignmentPattern' ? this.source.slice((p.right as Node).start, (p.right as Node).end) : null;
-        const printed = printPattern(pattern, this.source);
-        if ((init !== null && (/=>|function|class/.test(init) || init.includes('\n'))) || printed === null) {
-          // the default is copied as text: it must hold no functions of its own and no line break
-          info.unpatchable = 'an arrow function whose destructured parameter cannot be moved into its body (computed keys or a multi-line default)';
+        // Default values move into the body as text, evaluated there in the same
+        // order; they must hold no functions of their own (those are armed where
+        // they stand), no line break (lines do not move), and read no name the
+        // body declares (in the body it would resolve to the body's binding).
+        declared ??= body.type === 'BlockStatement' ? declaredNames(body, new Set()) : new Set();
+        const inBody = declared;
+        const movable = (expr: Node): string | null => {
+          const text = this.source.slice(expr.start as number, expr.end as number);
+          if (/=>|function|class/.test(text) || text.includes('\n')) return null;
+          for (const name of identifierNames(expr, new Set())) if (inBody.has(name)) return null;
+          return text;
+        };
+        const init = p.type === 'AssignmentPattern' ? movable(p.right as Node) : null;
+        const printed = printPattern(pattern, movable);
+        if ((p.type === 'AssignmentPattern' && init === null) || printed === null) {
+          info.unpatchable = 'an arrow function whose destructured parameter cannot be moved into its body (computed keys, or a default value that holds a function, spans lines or reads a name the body declares)';
           return { mode: 'params', names: [] };
         }
         const original = this.source.slice(p.start, p.end);
@@ -926,8 +975,8 @@ class Analyzer {
   }
 }
 
-/** A binding pattern on one line (no defaults: those are refused before). */
-function printPattern(p: Node, source: string): string | null {
+/** A binding pattern on one line; default values as `movable` gives them (null: cannot be moved). */
+function printPattern(p: Node, movable: (expr: Node) => string | null): string | null {
   switch (p.type) {
     case 'Identifier':
       return p.name as string;
@@ -935,7 +984,7 @@ function printPattern(p: Node, source: string): string | null {
       const parts: string[] = [];
       for (const prop of p.properties as Node[]) {
         if (prop.type === 'RestElement') {
-          const a = printPattern(prop.argument as Node, source);
+          const a = printPattern(prop.argument as Node, movable);
           if (a === null) return null;
           parts.push('...' + a);
           continue;
@@ -946,7 +995,7 @@ function printPattern(p: Node, source: string): string | null {
         if (key.type === 'Identifier') keyText = key.name as string;
         else if (key.type === 'Literal') keyText = JSON.stringify(key.value);
         else return null;
-        const v = printPattern(prop.value as Node, source);
+        const v = printPattern(prop.value as Node, movable);
         if (v === null) return null;
         parts.push(prop.shorthand ? v : keyText + ':' + v);
       }
@@ -956,34 +1005,67 @@ function printPattern(p: Node, source: string): string | null {
       const parts: string[] = [];
       for (const el of p.elements as (Node | null)[]) {
         if (el === null) { parts.push(''); continue; }
-        const v = printPattern(el, source);
+        const v = printPattern(el, movable);
         if (v === null) return null;
         parts.push(v);
       }
       return '[' + parts.join(',') + ']';
     }
     case 'RestElement': {
-      const a = printPattern(p.argument as Node, source);
+      const a = printPattern(p.argument as Node, movable);
       return a === null ? null : '...' + a;
+    }
+    case 'AssignmentPattern': {
+      const left = printPattern(p.left as Node, movable);
+      const right = movable(p.right as Node);
+      return left === null || right === null ? null : left + '=' + right;
     }
     default:
       return null;
   }
 }
 
-function containsDefault(p: Node): boolean {
-  switch (p.type) {
-    case 'AssignmentPattern':
-      return true;
-    case 'ObjectPattern':
-      return (p.properties as Node[]).some((q) => containsDefault(q.type === 'RestElement' ? (q.argument as Node) : (q.value as Node)));
-    case 'ArrayPattern':
-      return (p.elements as (Node | null)[]).some((e) => e !== null && containsDefault(e));
-    case 'RestElement':
-      return containsDefault(p.argument as Node);
-    default:
-      return false;
+/**
+ * The names a function body declares, nested blocks included (an
+ * over-approximation of what its top-level scope binds); nested functions
+ * and classes are not entered.
+ */
+function declaredNames(node: Node, out: Set<string>): Set<string> {
+  switch (node.type) {
+    case 'VariableDeclarator':
+      identifierNames(node.id as Node, out);
+      if (node.init) declaredNames(node.init as Node, out);
+      return out;
+    case 'FunctionDeclaration':
+    case 'ClassDeclaration':
+      if (node.id) out.add((node.id as Node).name as string);
+      return out;
+    case 'FunctionExpression':
+    case 'ArrowFunctionExpression':
+    case 'ClassExpression':
+      return out;
   }
+  for (const key in node) {
+    if (SKIP_KEYS.has(key)) continue;
+    const v = (node as Record<string, unknown>)[key];
+    if (Array.isArray(v)) {
+      for (const c of v) if (c !== null && typeof c === 'object' && typeof (c as Node).type === 'string') declaredNames(c as Node, out);
+    } else if (v !== null && typeof v === 'object' && typeof (v as Node).type === 'string') declaredNames(v as Node, out);
+  }
+  return out;
+}
+
+/** Every identifier name in an expression (references and property names alike: an over-approximation). */
+function identifierNames(node: Node, out: Set<string>): Set<string> {
+  if (node.type === 'Identifier' || node.type === 'JSXIdentifier') out.add(node.name as string);
+  for (const key in node) {
+    if (SKIP_KEYS.has(key)) continue;
+    const v = (node as Record<string, unknown>)[key];
+    if (Array.isArray(v)) {
+      for (const c of v) if (c !== null && typeof c === 'object' && typeof (c as Node).type === 'string') identifierNames(c as Node, out);
+    } else if (v !== null && typeof v === 'object' && typeof (v as Node).type === 'string') identifierNames(v as Node, out);
+  }
+  return out;
 }
 
 /** A default value after a destructured parameter could read the names it binds. */

@@ -74,10 +74,15 @@ export function functionEdits(fn: FunctionInfo, opts: EmitOptions): Edit[] {
   const close = -(fn.index + 1);
   const tracked = opts.frames && (fn.isAsync || fn.isGenerator);
   for (const r of fn.paramRewrites) {
-    const text = (r.init === null ? tempName(r.temp, slot) : tempName(r.temp, slot) + '=' + r.init) + '\n'.repeat(r.newlines);
+    // `=void 0` keeps the function's length; the default applies in the body, so
+    // the entry check forwards the argument as the caller gave it
+    const text = (r.init === null ? tempName(r.temp, slot) : tempName(r.temp, slot) + '=void 0') + '\n'.repeat(r.newlines);
     edits.push({ at: r.start, remove: r.end - r.start, text, original: r.original, order: open });
   }
-  const rewrites = fn.paramRewrites.map((r) => `var ${r.pattern}=${tempName(r.temp, slot).replace('...', '')};`).join('');
+  const rewrites = fn.paramRewrites.map((r) => {
+    const temp = tempName(r.temp, slot).replace('...', '');
+    return `var ${r.pattern}=${r.init === null ? temp : `${temp}===void 0?(${r.init}):${temp}`};`;
+  }).join('');
   const call = callExpression(fn, slot);
   const check = `if(${slot}!==void 0){const $lpr=${call};if($lpr!==$lpO)return ${fn.isGenerator ? 'yield* ' : ''}$lpr}`;
   const enter = tracked ? `const ${frameVar(slot)}=$lpE(${moduleHandleName(opts.key)},${fn.index});try{` : '';

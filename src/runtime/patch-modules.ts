@@ -21,6 +21,20 @@ export interface LoadedPatch {
   readonly name: string;
   readonly file: string;
   readonly loadedAt: number;
+  /**
+   * What a patch built from a version bump brings (its `livepatchPackages`
+   * export, next to the patch: the core never sees it): which installed
+   * copy of which package the process behaves as which version of.
+   */
+  readonly packages: readonly PackageBump[];
+}
+
+export interface PackageBump {
+  readonly name: string;
+  readonly from: string;
+  readonly to: string;
+  /** the copy's directory, relative to the application root */
+  readonly path: string;
 }
 
 let nonce = 0;
@@ -50,9 +64,9 @@ export class PatchModules {
     const file = resolve(path);
     if (!existsSync(file)) throw new KlpError(ENOENT, `livepatch: patch file ${file} does not exist`);
     const url = `${pathToFileURL(file).href}?${PATCH_QUERY}=${++nonce}`;
-    let mod: { default?: unknown };
+    let mod: { default?: unknown; livepatchPackages?: unknown };
     try {
-      mod = (await import(url)) as { default?: unknown };
+      mod = (await import(url)) as { default?: unknown; livepatchPackages?: unknown };
     } catch (error) {
       const why = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
       throw new KlpError(EINVAL, `livepatch: patch file ${file} cannot be loaded: ${why}`, { cause: error });
@@ -70,7 +84,7 @@ export class PatchModules {
       throw new KlpError(EEXIST, `livepatch: patch '${patch.name}' was forced; its module can never be unloaded, so it cannot be loaded again`);
     }
     this.rt.core.enablePatch(patch);
-    const loaded: LoadedPatch = { name: patch.name, file, loadedAt: Date.now() };
+    const loaded: LoadedPatch = { name: patch.name, file, loadedAt: Date.now(), packages: packageBumps(mod.livepatchPackages) };
     this.loaded.set(patch.name, loaded);
     return loaded;
   }
@@ -87,6 +101,14 @@ export class PatchModules {
     }
     this.loaded.delete(name);
   }
+}
+
+/** The `livepatchPackages` export, if it has the expected shape (anything else is ignored: it is only shown). */
+function packageBumps(v: unknown): PackageBump[] {
+  if (!Array.isArray(v)) return [];
+  const str = (x: unknown): x is string => typeof x === 'string' && x.length > 0 && x.length < 512;
+  return v.filter((b): b is PackageBump => b !== null && typeof b === 'object' && str(b.name) && str(b.from) && str(b.to) && str(b.path))
+    .map((b) => ({ name: b.name, from: b.from, to: b.to, path: b.path }));
 }
 
 /** The patch's name when it gives none: the file's base name, as a kernel module's. */

@@ -161,12 +161,12 @@ test('refused: changes to what a function means in its place', () => {
 
 test('refused: constructors whose replacement could not rebuild the instance', () => {
   assert.deepEqual(refusals(buildOf(
-    { 'm.mjs': 'let n = 0;\nexport class A {\n  id = n++;\n  constructor() { this.x = 1; }\n}\n' },
-    { 'm.mjs': 'let n = 0;\nexport class A {\n  id = n++;\n  constructor() { this.x = 2; }\n}\n' },
+    { 'm.mjs': 'let n = 0;\nexport class A {\n  id = n++;\n  constructor(v) { this.x = v; }\n}\n' },
+    { 'm.mjs': 'let n = 0;\nexport class A {\n  id = n++;\n  constructor(v) { this.x = v * 2; }\n}\n' },
   )), ['m.mjs:3 [constructor] the constructor \'A\' is in a base class whose field initializer runs code: it would run twice (once before the replacement takes over)']);
   assert.deepEqual(refusals(buildOf(
-    { 'm.mjs': 'export class A {\n  #x = 1;\n  constructor() { this.y = 1; }\n}\n' },
-    { 'm.mjs': 'export class A {\n  #x = 1;\n  constructor() { this.y = 2; }\n}\n' },
+    { 'm.mjs': 'export class A {\n  #x = 1;\n  constructor(v) { this.y = v; }\n}\n' },
+    { 'm.mjs': 'export class A {\n  #x = 1;\n  constructor(v) { this.y = -v; }\n}\n' },
   )), ['m.mjs:2 [constructor] the constructor \'A\' is in a class with #private members, which a replacement cannot install']);
 });
 
@@ -177,8 +177,11 @@ test('refused: module initialization, exports and data, in ES modules and Common
   )), ['m.mjs:2 [export] removes the export \'b\' (line 2 of the old version)']);
   assert.deepEqual(refusals(buildOf(
     { 'm.cjs': 'exports.a = function () { return 1; };\n' },
-    { 'm.cjs': 'exports.a = function () { return 1; };\nmodule.exports.b = () => 2;\n' },
-  )), ['m.cjs:2 [export] adds a top-level assignment to the module\'s exports']);
+    { 'm.cjs': 'exports.a = function () { return 1; };\nmodule.exports.b = Date.now();\nexports.c = exports.d = 1;\n' },
+  )), [
+    'm.cjs:2 [export] adds the export \'b\' with a value computed by code that runs when the module loads (it would run again, in the patch)',
+    'm.cjs:3 [export] adds the export \'c\' with a value computed by code that runs when the module loads (it would run again, in the patch)',
+  ]);
   assert.deepEqual(refusals(buildOf(
     { 'm.mjs': 'export function f() { return 1; }\n' },
     { 'm.mjs': 'const started = Date.now();\nexport function f() { return started; }\n' },
@@ -205,4 +208,119 @@ test('the manifest says why each patched function is safe and what the patch car
   assert.deepEqual(f.why, ['same qualified name', 'module bindings through moduleScope(): K', 'new declarations in the patch module: clamp']);
   assert.deepEqual(r.manifest.helpers.map((h) => [h.name, h.kind, h.line]), [['LIMIT', 'const', 2], ['clamp', 'function', 3]]);
   assert.deepEqual(r.manifest.notes, ['m.mjs: \'f\' became async: its callers must expect a promise']);
+});
+
+/** A CommonJS version of buildOf (a package.json without "type"). */
+function buildCjs(old: Record<string, string>, next: Record<string, string>, versions?: { old: string; new: string }): BuildResult {
+  const tree = (files: Record<string, string>): SourceTree => {
+    const all: Record<string, string> = { 'package.json': '{}', ...files };
+    return { label: 'mem', dir: null, paths: () => new Set(Object.keys(all)), read: (p) => all[p] };
+  };
+  return build({ old: tree(old), new: tree({ ...old, ...next }), root: '/srv/app', ...(versions ? { versions: () => versions } : {}) });
+}
+
+test('a changed constant whose value is data: the patch defines it anew and replaces every function that reads it, changed or not', () => {
+  const r = buildOf({
+    'm.mjs': 'const LIMIT = 10;\nvar PATTERN = /^a+$/;\nconst NAMES = ["a", "b"];\nexport function check(s) { return PATTERN.test(s) && s.length < LIMIT; }\nexport function names() { return NAMES.map((n) => n.toUpperCase()).join(); }\nexport function make() { return () => LIMIT; }\nexport function other() { return 1; }\n',
+  }, {
+    'm.mjs': 'const LIMIT = 5;\nvar PATTERN = /^a{1,4}$/;\nconst NAMES = ["a", "b", "c"];\nexport function check(s) { return PATTERN.test(s) && s.length < LIMIT; }\nexport function names() { return NAMES.map((n) => n.toUpperCase()).join(); }\nexport function make() { return () => LIMIT; }\nexport function other() { return 1; }\n',
+  });
+  const code = patch(r);
+  assert.match(code, /\/\/ m\.mjs:1 \(changed constant: the new value\)\nconst LIMIT = 5;/);
+  assert.match(code, /const PATTERN = \/\^a\{1,4\}\$\/;/, 'a `var` nothing reassigns is a constant too');
+  assert.match(code, /const NAMES = \["a", "b", "c"\];/);
+  assert.match(code, /return PATTERN\.test\(s\) && s\.length < LIMIT;/, 'the readers read the patch\'s values, not the module\'s');
+  assert.deepEqual(r.manifest.functions.map((f) => [f.name, f.status]), [['check', 'patched'], ['names', 'patched'], ['make/<anonymous>', 'patched']]);
+  assert.deepEqual(r.manifest.constants.map((c) => [c.name, c.readers]), [['LIMIT', ['check', 'make/<anonymous>']], ['PATTERN', ['check']], ['NAMES', ['names']]]);
+  assert.ok(r.manifest.functions[0]!.why.some((w) => /reads the changed constants PATTERN, LIMIT, which the patch defines anew \(its own code is unchanged\)/.test(w)));
+});
+
+test('refused: a changed constant whose running value got somewhere a patch cannot reach', () => {
+  const pair = (oldDecl: string, newDecl: string, rest: string) => buildOf({ 'm.mjs': `${oldDecl}\n${rest}` }, { 'm.mjs': `${newDecl}\n${rest}` });
+  assert.deepEqual(refusals(pair('const D = { a: 1 };', 'const D = { a: 2 };', 'export function set(v) { D.a = v; }\n')),
+    ['m.mjs:1 [module-data] changes the module-level value \'D\', and \'set\' changes D (an assignment) (line 2 of the running version): the running value cannot be replaced']);
+  assert.deepEqual(refusals(pair('const D = [1];', 'const D = [1, 2];', 'export function add(v) { D.push(v); }\n')),
+    ['m.mjs:1 [module-data] changes the module-level value \'D\', and \'add\' calls D.push(), which may change it (line 2 of the running version): the running value cannot be replaced']);
+  assert.deepEqual(refusals(pair('const D = { a: 1 };', 'const D = { a: 2 };', 'export function get() { return D; }\n')),
+    ['m.mjs:1 [module-data] changes the module-level value \'D\', and \'get\' passes D on (returns it) (line 2 of the running version): the running value cannot be replaced']);
+  assert.deepEqual(refusals(pair('const D = "x";', 'const D = "y";', 'const E = D + "!";\nexport function f() { return E; }\n')),
+    ['m.mjs:1 [module-data] changes the module-level value \'D\', and the module\'s initialization reads \'D\' (line 2 of the running version): the running value cannot be replaced']);
+  assert.deepEqual(refusals(pair('export const D = 1;', 'export const D = 2;', 'export function f() { return D; }\n')),
+    ['m.mjs:1 [module-data] changes the module-level value \'D\', which the module exports: importers hold the running value']);
+  assert.deepEqual(refusals(pair('let D = 1;', 'let D = 2;', 'export function f() { D++; return D; }\n')),
+    ['m.mjs:1 [module-data] changes the module-level value \'D\', which the module reassigns']);
+  assert.deepEqual(refusals(pair('const D = new Map();', 'const D = new Map([[1, 2]]);', 'export function f() { return D.get(1); }\n')),
+    ['m.mjs:1 [module-data] changes the module-level value \'D\', whose initializer runs code or holds state']);
+  assert.deepEqual(refusals(pair('let n = 0;', 'let n = 1;', 'export class A { id = n; }\n')),
+    ['m.mjs:1 [module-data] changes the module-level value \'n\', and a class\'s initializer reads \'n\' (line 2 of the running version): the running value cannot be replaced']);
+});
+
+test('a CommonJS module\'s new exports: added by the patch before its transition, removed after it is disabled; an ES module\'s are refused', () => {
+  const code = patch(buildCjs({
+    'm.js': 'function a() { return 1; }\nmodule.exports = { a };\n',
+    'n.js': 'exports.x = function () { return 1; };\n',
+  }, {
+    'm.js': 'function a() { return helper(); }\nfunction helper() { return 2; }\nmodule.exports = { a, helper, LIMIT: 3 };\n',
+    'n.js': 'exports.x = function () { return 1; };\nexports.y = function y(v) { return v * 2; };\nexports.z = (function () { return Object.create(null); })();\n',
+  }));
+  assert.match(code, /const \$lpexports = \(M, values, targets\) => \{/);
+  assert.match(code, /prePatch\(obj\) \{ if \(obj\.state === 'coming'\) queueMicrotask\(add\); else add\(\); \}/);
+  assert.match(code, /postUnpatch\(\) \{/);
+  assert.match(code, /callbacks: \$lpexports\(\$lpM0, \(\) => \(\{\n {2}\/\/ m\.js:3 \(new export of module\.exports\)\n {2}"helper": helper,\n {2}\/\/ m\.js:3 \(new export of module\.exports\)\n {2}"LIMIT": 3,\n\}\), \[\["helper","module\.exports"\],\["LIMIT","module\.exports"\]\]\)/);
+  assert.match(code, /"y": function y\(v\) \{ return v \* 2; \},/);
+  assert.match(code, /"z": \(function \(\) \{ return Object\.create\(null\); \}\)\(\),/);
+  assert.match(code, /\["y","exports"\],\["z","exports"\]/);
+  assert.deepEqual(refusals(buildOf(
+    { 'm.mjs': 'export function a() { return 1; }\n' },
+    { 'm.mjs': 'export function a() { return 1; }\nexport function b() { return 2; }\n' },
+  )), ['m.mjs:2 [export] adds the export \'b\' (an ES module\'s namespace is sealed: a new export cannot be added to a running module)']);
+});
+
+test('a new require() of a CommonJS module: required by the patch, lazily, from the running module\'s file', () => {
+  const code = patch(buildCjs({
+    'm.js': 'const path = require("node:path");\nexports.f = function (x) { return path.basename(x); };\n',
+    'u.js': 'exports.clean = (s) => s.trim();\n',
+  }, {
+    'm.js': 'const path = require("node:path");\nconst { clean } = require("./u");\nconst util = require("node:util").format;\nexports.f = function (x) { return util("%s", path.basename(clean(x))); };\n',
+  }));
+  assert.match(code, /import \{ createRequire as \$lpcreateRequire \} from 'node:module';/);
+  assert.match(code, /let \$lpr0_cleanv; const \$lpr0_clean = \(\) => \$lpr0_cleanv \?\?= \$lpcreateRequire\("file:\/\/\/srv\/app\/m\.js"\)\("\.\/u"\)\.clean;/);
+  assert.match(code, /\$lpcreateRequire\("file:\/\/\/srv\/app\/m\.js"\)\("node:util"\)\.format;/);
+  assert.match(code, /return \(0, \$lpr0_util\(\)\)\("%s", \(\$lpM0\(\)\.path\)\.basename\(\(0, \$lpr0_clean\(\)\)\(x\)\)\);/);
+  assert.deepEqual(refusals(buildCjs(
+    { 'm.js': 'exports.f = function () { return 1; };\n' },
+    { 'm.js': 'const x = require("./missing");\nexports.f = function () { return x; };\n' },
+  )), ['m.js:1 [new-module] requires \'./missing\', a file the running program does not have']);
+});
+
+test('a version bump\'s own version string is no change: noted, left as it is', () => {
+  const r = buildCjs({
+    'm.js': 'var VERSION = "1.0.0";\nexports.version = "1.0.0";\nfunction about() { return "lib " + "1.0.0"; }\nexports.f = function (x) { return x + 1; };\n',
+  }, {
+    'm.js': 'var VERSION = "1.0.1";\nexports.version = "1.0.1";\nfunction about() { return "lib " + "1.0.1"; }\nexports.f = function (x) { return x + 2; };\n',
+  }, { old: '1.0.0', new: '1.0.1' });
+  assert.deepEqual(r.manifest.functions.filter((f) => f.status === 'patched').map((f) => f.name), ['exports.f']);
+  assert.deepEqual(r.manifest.constants, []);
+  assert.equal(r.manifest.notes.filter((n) => /differs only by the version string \('1\.0\.0' → '1\.0\.1'\)/.test(n)).length, 3, r.manifest.notes.join('\n'));
+  patch(r);
+});
+
+test('refused: the changed code of a function that runs when the module loads (a bundle\'s wrapper or UMD factory)', () => {
+  assert.deepEqual(refusals(buildCjs(
+    { 'b.js': '(function (root, factory) { module.exports = factory(); })(this, function () {\n  var n = 1;\n  function f() { return n; }\n  return { f };\n});\n' },
+    { 'b.js': '(function (root, factory) { module.exports = factory(); })(this, function () {\n  var n = 2;\n  function f() { return n; }\n  return { f };\n});\n' },
+  )), ['b.js:1 [module-init] changes the code of \'<anonymous>\', a function that runs when the module loads (a bundle\'s wrapper or factory, an immediately invoked function): the change would never run']);
+});
+
+test('refused: a constructor that changes the initial state every object gets; a value from the arguments is per-call logic', () => {
+  assert.deepEqual(refusals(buildCjs(
+    { 'm.js': 'function Store() { this.idx = {}; }\nStore.prototype.put = function (k, v) { this.idx[k] = v; };\nmodule.exports = Store;\n' },
+    { 'm.js': 'function Store() { this.idx = Object.create(null); }\nStore.prototype.put = function (k, v) { this.idx[k] = v; };\nmodule.exports = Store;\n' },
+  )), ['m.js:1 [instance-state] the constructor \'Store\' changes the initial value of this.idx, which every object made before the patch keeps (`{}`)']);
+  const r = buildCjs(
+    { 'm.js': 'function Store(o) { this.limit = o.limit; }\nStore.prototype.get = function () { return this.limit; };\nmodule.exports = Store;\n' },
+    { 'm.js': 'function Store(o) { this.limit = Math.min(o.limit, 100); this.kind = "store"; }\nStore.prototype.get = function () { return this.limit; };\nmodule.exports = Store;\n' },
+  );
+  patch(r);
+  assert.deepEqual(r.manifest.notes, ['m.js: the constructor \'Store\' now sets this.kind; objects made before the patch do not have it']);
 });
