@@ -13,6 +13,13 @@ if (typeof (nodeModule as { registerHooks?: unknown }).registerHooks !== 'functi
   throw new Error(`livepatch needs Node 24 or later (synchronous module hooks); this is Node ${process.version}`);
 }
 
+// V8's code cache on disk, as Node offers it to tools (module.enableCompileCache;
+// NODE_COMPILE_CACHE chooses the directory, NODE_DISABLE_COMPILE_CACHE=1 turns it
+// off): instrumented code is larger than the original, and compiling it again at
+// every start would be most of the loader's start-up cost (docs/loader.md).
+// Enabled before the runtime loads, so livepatch's own modules are cached too.
+nodeModule.enableCompileCache?.();
+
 const { startRuntime } = await import('./runtime/runtime.ts');
 const rt = startRuntime();
 // A worker's program starts only once the patches live in the process apply here too.

@@ -5,7 +5,7 @@
  * difference divided by hi-lo. Deterministic to about 1e-6 on this machine,
  * where wall-clock ratios wander by ±5 % (docs/benchmarks.md).
  *
- *   node bench/loader/instructions.ts [--workloads acorn,marked,typescript]
+ *   node bench/loader/instructions.ts [--workloads acorn,marked,typescript,http,async]
  *       [--variants plain,armed,...] [--lo 2] [--hi 5]
  *
  * A variant is `name` or `name=ENV=value;ENV2=value2;--node-flag`; `armed`
@@ -15,12 +15,13 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { ensurePlainCopies } from './plain-copies.ts';
 
 const register = process.env.BENCH_REGISTER ?? fileURLToPath(new URL('../../dist/register.js', import.meta.url));
 const single = fileURLToPath(new URL('./single.mjs', import.meta.url));
 const { values } = parseArgs({
   options: {
-    workloads: { type: 'string', default: 'acorn,marked,typescript' },
+    workloads: { type: 'string', default: 'acorn,marked,typescript,http' },
     variants: { type: 'string', default: 'plain,armed' },
     lo: { type: 'string', default: '2' },
     hi: { type: 'string', default: '5' },
@@ -54,6 +55,7 @@ function instructions(workload: string, v: Variant, n: number): number {
   return Number(m[1]);
 }
 
+ensurePlainCopies();
 const lo = Number(values.lo);
 const hi = Number(values.hi);
 const variants = values.variants.split(',').map(parseVariant);

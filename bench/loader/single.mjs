@@ -37,6 +37,35 @@ async function setup(workload) {
     const lib = which === 'armed' ? await import('./workloads/async-lib.mjs') : await import(new URL('async-lib.mjs', plainDir).href);
     return () => lib.run(5000);
   }
+  if (workload === 'http') {
+    // the API server and its client in one process: 1,000 requests (a quarter
+    // POSTs) over 16 keep-alive connections per iteration; only the server's
+    // handlers differ between the variants
+    const { handle } = which === 'armed' ? await import('./workloads/http-app.mjs') : await import(new URL('http-app.mjs', plainDir).href);
+    const http = await import('node:http');
+    const server = http.createServer((req, res) => { handle(req, res).catch(() => res.writeHead(500).end()); });
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+    server.unref();
+    const { port } = server.address();
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+    const one = (i) => new Promise((resolve, reject) => {
+      const post = i % 4 === 0;
+      const body = post ? JSON.stringify({ name: `n${i}` }) : '';
+      const req = http.request({ host: '127.0.0.1', port, agent, method: post ? 'POST' : 'GET', path: `/users/${i % 5000}`, headers: post ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } : {} }, (res) => {
+        res.resume();
+        res.on('end', () => (res.statusCode === 200 ? resolve(1) : reject(new Error(`status ${res.statusCode}`))));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+    return async () => {
+      let next = 0;
+      let done = 0;
+      const worker = async () => { while (next < 1000) done += await one(next++); };
+      await Promise.all(Array.from({ length: 16 }, worker));
+      return done;
+    };
+  }
   throw new Error('unknown workload ' + workload);
 }
 
@@ -44,3 +73,4 @@ const work = await setup(process.env.WORKLOAD ?? 'marked');
 let sink = 0;
 for (let i = 0; i < n; i++) sink += await work();
 if (sink === 0) console.log('no work');
+process.exit(0); // the http workload's keep-alive sockets

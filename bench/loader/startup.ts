@@ -1,7 +1,8 @@
 /**
- * Start-up: the time for a fresh process to load a library, plain, under the
- * loader with a cold transform cache, and with a warm one. Interleaved runs,
- * medians.
+ * Start-up: the time for a fresh process to load a library — plain; plain
+ * with Node's compile cache warm (NODE_COMPILE_CACHE); under the loader with
+ * its caches cold (transform cache and the compile cache the loader enables);
+ * and with both warm. Interleaved runs, medians.
  *
  *   node bench/loader/startup.ts [--runs 15] [--libs typescript5,acorn,marked]
  */
@@ -17,34 +18,43 @@ const register = fileURLToPath(new URL('../../dist/register.js', import.meta.url
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '15' }, libs: { type: 'string', default: 'typescript5,acorn,marked' } } });
 
-function once(lib: string, armed: boolean, cache: string): number {
+function once(lib: string, armed: boolean, cache: string, compileCache?: string): number {
   const script = `const t=performance.now();await import(${JSON.stringify(lib)});process.stdout.write(String(performance.now()-t))`;
   const r = spawnSync(process.execPath, [...(armed ? ['--import', register] : []), '--input-type=module', '-e', script], {
     cwd: root,
     encoding: 'utf8',
-    env: { ...process.env, NODE_OPTIONS: '', LIVEPATCH_CACHE_DIR: cache, LIVEPATCH_CONTROL: '0' },
+    env: {
+      ...process.env, NODE_OPTIONS: '', LIVEPATCH_CACHE_DIR: cache, LIVEPATCH_CONTROL: '0',
+      ...(compileCache !== undefined ? { NODE_COMPILE_CACHE: compileCache } : { NODE_DISABLE_COMPILE_CACHE: '1' }),
+    },
   });
   if (r.status !== 0) throw new Error(r.stderr);
   return Number(r.stdout);
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
-console.log('| library | plain ms | armed, cold cache | armed, warm cache |');
-console.log('|---|---:|---:|---:|');
+console.log('| library | plain ms | plain, compile cache warm | armed, caches cold | armed, caches warm |');
+console.log('|---|---:|---:|---:|---:|');
 for (const lib of values.libs.split(',')) {
   const plain: number[] = [];
+  const plainCc: number[] = [];
   const cold: number[] = [];
   const warm: number[] = [];
   const warmCache = mkdtempSync(join(tmpdir(), 'lp-warm-'));
-  once(lib, true, warmCache);
+  const warmCc = mkdtempSync(join(tmpdir(), 'lp-warm-cc-'));
+  const plainWarmCc = mkdtempSync(join(tmpdir(), 'lp-plain-cc-'));
+  once(lib, true, warmCache, warmCc);
+  once(lib, false, warmCache, plainWarmCc);
   for (let i = 0; i < Number(values.runs); i++) {
     plain.push(once(lib, false, warmCache));
+    plainCc.push(once(lib, false, warmCache, plainWarmCc));
     const c = mkdtempSync(join(tmpdir(), 'lp-cold-'));
-    cold.push(once(lib, true, c));
+    cold.push(once(lib, true, c, join(c, 'compile')));
     rmSync(c, { recursive: true, force: true });
-    warm.push(once(lib, true, warmCache));
+    warm.push(once(lib, true, warmCache, warmCc));
   }
-  rmSync(warmCache, { recursive: true, force: true });
+  for (const d of [warmCache, warmCc, plainWarmCc]) rmSync(d, { recursive: true, force: true });
   const p = median(plain);
-  console.log(`| ${lib} | ${p.toFixed(1)} | ${median(cold).toFixed(1)} (${(median(cold) / p).toFixed(2)}×) | ${median(warm).toFixed(1)} (${(median(warm) / p).toFixed(2)}×) |`);
+  const cell = (xs: number[]): string => `${median(xs).toFixed(1)} (${(median(xs) / p).toFixed(2)}×)`;
+  console.log(`| ${lib} | ${p.toFixed(1)} | ${cell(plainCc)} | ${cell(cold)} | ${cell(warm)} |`);
 }

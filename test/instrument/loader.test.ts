@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runInstrumented } from '../support/node.ts';
+import { runInstrumented, runNode } from '../support/node.ts';
 
 const app = 'test/instrument/fixtures/app/main.mjs';
 
@@ -61,5 +61,24 @@ test('a warm start reads the cache; a lost plan is rebuilt from the unchanged fi
     assert.equal(out.tostring, 'function twice(x) { return x * 3; }');
   } finally {
     rmSync(cache, { recursive: true, force: true });
+  }
+});
+
+test("V8's compile cache is on under the loader (instrumented code is not compiled again at every start), and NODE_DISABLE_COMPILE_CACHE turns it off", async () => {
+  const dir = freshCache();
+  try {
+    const probe = ['--input-type=module', '-e', "import { getCompileCacheDir } from 'node:module'; process.stdout.write(String(getCompileCacheDir()))"];
+    // the default directory is under os.tmpdir(), which TMPDIR chooses
+    const env = { TMPDIR: dir };
+    const plain = await runNode(probe, { env });
+    assert.equal(plain.stdout, 'undefined', 'plain Node leaves it off: the loader turns it on');
+    const on = await runInstrumented(probe, { env });
+    assert.equal(on.code, 0, on.stderr);
+    assert.ok(on.stdout.startsWith(dir), on.stdout);
+    const off = await runInstrumented(probe, { env: { ...env, NODE_DISABLE_COMPILE_CACHE: '1' } });
+    assert.equal(off.code, 0, off.stderr);
+    assert.equal(off.stdout, 'undefined');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
