@@ -11,7 +11,7 @@
  * The cache is best effort: any I/O error means a miss, never a failure.
  */
 
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FunctionInfo } from './analyze.ts';
@@ -62,7 +62,7 @@ export class TransformCache {
 
   /** A hash of the source text alone: computed once per load, the other keys derive from it. */
   contentHash(source: string): string {
-    return createHash('sha256').update(source).digest('hex');
+    return hash('sha256', source); // one-shot: no Hash object per module
   }
 
   keyFor(contentHash: string, parts: readonly string[]): string {

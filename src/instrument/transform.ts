@@ -80,9 +80,8 @@ export function applyEdits(source: string, edits: readonly Edit[]): string {
 
 /** A short, stable key for a module id: slot names must not depend on load order (cacheable output). */
 export function moduleKey(moduleId: string): string {
-  const h = createHash('sha256').update(moduleId).digest();
-  // 7 base-36 digits (36 bits); collisions are detected by the runtime, which re-keys
-  return (h.readUInt32BE(0) * 16 + (h[4]! >> 4)).toString(36).padStart(7, '0').slice(-7);
+  // 7 base-36 digits of the hash's first 36 bits; collisions are detected by the runtime, which re-keys
+  return parseInt(hash('sha256', moduleId).slice(0, 9), 16).toString(36).padStart(7, '0').slice(-7);
 }
 
 const PROLOGUE_MARK = /^;?\s*(?:var \$lp[0-9a-z]+[,;][^\n]*)?\$lp[0-9a-z]+\.scope=\(\$lpi,\$lpv,\$lps\)=>/;

@@ -117,24 +117,24 @@ export function installLoader(opts: LoaderOptions): void {
       const id = moduleId(file, opts.root);
       if (!include(id) || exclude(id)) return nextLoad(url, context);
 
-      // The format: Node's, else declared (extension, package "type"), else
-      // remembered for this exact text. Told to Node up front, it spares Node
-      // detecting it by compiling the original source — a parse thrown away.
-      let format: string | undefined = context.format ?? declaredFormat(file);
-      let early: { source: string; contentHash: string } | undefined;
-      if (format === undefined && cache !== undefined && isScript(file)) {
-        early = readSource(file, cache);
-        if (early !== undefined) format = cache.readFormat(early.contentHash);
-      }
-      const result = nextLoad(url, format !== undefined && context.format == null ? { ...context, format } : context);
+      // The format: Node's, else declared (extension, package "type"). An
+      // undeclared `.js`/`.ts` is told to Node as CommonJS — Node would
+      // otherwise detect its format by compiling the original source, a parse
+      // thrown away — and decided here: remembered for this exact text, else
+      // CommonJS if it parses as such, else an ES module (Node's own rule).
+      const declared: string | undefined = context.format ?? declaredFormat(file);
+      const guess = declared === undefined && isScript(file) ? guessFormat(file) : undefined;
+      const told = declared ?? guess;
+      const result = nextLoad(url, told !== undefined && context.format == null ? { ...context, format: told } : context);
       if (result.source == null) return result;
-      const decided = result.format ?? format;
+      let source = typeof result.source === 'string' ? result.source : Buffer.from(result.source as Uint8Array).toString('utf8');
+      if (source.charCodeAt(0) === 0xfeff) source = source.slice(1);
+      const contentHash = cache === undefined ? undefined : cache.contentHash(source);
+      const format = declared ?? (guess !== undefined && contentHash !== undefined ? cache!.readFormat(contentHash) : undefined);
+      const decided = guess !== undefined ? format : (result.format ?? format);
       const guessed = decided ?? guessFormat(file);
       const kind = FORMATS[guessed ?? ''];
       if (kind === undefined) return result;
-      let source = typeof result.source === 'string' ? result.source : Buffer.from(result.source as Uint8Array).toString('utf8');
-      if (source.charCodeAt(0) === 0xfeff) source = source.slice(1);
-      const contentHash = cache === undefined ? undefined : early !== undefined && early.source === source ? early.contentHash : cache.contentHash(source);
       const lang: Lang = kind.lang === 'ts' ? (file.endsWith('x') ? 'tsx' : 'ts') : file.endsWith('.jsx') ? 'jsx' : 'js';
       const m: Loading = { url, file, id, source, lang, contentHash };
       // an undeclared format that Node detected or we found: remember it for this text
@@ -154,8 +154,10 @@ export function installLoader(opts: LoaderOptions): void {
           remember(esm);
           return { ...result, format: esm, source: code };
         }
-        // neither: say why as CommonJS, the format Node tries first
+        // neither: say why as CommonJS, the format Node tries first, and let
+        // Node decide the format of what does not parse, as it would without us
         instrument(m, kind.sourceType, false);
+        if (guess !== undefined) return nextLoad(url, context);
       }
       return result;
     },
@@ -175,16 +177,6 @@ interface Loading {
 function isScript(file: string): boolean {
   const ext = extname(file);
   return ext === '.js' || ext === '.ts';
-}
-
-function readSource(file: string, cache: TransformCache): { source: string; contentHash: string } | undefined {
-  try {
-    let source = readFileSync(file, 'utf8');
-    if (source.charCodeAt(0) === 0xfeff) source = source.slice(1);
-    return { source, contentHash: cache.contentHash(source) };
-  } catch {
-    return undefined;
-  }
 }
 
 const packageTypes = new Map<string, 'module' | 'commonjs' | undefined>();
