@@ -66,7 +66,7 @@ export class TransformCache {
   }
 
   keyFor(contentHash: string, parts: readonly string[]): string {
-    return createHash('sha256').update(LOADER_VERSION + '\0' + parts.join('\0') + '\0' + contentHash).digest('hex').slice(0, 40);
+    return hash('sha256', LOADER_VERSION + '\0' + parts.join('\0') + '\0' + contentHash).slice(0, 40);
   }
 
   /**
