@@ -16,6 +16,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FunctionInfo } from './analyze.ts';
 import type { EmitOptions } from './emit.ts';
+import type { SourceType } from './parse.ts';
 import type { ModuleSymbols } from './symbols.ts';
 
 /**
@@ -41,6 +42,8 @@ export interface CachedHeader {
   readonly n: number;
   /** indices of functions that are not armed */
   readonly u: readonly number[];
+  /** the source type the module was read as (an undeclared `.js` is decided by parsing) */
+  readonly s?: SourceType;
 }
 
 /** What the runtime needs of a transform after the code is loaded. */
@@ -67,32 +70,6 @@ export class TransformCache {
 
   keyFor(contentHash: string, parts: readonly string[]): string {
     return hash('sha256', LOADER_VERSION + '\0' + parts.join('\0') + '\0' + contentHash).slice(0, 40);
-  }
-
-  /**
-   * The format Node gave this exact text last time, for a file whose format
-   * is not declared (a `.js` in a package without "type"): telling Node
-   * spares it detecting the format by compiling the source once more.
-   */
-  readFormat(contentHash: string): string | undefined {
-    try {
-      const f = readFileSync(join(this.dir, this.keyFor(contentHash, ['format']) + '.format'), 'utf8');
-      return f === 'commonjs' || f === 'module' || f === 'commonjs-typescript' || f === 'module-typescript' ? f : undefined;
-    } catch {
-      return undefined;
-    }
-  }
-
-  writeFormat(contentHash: string, format: string): void {
-    try {
-      if (!this.made) {
-        mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-        this.made = true;
-      }
-      this.atomicWrite(this.keyFor(contentHash, ['format']) + '.format', format);
-    } catch {
-      // best effort
-    }
   }
 
   readCode(hash: string): { header: CachedHeader; code: string } | undefined {

@@ -31,8 +31,6 @@ export interface LoaderOptions {
   readonly binding?: 'script' | 'module';
   /** a module's slots are declared and its body has not run yet (the kernel's "module coming") */
   readonly onModule?: (record: ModuleRecord) => void;
-  /** resolution for imports made by patch modules (their `livepatch` import) */
-  readonly patchResolve?: (specifier: string, parentURL: string | undefined) => string | undefined;
   readonly warn?: (message: string) => void;
 }
 
@@ -56,58 +54,72 @@ export function installLoader(opts: LoaderOptions): void {
   // While a module is transformed, modules the parser loads for itself pass through.
   let busy = false;
 
-  /** The instrumented code of one module, or undefined (not instrumented). `quiet`: a parse error is expected. */
-  const instrument = (m: Loading, sourceType: SourceType, quiet: boolean): string | undefined => {
+  /**
+   * The instrumented code of one module and the source type it was read as,
+   * or undefined (not instrumented: the reason is warned). `sourceTypes`: the
+   * declared one, or for an undeclared `.js`/`.ts` CommonJS then ES module
+   * (Node's own rule); the cache entry of an undeclared module remembers which.
+   */
+  const instrument = (m: Loading, sourceTypes: readonly SourceType[]): { code: string; sourceType: SourceType } | undefined => {
     const { url, file, id, source, lang, contentHash } = m;
     let key = moduleKey(id);
     for (let salt = 1; opts.slots.isKeyTaken(key); salt++) key = moduleKey(`${id}#${salt}`);
-    const parts = [lang, sourceType, key, frames ? 'frames' : 'noframes', binding];
+    const label = sourceTypes.length === 1 ? sourceTypes[0]! : 'undeclared';
+    const parts = [lang, label, key, frames ? 'frames' : 'noframes', binding];
     const hash = cache !== undefined && contentHash !== undefined ? cache.keyFor(contentHash, parts) : undefined;
     let code: string;
     let count: number;
     let unpatchable: readonly number[];
+    let sourceType: SourceType;
     let plan: () => Plan;
     const hit = hash !== undefined ? cache!.readCode(hash) : undefined;
-    if (hit !== undefined) {
+    if (hit !== undefined && sourceTypes.includes(hit.header.s ?? sourceTypes[0]!)) {
       ({ code } = hit);
       count = hit.header.n;
       unpatchable = hit.header.u;
-      plan = () => cache!.readPlan(hash!) ?? replan(file, source.length, { lang, sourceType, moduleId: id, key, frames, binding }, parts, cache!, hash!);
+      sourceType = hit.header.s ?? sourceTypes[0]!;
+      const st = sourceType;
+      plan = () => cache!.readPlan(hash!) ?? replan(file, source.length, { lang, sourceType: st, moduleId: id, key, frames, binding }, parts, cache!, hash!);
     } else {
+      let t: ReturnType<typeof transform> | undefined;
+      let firstError: string | undefined;
       busy = true;
-      let t;
       try {
-        t = transform({ source, moduleId: id, lang, sourceType, key, frames, binding });
+        for (const st of sourceTypes) {
+          t = transform({ source, moduleId: id, lang, sourceType: st, key, frames, binding });
+          if (t.ok) break;
+          // a module that does not parse either way is reported as the first format Node tries
+          if (t.reason === 'parse-error') firstError ??= t.message;
+        }
       } finally {
         busy = false;
       }
-      if (!t.ok) {
-        if (t.reason === 'parse-error' && !quiet) warn(`livepatch: ${id} is not instrumented: ${t.message}`);
+      if (t === undefined || !t.ok) {
+        if (firstError !== undefined) warn(`livepatch: ${id} is not instrumented: ${firstError}`);
         return undefined;
       }
       code = t.code;
       count = t.symbols.symbols.length;
-      unpatchable = t.symbols.symbols.filter((s) => s.unpatchable !== null).map((s) => s.index);
+      unpatchable = t.symbols.symbols.filter((x) => x.unpatchable !== null).map((x) => x.index);
+      sourceType = t.plan.options.sourceType;
       const p = t.plan;
       if (cache !== undefined && hash !== undefined) {
-        cache.write(hash, { n: count, u: unpatchable }, code, p);
+        cache.write(hash, { n: count, u: unpatchable, s: sourceType }, code, p);
         // the plan is read back from disk only if needed: do not keep every module's in memory
         plan = () => cache.readPlan(hash) ?? p;
       } else plan = () => p;
     }
     const record = opts.slots.declare({ url, moduleId: id, key, count, unpatchable, plan });
     opts.onModule?.(record);
-    if (!process.sourceMapsEnabled) return code;
+    if (!process.sourceMapsEnabled) return { code, sourceType };
     // Lines never move; with source maps on, columns in stack traces are exact too.
     const p = record.plan();
-    return code + sourceMapComment(buildSourceMap(source, planEdits(p.functions, p.options, p.prologue), url));
+    return { code: code + sourceMapComment(buildSourceMap(source, planEdits(p.functions, p.options, p.prologue), url)), sourceType };
   };
 
+  // A load hook only: a resolve hook would take every require() off Node's
+  // fast path (patch modules register theirs when the first one loads).
   registerHooks({
-    resolve(specifier, context, nextResolve) {
-      const url = opts.patchResolve?.(specifier, context.parentURL);
-      return url !== undefined ? { url, format: url.endsWith('.ts') ? 'module-typescript' : 'module', shortCircuit: true } : nextResolve(specifier, context);
-    },
     load(url, context, nextLoad) {
       // A module loaded while we transform another (by the parser itself), a
       // patch module, or one of livepatch's own files passes through.
@@ -120,46 +132,26 @@ export function installLoader(opts: LoaderOptions): void {
       // The format: Node's, else declared (extension, package "type"). An
       // undeclared `.js`/`.ts` is told to Node as CommonJS — Node would
       // otherwise detect its format by compiling the original source, a parse
-      // thrown away — and decided here: remembered for this exact text, else
-      // CommonJS if it parses as such, else an ES module (Node's own rule).
+      // thrown away — and decided here, as Node decides: CommonJS if it
+      // parses as such, else an ES module; the cache remembers the decision.
       const declared: string | undefined = context.format ?? declaredFormat(file);
       const guess = declared === undefined && isScript(file) ? guessFormat(file) : undefined;
       const told = declared ?? guess;
       const result = nextLoad(url, told !== undefined && context.format == null ? { ...context, format: told } : context);
       if (result.source == null) return result;
+      const kind = FORMATS[guess ?? result.format ?? declared ?? ''];
+      if (kind === undefined) return result;
       let source = typeof result.source === 'string' ? result.source : Buffer.from(result.source as Uint8Array).toString('utf8');
       if (source.charCodeAt(0) === 0xfeff) source = source.slice(1);
       const contentHash = cache === undefined ? undefined : cache.contentHash(source);
-      const format = declared ?? (guess !== undefined && contentHash !== undefined ? cache!.readFormat(contentHash) : undefined);
-      const decided = guess !== undefined ? format : (result.format ?? format);
-      const guessed = decided ?? guessFormat(file);
-      const kind = FORMATS[guessed ?? ''];
-      if (kind === undefined) return result;
       const lang: Lang = kind.lang === 'ts' ? (file.endsWith('x') ? 'tsx' : 'ts') : file.endsWith('.jsx') ? 'jsx' : 'js';
-      const m: Loading = { url, file, id, source, lang, contentHash };
-      // an undeclared format that Node detected or we found: remember it for this text
-      const remember = (f: string): void => {
-        if (format === undefined && contentHash !== undefined && isScript(file)) cache!.writeFormat(contentHash, f);
-      };
-      let code = instrument(m, kind.sourceType, decided === undefined);
-      if (code !== undefined) {
-        remember(guessed!);
-        return { ...result, format: guessed, source: code };
+      const out = instrument({ url, file, id, source, lang, contentHash }, guess !== undefined ? ['commonjs', 'module'] : [kind.sourceType]);
+      if (out !== undefined) {
+        const format = out.sourceType === 'module' ? (kind.lang === 'ts' ? 'module-typescript' : 'module') : (kind.lang === 'ts' ? 'commonjs-typescript' : 'commonjs');
+        return { ...result, format, source: out.code };
       }
-      // Undecided: a `.js` without "type" that is an ES module after all
-      if (decided === undefined && kind.sourceType === 'commonjs') {
-        code = instrument(m, 'module', true);
-        const esm = kind.lang === 'ts' ? 'module-typescript' : 'module';
-        if (code !== undefined) {
-          remember(esm);
-          return { ...result, format: esm, source: code };
-        }
-        // neither: say why as CommonJS, the format Node tries first, and let
-        // Node decide the format of what does not parse, as it would without us
-        instrument(m, kind.sourceType, false);
-        if (guess !== undefined) return nextLoad(url, context);
-      }
-      return result;
+      // what does not parse either way: Node decides its format, as it would without us
+      return guess !== undefined ? nextLoad(url, context) : result;
     },
   });
 }

@@ -11,6 +11,7 @@
  */
 
 import { existsSync } from 'node:fs';
+import { registerHooks } from 'node:module';
 import { basename, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { KlpError, EBUSY, EEXIST, EINVAL, ENOENT, type PatchDef } from '../core/index.ts';
@@ -49,11 +50,25 @@ export class PatchModules {
     this.rt = rt;
   }
 
-  /** Resolve hook: a patch module's `livepatch` import is the running runtime's package. */
-  readonly resolveFor = (specifier: string, parentURL: string | undefined): string | undefined => {
-    if (parentURL === undefined || !parentURL.includes(PATCH_QUERY)) return undefined;
-    return specifier === 'livepatch' ? this.entry : undefined;
-  };
+  private resolving = false;
+
+  /**
+   * A patch module's `import ... from 'livepatch'` is the running runtime's
+   * package, wherever the patch file is. The resolve hook is registered when
+   * the first patch module loads, not at start: any resolve hook takes every
+   * require() of the program off Node's fast path.
+   */
+  private ensureResolveHook(): void {
+    if (this.resolving) return;
+    this.resolving = true;
+    const entry = this.entry;
+    registerHooks({
+      resolve(specifier, context, nextResolve) {
+        if (specifier !== 'livepatch' || context.parentURL === undefined || !context.parentURL.includes(PATCH_QUERY)) return nextResolve(specifier, context);
+        return { url: entry, format: entry.endsWith('.ts') ? 'module-typescript' : 'module', shortCircuit: true };
+      },
+    });
+  }
 
   list(): LoadedPatch[] {
     return [...this.loaded.values()];
@@ -64,6 +79,7 @@ export class PatchModules {
     const file = resolve(path);
     if (!existsSync(file)) throw new KlpError(ENOENT, `livepatch: patch file ${file} does not exist`);
     const url = `${pathToFileURL(file).href}?${PATCH_QUERY}=${++nonce}`;
+    this.ensureResolveHook();
     let mod: { default?: unknown; livepatchPackages?: unknown };
     try {
       mod = (await import(url)) as { default?: unknown; livepatchPackages?: unknown };

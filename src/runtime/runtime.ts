@@ -241,7 +241,6 @@ export function startRuntime(env: NodeJS.ProcessEnv = process.env): Runtime {
     frames: env.LIVEPATCH_FRAMES !== '0',
     binding: env.LIVEPATCH_BINDING === 'module' ? 'module' : 'script',
     onModule: (record) => rt.moduleLoaded(record),
-    patchResolve: rt.patchModules.resolveFor,
   });
   installIntegrations(rt);
   if (isMainThread) rt.hub = new WorkerHub(rt);

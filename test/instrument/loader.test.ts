@@ -59,6 +59,13 @@ test('a warm start reads the cache; a lost plan is rebuilt from the unchanged fi
     const out = JSON.parse(warm.stdout);
     assert.equal(out.twice, 63);
     assert.equal(out.tostring, 'function twice(x) { return x * 3; }');
+    // an undeclared .js with ES module syntax: its cache entry remembers it was read as a module
+    const esmEntry = files.find((f) => f.endsWith('.js') && readFileSync(join(cache, f), 'utf8').includes('detected'));
+    assert.ok(esmEntry, 'esm-in-js is cached');
+    assert.equal(JSON.parse(readFileSync(join(cache, esmEntry), 'utf8').split('\n', 1)[0]!).s, 'module');
+    assert.equal(out.detected, 'esm');
+    assert.deepEqual(out.main, JSON.parse(cold.stdout).main);
+    assert.equal(warm.stderr.split('\n').filter((l) => l.includes('is not instrumented')).length, 1, warm.stderr);
   } finally {
     rmSync(cache, { recursive: true, force: true });
   }
