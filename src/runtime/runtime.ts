@@ -18,6 +18,7 @@ import { appRoot } from './module-id.ts';
 import { compileFilter } from './filter.ts';
 import { TransformCache } from '../instrument/cache.ts';
 import { cacheDir } from './cache-dir.ts';
+import { SlotManifest } from './slot-manifest.ts';
 import { ProgramObjects } from './objects.ts';
 import { Dispatcher } from './dispatch.ts';
 import { currentTask, setFrameSource, Task } from './tasks.ts';
@@ -203,6 +204,29 @@ export function runtime(): Runtime | undefined {
   return current;
 }
 
+/**
+ * Declare the slots of last run's modules ahead (one script, not one per
+ * module), and remember this run's when modules were declared one by one: at
+ * exit, or once loading has been quiet for a second (a service never exits).
+ */
+function keepSlotManifest(rt: Runtime, dir: string): () => void {
+  const manifest = new SlotManifest(dir, process.argv[1] ?? '');
+  rt.slots.predeclare(manifest.read());
+  let scheduled = false;
+  const save = (): void => {
+    scheduled = false;
+    if (rt.slots.fresh === 0) return;
+    rt.slots.fresh = 0;
+    manifest.write(rt.slots.all().map((r) => ({ key: r.key, count: r.count })));
+  };
+  process.once('exit', save);
+  return () => {
+    if (scheduled || rt.slots.fresh === 0) return;
+    scheduled = true;
+    setTimeout(save, 1000).unref();
+  };
+}
+
 /** livepatch's own files and the parser it runs on: never instrumented */
 function selfDirs(): string[] {
   const here = dirname(dirname(fileURLToPath(import.meta.url))); // dist/ or src/
@@ -231,16 +255,21 @@ export function startRuntime(env: NodeJS.ProcessEnv = process.env): Runtime {
   Object.defineProperty(globalThis, Symbol.for('livepatch.runtime'), { value: rt });
   installAbi(rt.frames);
   installToString(rt.slots);
+  const cache = env.LIVEPATCH_CACHE === '0' ? undefined : new TransformCache(cacheDir(rt.root, env));
+  const noteSlots = cache !== undefined && isMainThread ? keepSlotManifest(rt, cacheDir(rt.root, env)) : undefined;
   installLoader({
     root: rt.root,
     slots: rt.slots,
-    cache: env.LIVEPATCH_CACHE === '0' ? undefined : new TransformCache(cacheDir(rt.root, env)),
+    cache,
     include: compileFilter(env.LIVEPATCH_INCLUDE, true),
     exclude: compileFilter(env.LIVEPATCH_EXCLUDE, false),
     selfDirs: selfDirs(),
     frames: env.LIVEPATCH_FRAMES !== '0',
     binding: env.LIVEPATCH_BINDING === 'module' ? 'module' : 'script',
-    onModule: (record) => rt.moduleLoaded(record),
+    onModule: (record) => {
+      rt.moduleLoaded(record);
+      noteSlots?.();
+    },
   });
   installIntegrations(rt);
   if (isMainThread) rt.hub = new WorkerHub(rt);

@@ -69,6 +69,42 @@ export class SlotTable {
   private readonly setters = new Map<number, (v: SlotValue) => void>();
   private readonly values = new Map<number, SlotValue>();
 
+  /** handles and slots declared ahead of their modules (see `predeclare`) */
+  private readonly predeclared = new Map<string, { handle: ModuleHandle; count: number }>();
+  /** modules declared one by one (not ahead): the next start should declare them ahead */
+  fresh = 0;
+
+  /**
+   * Declare, in one script, the handles and slots of modules expected to
+   * load (those of the last run): one script per module costs ≈ 0.1 ms, most
+   * of a warm start's overhead per module. A module that loads claims its
+   * handle; one that does not leaves a few unused bindings behind.
+   */
+  predeclare(modules: readonly { readonly key: string; readonly count: number }[]): void {
+    const handles: ModuleHandle[] = [];
+    const consts: string[] = [];
+    const lets: string[] = [];
+    for (const { key, count } of modules) {
+      if (this.byKey.has(key) || this.predeclared.has(key) || !/^[0-9a-z]{7}$/.test(key) || !(count >= 0 && count < 1e6)) continue;
+      const handle: ModuleHandle = { base: -1, id: '', scope: undefined, scopes: {} };
+      consts.push(`${moduleHandleName(key)}=globalThis.$lpDeclare[${handles.length}]`);
+      handles.push(handle);
+      for (let i = 0; i < count; i++) lets.push(slotName(key, i));
+      this.predeclared.set(key, { handle, count });
+    }
+    if (handles.length === 0) return;
+    const g = globalThis as { $lpDeclare?: ModuleHandle[] };
+    g.$lpDeclare = handles;
+    try {
+      runInThisContext(`const ${consts.join(',')};` + (lets.length > 0 ? `let ${lets.join(',')};` : ''), { filename: 'livepatch:slots' });
+    } catch {
+      // a name already taken in this realm (another copy of livepatch?): declare one by one instead
+      this.predeclared.clear();
+    } finally {
+      delete g.$lpDeclare;
+    }
+  }
+
   isKeyTaken(key: string): boolean {
     return this.byKey.has(key);
   }
@@ -85,20 +121,34 @@ export class SlotTable {
     const { key, moduleId, count } = d;
     if (this.byKey.has(key)) throw new Error(`livepatch: slot key ${key} is already declared (${moduleId})`);
     const unpatchable = new Set(d.unpatchable);
-    const handle: ModuleHandle = { base: this.nextBase, id: moduleId, scope: undefined, scopes: {} };
-    this.nextBase += count;
-    const names: string[] = [];
-    for (let i = 0; i < count; i++) if (!unpatchable.has(i)) names.push(slotName(key, i));
-    const g = globalThis as { $lpDeclare?: ModuleHandle };
-    g.$lpDeclare = handle;
-    try {
-      runInThisContext(
-        `const ${moduleHandleName(key)}=globalThis.$lpDeclare;` + (names.length > 0 ? `let ${names.join(',')};` : ''),
-        { filename: `livepatch:slots/${moduleId}` },
-      );
-    } finally {
-      delete g.$lpDeclare;
+    const pre = this.predeclared.get(key);
+    let handle: ModuleHandle;
+    if (pre !== undefined) {
+      // declared at start-up with the modules of the last run: claim it
+      this.predeclared.delete(key);
+      handle = pre.handle;
+      (handle as { base: number }).base = this.nextBase;
+      (handle as { id: string }).id = moduleId;
+      const more: string[] = [];
+      for (let i = pre.count; i < count; i++) if (!unpatchable.has(i)) more.push(slotName(key, i));
+      if (more.length > 0) runInThisContext(`let ${more.join(',')};`, { filename: `livepatch:slots/${moduleId}` });
+    } else {
+      handle = { base: this.nextBase, id: moduleId, scope: undefined, scopes: {} };
+      const names: string[] = [];
+      for (let i = 0; i < count; i++) if (!unpatchable.has(i)) names.push(slotName(key, i));
+      const g = globalThis as { $lpDeclare?: ModuleHandle };
+      g.$lpDeclare = handle;
+      try {
+        runInThisContext(
+          `const ${moduleHandleName(key)}=globalThis.$lpDeclare;` + (names.length > 0 ? `let ${names.join(',')};` : ''),
+          { filename: `livepatch:slots/${moduleId}` },
+        );
+      } finally {
+        delete g.$lpDeclare;
+      }
+      this.fresh++;
     }
+    this.nextBase += count;
     let plan: Plan | undefined;
     const record: ModuleRecord = {
       id: moduleId,

@@ -89,3 +89,38 @@ test("V8's compile cache is on under the loader (instrumented code is not compil
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("a warm start declares last run's slots ahead in one script; a stale or broken manifest only costs time", async () => {
+  const cache = freshCache();
+  try {
+    const env = { LIVEPATCH_CACHE_DIR: cache };
+    const cold = await runInstrumented([app], { env });
+    assert.equal(cold.code, 0, cold.stderr);
+    const first = JSON.parse(cold.stdout);
+    assert.ok(first.fresh >= 5, `the first run declares module by module (${first.fresh})`);
+    const manifest = readdirSync(cache).find((f) => /^slots-[0-9a-f]+\.json$/.test(f));
+    assert.ok(manifest, 'the run leaves a manifest of its modules');
+    const path = join(cache, manifest);
+    const entries = JSON.parse(readFileSync(path, 'utf8')) as [string, number][];
+    assert.ok(entries.length >= 5 && entries.every(([k, n]) => /^[0-9a-z]{7}$/.test(k) && n >= 0));
+
+    const warm = await runInstrumented([app], { env });
+    assert.equal(warm.code, 0, warm.stderr);
+    const second = JSON.parse(warm.stdout);
+    assert.equal(second.fresh, 0, 'every module of the main thread was declared ahead');
+    assert.deepEqual({ ...second, fresh: 0 }, { ...first, fresh: 0 }, 'the program sees no difference');
+
+    // counts too small (a module gained functions): the missing slots are declared when it loads
+    writeFileSync(path, JSON.stringify(entries.map(([k]) => [k, 0])));
+    const grown = await runInstrumented([app], { env });
+    assert.equal(grown.code, 0, grown.stderr);
+    assert.deepEqual({ ...JSON.parse(grown.stdout), fresh: 0 }, { ...first, fresh: 0 });
+    // not JSON at all: ignored
+    writeFileSync(path, 'not json');
+    const broken = await runInstrumented([app], { env });
+    assert.equal(broken.code, 0, broken.stderr);
+    assert.deepEqual({ ...JSON.parse(broken.stdout), fresh: 0 }, { ...first, fresh: 0 });
+  } finally {
+    rmSync(cache, { recursive: true, force: true });
+  }
+});
