@@ -4,11 +4,14 @@
  * its caches cold (transform cache and the compile cache the loader enables);
  * and with both warm. Interleaved runs, medians.
  *
- *   node bench/loader/startup.ts [--runs 15] [--libs typescript5,acorn,marked]
+ *   node bench/loader/startup.ts [--runs 15] [--libs typescript5,acorn,marked,ajv,many]
+ *
+ * `many` is a generated package of 1,000 small CommonJS modules (a service's
+ * dependency tree has thousands): the per-module costs of a start.
  */
 
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,10 +21,31 @@ const register = fileURLToPath(new URL('../../dist/register.js', import.meta.url
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '15' }, libs: { type: 'string', default: 'typescript5,acorn,marked' } } });
 
+/** A directory whose node_modules holds `many`: 1,000 modules of a few functions each. */
+function makeMany(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'lp-many-'));
+  const pkg = join(dir, 'node_modules', 'many');
+  mkdirSync(pkg, { recursive: true });
+  writeFileSync(join(dir, 'package.json'), '{"name":"app","version":"1.0.0"}');
+  writeFileSync(join(pkg, 'package.json'), '{"name":"many","version":"1.0.0","main":"index.js"}');
+  const requires: string[] = [];
+  for (let i = 0; i < 1000; i++) {
+    writeFileSync(join(pkg, `m${i}.js`), `'use strict';
+function helper${i}(a, b) { return a + b * ${i}; }
+class K${i} { constructor(x) { this.x = x; } get v() { return this.x; } m(y) { return helper${i}(this.x, y); } }
+module.exports = { helper${i}, K${i}, f: (z) => z + ${i}, g: async function (q) { return q; } };
+`);
+    requires.push(`require('./m${i}.js')`);
+  }
+  writeFileSync(join(pkg, 'index.js'), `module.exports = [${requires.join(',')}];\n`);
+  return dir;
+}
+let manyDir: string | undefined;
+
 function once(lib: string, armed: boolean, cache: string, compileCache?: string): number {
   const script = `const t=performance.now();await import(${JSON.stringify(lib)});process.stdout.write(String(performance.now()-t))`;
   const r = spawnSync(process.execPath, [...(armed ? ['--import', register] : []), '--input-type=module', '-e', script], {
-    cwd: root,
+    cwd: lib === 'many' ? (manyDir ??= makeMany()) : root,
     encoding: 'utf8',
     env: {
       ...process.env, NODE_OPTIONS: '', LIVEPATCH_CACHE_DIR: cache, LIVEPATCH_CONTROL: '0',
@@ -58,3 +82,4 @@ for (const lib of values.libs.split(',')) {
   const cell = (xs: number[]): string => `${median(xs).toFixed(1)} (${(median(xs) / p).toFixed(2)}×)`;
   console.log(`| ${lib} | ${p.toFixed(1)} | ${cell(plainCc)} | ${cell(cold)} | ${cell(warm)} |`);
 }
+if (manyDir !== undefined) rmSync(manyDir, { recursive: true, force: true });

@@ -12,7 +12,7 @@
  */
 
 import { createHash, hash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, readSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FunctionInfo } from './analyze.ts';
 import type { EmitOptions } from './emit.ts';
@@ -44,6 +44,8 @@ export interface CachedHeader {
   readonly u: readonly number[];
   /** the source type the module was read as (an undeclared `.js` is decided by parsing) */
   readonly s?: SourceType;
+  /** the code's length in bytes (the plan follows it) */
+  readonly c: number;
 }
 
 /** What the runtime needs of a transform after the code is loaded. */
@@ -72,50 +74,96 @@ export class TransformCache {
     return hash('sha256', LOADER_VERSION + '\0' + parts.join('\0') + '\0' + contentHash).slice(0, 40);
   }
 
+  /**
+   * The instrumented code of an entry. An entry is one file: a header line,
+   * the code, then the plan (read only when needed: a start reads the code's
+   * bytes alone). One file, not two, because creating files is most of what
+   * a first start spends on small modules.
+   */
   readCode(hash: string): { header: CachedHeader; code: string } | undefined {
-    let text: string;
+    let fd: number;
     try {
-      text = readFileSync(join(this.dir, hash + '.js'), 'utf8');
+      fd = openSync(join(this.dir, hash + ENTRY), 'r');
     } catch {
       return undefined;
     }
-    const nl = text.indexOf('\n');
-    if (nl === -1) return undefined;
     try {
-      const header = JSON.parse(text.slice(0, nl)) as CachedHeader;
-      if (typeof header.n !== 'number' || !Array.isArray(header.u)) return undefined;
-      return { header, code: text.slice(nl + 1) };
+      const at = readHeader(fd);
+      if (at === undefined) return undefined;
+      const { header, codeAt, chunk, chunkLen } = at;
+      // a small module's code came with the header: one read
+      if (codeAt + header.c <= chunkLen) return { header, code: chunk.toString('utf8', codeAt, codeAt + header.c) };
+      const code = Buffer.allocUnsafe(header.c);
+      let off = chunk.copy(code, 0, codeAt, chunkLen);
+      while (off < code.length) {
+        const got = readSync(fd, code, off, code.length - off, codeAt + off);
+        if (got === 0) return undefined; // truncated
+        off += got;
+      }
+      return { header, code: code.toString('utf8') };
     } catch {
       return undefined;
+    } finally {
+      closeSync(fd);
     }
   }
 
   readPlan(hash: string): Plan | undefined {
     try {
-      return JSON.parse(readFileSync(join(this.dir, hash + '.json'), 'utf8')) as Plan;
+      const data = readFileSync(join(this.dir, hash + ENTRY));
+      const nl = data.indexOf(10);
+      const header = JSON.parse(data.toString('utf8', 0, nl)) as CachedHeader;
+      return JSON.parse(data.toString('utf8', nl + 1 + header.c)) as Plan;
     } catch {
       return undefined;
     }
   }
 
-  write(hash: string, header: CachedHeader, code: string, plan: Plan): void {
+  write(hash: string, header: Omit<CachedHeader, 'c'>, code: string, plan: Plan): void {
     try {
       if (!this.made) {
         mkdirSync(this.dir, { recursive: true, mode: 0o700 });
         this.made = true;
       }
-      // the plan first: a code file without its plan would be a useless hit
-      this.atomicWrite(hash + '.json', JSON.stringify(plan, planReplacer));
-      this.atomicWrite(hash + '.js', JSON.stringify(header) + '\n' + code);
+      const full: CachedHeader = { ...header, c: Buffer.byteLength(code) };
+      const name = hash + ENTRY;
+      const tmp = join(this.dir, `.${name}.${process.pid}.tmp`);
+      writeFileSync(tmp, JSON.stringify(full) + '\n' + code + JSON.stringify(plan, planReplacer), { mode: 0o600 });
+      renameSync(tmp, join(this.dir, name));
     } catch {
       // read-only or full disk: run without the cache
     }
   }
+}
 
-  private atomicWrite(name: string, data: string): void {
-    const tmp = join(this.dir, `.${name}.${process.pid}.tmp`);
-    writeFileSync(tmp, data, { mode: 0o600 });
-    renameSync(tmp, join(this.dir, name));
+const ENTRY = '.lpc';
+
+/** One buffer for every first read: reads are synchronous, and a start reads hundreds. */
+const scratch = Buffer.allocUnsafe(65536);
+
+/**
+ * The header line of an entry, where its code starts, and the bytes read so
+ * far (in `scratch` unless the header is longer); undefined if it is not a
+ * valid entry.
+ */
+function readHeader(fd: number): { header: CachedHeader; codeAt: number; chunk: Buffer; chunkLen: number } | undefined {
+  let chunk = scratch;
+  let len = 0;
+  for (;;) {
+    const got = readSync(fd, chunk, len, chunk.length - len, len);
+    if (got === 0) return undefined;
+    const nl = chunk.indexOf(10, len);
+    len += got;
+    if (nl !== -1 && nl < len) {
+      const header = JSON.parse(chunk.toString('utf8', 0, nl)) as CachedHeader;
+      if (typeof header.n !== 'number' || !Array.isArray(header.u) || typeof header.c !== 'number') return undefined;
+      return { header, codeAt: nl + 1, chunk, chunkLen: len };
+    }
+    if (len === chunk.length) {
+      const bigger = Buffer.allocUnsafe(chunk.length * 4);
+      chunk.copy(bigger, 0, 0, len);
+      chunk = bigger;
+    }
   }
 }
 

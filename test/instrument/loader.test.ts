@@ -47,20 +47,22 @@ test('a warm start reads the cache; a lost plan is rebuilt from the unchanged fi
     const cold = await runInstrumented([app], { env });
     assert.equal(cold.code, 0, cold.stderr);
     const files = readdirSync(cache);
-    const entry = files.find((f) => f.endsWith('.js') && readFileSync(join(cache, f), 'utf8').includes('function twice'));
+    const entry = files.find((f) => f.endsWith('.lpc') && readFileSync(join(cache, f), 'utf8').includes('function twice'));
     assert.ok(entry, 'lib.cjs is cached');
     // Prove the warm start uses the cached code: change what the cached twice() returns.
     const path = join(cache, entry);
-    writeFileSync(path, readFileSync(path, 'utf8').replace('return x * 2;', 'return x * 3;'));
-    // ...and drop its plan: toString() must still find what was inserted.
-    rmSync(path.replace(/\.js$/, '.json'));
+    const text = readFileSync(path);
+    const headerEnd = text.indexOf(10);
+    const codeEnd = headerEnd + 1 + (JSON.parse(text.toString('utf8', 0, headerEnd)) as { c: number }).c;
+    // ...and drop its plan (what follows the code): toString() must still find what was inserted.
+    writeFileSync(path, text.subarray(0, codeEnd).toString('utf8').replace('return x * 2;', 'return x * 3;'));
     const warm = await runInstrumented([app], { env });
     assert.equal(warm.code, 0, warm.stderr);
     const out = JSON.parse(warm.stdout);
     assert.equal(out.twice, 63);
     assert.equal(out.tostring, 'function twice(x) { return x * 3; }');
     // an undeclared .js with ES module syntax: its cache entry remembers it was read as a module
-    const esmEntry = files.find((f) => f.endsWith('.js') && readFileSync(join(cache, f), 'utf8').includes('detected'));
+    const esmEntry = files.find((f) => f.endsWith('.lpc') && readFileSync(join(cache, f), 'utf8').includes('detected'));
     assert.ok(esmEntry, 'esm-in-js is cached');
     assert.equal(JSON.parse(readFileSync(join(cache, esmEntry), 'utf8').split('\n', 1)[0]!).s, 'module');
     assert.equal(out.detected, 'esm');
