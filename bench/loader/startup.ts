@@ -42,8 +42,9 @@ module.exports = { helper${i}, K${i}, f: (z) => z + ${i}, g: async function (q) 
 }
 let manyDir: string | undefined;
 
-function once(lib: string, armed: boolean, cache: string, compileCache?: string): number {
-  const script = `const t=performance.now();await import(${JSON.stringify(lib)});process.stdout.write(String(performance.now()-t))`;
+/** [the import alone, the whole start: since the process began (performance.now()'s origin)] in ms */
+function once(lib: string, armed: boolean, cache: string, compileCache?: string): [number, number] {
+  const script = `const t=performance.now();await import(${JSON.stringify(lib)});const e=performance.now();process.stdout.write((e-t)+' '+e)`;
   const r = spawnSync(process.execPath, [...(armed ? ['--import', register] : []), '--input-type=module', '-e', script], {
     cwd: lib === 'many' ? (manyDir ??= makeMany()) : root,
     encoding: 'utf8',
@@ -53,33 +54,37 @@ function once(lib: string, armed: boolean, cache: string, compileCache?: string)
     },
   });
   if (r.status !== 0) throw new Error(r.stderr);
-  return Number(r.stdout);
+  const [imp, total] = r.stdout.split(' ').map(Number);
+  return [imp!, total!];
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
-console.log('| library | plain ms | plain, compile cache warm | armed, caches cold | armed, caches warm |');
+console.log('Each cell: the import alone / the whole start (from the process\'s beginning: Node, the loader\'s start-up, the import), in ms, and ratios to plain.');
+console.log('');
+console.log('| library | plain | plain, compile cache warm | armed, caches cold | armed, caches warm |');
 console.log('|---|---:|---:|---:|---:|');
 for (const lib of values.libs.split(',')) {
-  const plain: number[] = [];
-  const plainCc: number[] = [];
-  const cold: number[] = [];
-  const warm: number[] = [];
+  const runs: Record<'plain' | 'plainCc' | 'cold' | 'warm', [number, number][]> = { plain: [], plainCc: [], cold: [], warm: [] };
   const warmCache = mkdtempSync(join(tmpdir(), 'lp-warm-'));
   const warmCc = mkdtempSync(join(tmpdir(), 'lp-warm-cc-'));
   const plainWarmCc = mkdtempSync(join(tmpdir(), 'lp-plain-cc-'));
   once(lib, true, warmCache, warmCc);
+  once(lib, true, warmCache, warmCc); // the second start writes nothing new (slot manifest, code cache)
   once(lib, false, warmCache, plainWarmCc);
   for (let i = 0; i < Number(values.runs); i++) {
-    plain.push(once(lib, false, warmCache));
-    plainCc.push(once(lib, false, warmCache, plainWarmCc));
+    runs.plain.push(once(lib, false, warmCache));
+    runs.plainCc.push(once(lib, false, warmCache, plainWarmCc));
     const c = mkdtempSync(join(tmpdir(), 'lp-cold-'));
-    cold.push(once(lib, true, c, join(c, 'compile')));
+    runs.cold.push(once(lib, true, c, join(c, 'compile')));
     rmSync(c, { recursive: true, force: true });
-    warm.push(once(lib, true, warmCache, warmCc));
+    runs.warm.push(once(lib, true, warmCache, warmCc));
   }
   for (const d of [warmCache, warmCc, plainWarmCc]) rmSync(d, { recursive: true, force: true });
-  const p = median(plain);
-  const cell = (xs: number[]): string => `${median(xs).toFixed(1)} (${(median(xs) / p).toFixed(2)}×)`;
-  console.log(`| ${lib} | ${p.toFixed(1)} | ${cell(plainCc)} | ${cell(cold)} | ${cell(warm)} |`);
+  const m = (k: keyof typeof runs, i: 0 | 1): number => median(runs[k].map((x) => x[i]));
+  const cell = (k: keyof typeof runs): string => {
+    const [a, b] = [m(k, 0), m(k, 1)];
+    return k === 'plain' ? `${a.toFixed(1)} / ${b.toFixed(1)}` : `${a.toFixed(1)} / ${b.toFixed(1)} (${(a / m('plain', 0)).toFixed(2)}× / ${(b / m('plain', 1)).toFixed(2)}×)`;
+  };
+  console.log(`| ${lib} | ${cell('plain')} | ${cell('plainCc')} | ${cell('cold')} | ${cell('warm')} |`);
 }
 if (manyDir !== undefined) rmSync(manyDir, { recursive: true, force: true });
