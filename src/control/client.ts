@@ -4,11 +4,14 @@
  */
 
 import { connect, type Socket } from 'node:net';
-import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { KlpError } from '../core/index.ts';
 import { checkSocketDir, socketDir, socketPath } from './paths.ts';
 import { PROTOCOL, type Hello, type Request, type Response } from './protocol.ts';
+
+// Builtins through getBuiltinModule, not `import`: an ES import of node:fs or
+// node:crypto evaluates every lazy export (fs.promises, webcrypto…), ms of each start.
+const { readdirSync } = process.getBuiltinModule('node:fs');
 
 /** A failure to reach a process (as opposed to an error the process reported). */
 export class ConnectError extends Error {

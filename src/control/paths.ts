@@ -6,9 +6,12 @@
  * socket, because loading a patch runs code in that process.
  */
 
-import { chmodSync, lstatSync, mkdirSync } from 'node:fs';
-import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
+
+// Builtins through getBuiltinModule, not `import`: an ES import of node:fs or
+// node:crypto evaluates every lazy export (fs.promises, webcrypto…), ms of each start.
+const { chmodSync, lstatSync, mkdirSync } = process.getBuiltinModule('node:fs');
+const { tmpdir, userInfo } = process.getBuiltinModule('node:os');
 
 export function socketDir(env: NodeJS.ProcessEnv = process.env): string {
   if (env.LIVEPATCH_SOCKET_DIR) return env.LIVEPATCH_SOCKET_DIR;

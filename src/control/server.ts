@@ -6,13 +6,16 @@
  */
 
 import { createServer, type Server, type Socket } from 'node:net';
-import { unlinkSync } from 'node:fs';
 import { KlpError, formatRecord, isKlpError, errnoName, type LogRecord } from '../core/index.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import { runInTask } from '../runtime/tasks.ts';
 import { ensureSocketDir, socketDir, socketPath } from './paths.ts';
 import { PROTOCOL, type ErrorInfo, type Hello, type Request, type Response } from './protocol.ts';
 import { packages, status, symbols } from './views.ts';
+
+// Builtins through getBuiltinModule, not `import`: an ES import of node:fs or
+// node:crypto evaluates every lazy export (fs.promises, webcrypto…), ms of each start.
+const { unlinkSync } = process.getBuiltinModule('node:fs');
 
 export class ControlServer {
   private readonly rt: Runtime;

@@ -4,12 +4,15 @@
  * it) and symbol tables. Plain data, ready for JSON.
  */
 
-import { readFileSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KlpError, ENOENT, type PatchInfo } from '../core/index.ts';
 import type { PackageBump } from '../runtime/patch-modules.ts';
 import type { Runtime } from '../runtime/runtime.ts';
+
+// Builtins through getBuiltinModule, not `import`: an ES import of node:fs or
+// node:crypto evaluates every lazy export (fs.promises, webcrypto…), ms of each start.
+const { readFileSync } = process.getBuiltinModule('node:fs');
 
 export interface BlockerView {
   readonly function: string;

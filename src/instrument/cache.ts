@@ -11,13 +11,16 @@
  * The cache is best effort: any I/O error means a miss, never a failure.
  */
 
-import { createHash, hash } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readFileSync, readSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FunctionInfo } from './analyze.ts';
 import type { EmitOptions } from './emit.ts';
 import type { SourceType } from './parse.ts';
 import type { ModuleSymbols } from './symbols.ts';
+
+// Builtins through getBuiltinModule, not `import`: an ES import of node:fs or
+// node:crypto evaluates every lazy export (fs.promises, webcrypto…), ms of each start.
+const { createHash, hash } = process.getBuiltinModule('node:crypto');
+const { closeSync, mkdirSync, openSync, readFileSync, readSync, renameSync, writeFileSync } = process.getBuiltinModule('node:fs');
 
 /**
  * What the cached output depends on besides the source: the code of the

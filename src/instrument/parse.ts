@@ -6,9 +6,12 @@
  * back to the ordinary path.
  */
 
-import { createRequire } from 'node:module';
 import type { ParserOptions } from 'oxc-parser';
 import type { Program } from './estree.ts';
+
+// Builtins through getBuiltinModule, not `import`: an ES import of node:fs or
+// node:crypto evaluates every lazy export (fs.promises, webcrypto…), ms of each start.
+const { createRequire } = process.getBuiltinModule('node:module');
 
 type Oxc = typeof import('oxc-parser');
 

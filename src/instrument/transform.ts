@@ -4,12 +4,15 @@
  * module registry (those are the runtime's and the cache's).
  */
 
-import { createHash, hash } from 'node:crypto';
 import { analyze, type FunctionInfo, type ModuleAnalysis } from './analyze.ts';
 import { compareEdits, functionEdits, isWritable, moduleScope, prologue, type Edit, type EmitOptions } from './emit.ts';
 import { parse, type Lang, type SourceType } from './parse.ts';
 import type { ModuleSymbols, SymbolInfo } from './symbols.ts';
 import type { Plan } from './cache.ts';
+
+// Builtins through getBuiltinModule, not `import`: an ES import of node:fs or
+// node:crypto evaluates every lazy export (fs.promises, webcrypto…), ms of each start.
+const { createHash, hash } = process.getBuiltinModule('node:crypto');
 
 export interface TransformInput {
   readonly source: string;

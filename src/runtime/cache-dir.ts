@@ -4,9 +4,12 @@
  * babel, eslint and others), else a per-user directory in the temp dir.
  */
 
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { tmpdir, userInfo } from 'node:os';
+
+// Builtins through getBuiltinModule, not `import`: an ES import of node:fs or
+// node:crypto evaluates every lazy export (fs.promises, webcrypto…), ms of each start.
+const { existsSync } = process.getBuiltinModule('node:fs');
+const { tmpdir, userInfo } = process.getBuiltinModule('node:os');
 
 export function cacheDir(root: string, env: NodeJS.ProcessEnv = process.env): string {
   if (env.LIVEPATCH_CACHE_DIR) return env.LIVEPATCH_CACHE_DIR;

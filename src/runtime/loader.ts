@@ -6,8 +6,6 @@
  * instruments itself, nor patch modules.
  */
 
-import { registerHooks } from 'node:module';
-import { readFileSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { moduleKey, planEdits, transform, type TransformInput } from '../instrument/transform.ts';
@@ -17,6 +15,11 @@ import type { Lang, SourceType } from '../instrument/parse.ts';
 import type { ModuleRecord, SlotTable } from './slots.ts';
 import { moduleId } from './module-id.ts';
 import { compileFilter, type Filter } from './filter.ts';
+
+// Builtins through getBuiltinModule, not `import`: an ES import of node:fs or
+// node:crypto evaluates every lazy export (fs.promises, webcrypto…), ms of each start.
+const { registerHooks } = process.getBuiltinModule('node:module');
+const { readFileSync } = process.getBuiltinModule('node:fs');
 
 export interface LoaderOptions {
   readonly root: string;

@@ -8,7 +8,10 @@
  */
 
 import { dirname, relative, sep, resolve } from 'node:path';
-import { existsSync } from 'node:fs';
+
+// Builtins through getBuiltinModule, not `import`: an ES import of node:fs or
+// node:crypto evaluates every lazy export (fs.promises, webcrypto…), ms of each start.
+const { existsSync } = process.getBuiltinModule('node:fs');
 
 export function moduleId(file: string, root: string): string {
   const rel = relative(root, file).split(sep).join('/');

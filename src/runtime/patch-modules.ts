@@ -10,13 +10,16 @@
  * later load of the same file imports a fresh instance.
  */
 
-import { existsSync } from 'node:fs';
-import { registerHooks } from 'node:module';
 import { basename, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { KlpError, EBUSY, EEXIST, EINVAL, ENOENT, type PatchDef } from '../core/index.ts';
 import { PATCH_QUERY } from './loader.ts';
 import type { Runtime } from './runtime.ts';
+
+// Builtins through getBuiltinModule, not `import`: an ES import of node:fs or
+// node:crypto evaluates every lazy export (fs.promises, webcrypto…), ms of each start.
+const { existsSync } = process.getBuiltinModule('node:fs');
+const { registerHooks } = process.getBuiltinModule('node:module');
 
 export interface LoadedPatch {
   readonly name: string;

@@ -7,9 +7,12 @@
  * when it loads, as without a manifest.
  */
 
-import { hash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+
+// Builtins through getBuiltinModule, not `import`: an ES import of node:fs or
+// node:crypto evaluates every lazy export (fs.promises, webcrypto…), ms of each start.
+const { hash } = process.getBuiltinModule('node:crypto');
+const { mkdirSync, readFileSync, renameSync, writeFileSync } = process.getBuiltinModule('node:fs');
 
 export interface ManifestEntry {
   readonly key: string;
