@@ -22,15 +22,23 @@ import type { ModuleSymbols } from './symbols.ts';
 const { createHash, hash } = process.getBuiltinModule('node:crypto');
 const { closeSync, mkdirSync, openSync, readFileSync, readSync, renameSync, writeFileSync } = process.getBuiltinModule('node:fs');
 
+/** The files whose code decides the transform's output (the bundler hashes the same). */
+export const TRANSFORM_FILES = ['analyze', 'emit', 'transform', 'parse', 'cache'] as const;
+
+/** Set by the bundler (tools/bundle.ts): the hash of the transform's source files. */
+declare const LIVEPATCH_TRANSFORM_HASH: string | undefined;
+
 /**
  * What the cached output depends on besides the source: the code of the
  * transform itself. Hashing the transform's own files means a changed
- * emitter can never be served stale output.
+ * emitter can never be served stale output. In the bundle, where those files
+ * are not beside this one, the bundler has hashed their sources.
  */
 export const LOADER_VERSION: string = (() => {
+  if (typeof LIVEPATCH_TRANSFORM_HASH === 'string') return 'lp-' + LIVEPATCH_TRANSFORM_HASH;
   const h = createHash('sha256');
   const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-  for (const f of ['analyze', 'emit', 'transform', 'parse', 'cache']) {
+  for (const f of TRANSFORM_FILES) {
     try {
       h.update(readFileSync(new URL(`./${f}${ext}`, import.meta.url)));
     } catch {

@@ -15,7 +15,8 @@ import type { FrameTable } from './frames.ts';
 import { currentTask } from './tasks.ts';
 
 /** The sentinel a slot returns when the original code must run. */
-export const RUN_ORIGINAL: unique symbol = Symbol('livepatch.original');
+// registered: the same symbol in every copy of this module (the bundle, and dist/ files a test imports)
+export const RUN_ORIGINAL: unique symbol = Symbol.for('livepatch.original');
 
 let installed = false;
 

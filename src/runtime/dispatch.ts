@@ -22,6 +22,9 @@ import type { CoreSlot } from './objects.ts';
 import type { SlotTable, SlotValue } from './slots.ts';
 import { currentTask, type Task } from './tasks.ts';
 
+/** The name of the functions entry checks call, for stack readers. */
+export const ENTRY_NAME = '$lpDispatchEntry';
+
 /** A closure's accessor (see emit.ts): `acc(-1)` gives the captured values in order, `acc(i, v)` writes number i. */
 export type Accessor = (index?: number, value?: unknown) => unknown;
 /** One call of a replacement: the func, the receiver (or new.target), the closure accessor, the arguments. */
@@ -89,10 +92,11 @@ export class Dispatcher implements SlotSink {
       const f = pick();
       return f === null ? RUN_ORIGINAL : invoke(f, recv, acc, args);
     };
+    // named ENTRY_NAME: the stack reader skips the original function's frame below it
     if (cs.symbol.captures.length > 0) {
-      return (recv: unknown, acc?: unknown, ...args: unknown[]) => run(recv, acc as Accessor, args);
+      return function $lpDispatchEntry(recv: unknown, acc?: unknown, ...args: unknown[]) { return run(recv, acc as Accessor, args); };
     }
-    return (recv: unknown, ...args: unknown[]) => run(recv, undefined, args);
+    return function $lpDispatchEntry(recv: unknown, ...args: unknown[]) { return run(recv, undefined, args); };
   }
 
   /** How one call of a replacement is made for this function's kind. */

@@ -47,7 +47,8 @@ export class PatchModules {
   private readonly rt: Runtime;
   private readonly loaded = new Map<string, LoadedPatch>();
   /** the package entry patch modules get for `import ... from 'livepatch'` */
-  private readonly entry = new URL('../index.' + (import.meta.url.endsWith('.ts') ? 'ts' : 'js'), import.meta.url).href;
+  // from src/, the sources' entry; built (one by one, or bundled), the package's own by its name
+  private readonly entry = import.meta.url.endsWith('.ts') ? new URL('../index.ts', import.meta.url).href : import.meta.resolve('livepatch');
 
   constructor(rt: Runtime) {
     this.rt = rt;

@@ -6,7 +6,7 @@
  */
 
 import { fileURLToPath } from 'node:url';
-import { dirname, sep } from 'node:path';
+import { dirname, join, sep } from 'node:path';
 import { EventEmitter } from 'node:events';
 import { Livepatch, type Frame, type LivepatchOptions, type Timer } from '../core/index.ts';
 import { SlotTable, type ModuleRecord } from './slots.ts';
@@ -27,6 +27,8 @@ import { PatchModules } from './patch-modules.ts';
 import { installIntegrations } from './integrations.ts';
 import { WorkerHub, followMainThread } from './workers.ts';
 import { isMainThread } from 'node:worker_threads';
+
+const { existsSync } = process.getBuiltinModule('node:fs');
 
 export interface RuntimeOptions {
   readonly root: string;
@@ -229,8 +231,10 @@ function keepSlotManifest(rt: Runtime, dir: string): () => void {
 
 /** livepatch's own files and the parser it runs on: never instrumented */
 function selfDirs(): string[] {
-  const here = dirname(dirname(fileURLToPath(import.meta.url))); // dist/ or src/
-  const dirs = [here + sep];
+  // this file is in dist/ or src/ (built one by one, or bundled): the package's are its own
+  let root = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(root, 'package.json')) && dirname(root) !== root) root = dirname(root);
+  const dirs = [join(root, 'dist') + sep, join(root, 'src') + sep];
   for (const dep of ['oxc-parser', '@jridgewell/sourcemap-codec']) {
     try {
       let dir = dirname(fileURLToPath(import.meta.resolve(dep)));

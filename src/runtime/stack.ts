@@ -15,11 +15,10 @@
 
 import { fileURLToPath } from 'node:url';
 import type { Frame } from '../core/index.ts';
-import { dispatchStack } from './dispatch.ts';
+import { ENTRY_NAME, dispatchStack } from './dispatch.ts';
 import type { ProgramObjects } from './objects.ts';
 import type { SlotTable } from './slots.ts';
 
-const dispatchFile = fileURLToPath(new URL('./dispatch.' + (import.meta.url.endsWith('.ts') ? 'ts' : 'js'), import.meta.url));
 
 export function syncFrames(slots: SlotTable, objects: ProgramObjects): Frame[] {
   const out: Frame[] = [];
@@ -31,7 +30,8 @@ export function syncFrames(slots: SlotTable, objects: ProgramObjects): Frame[] {
   for (const site of callSites()) {
     let file = site.getFileName() ?? '';
     if (file.startsWith('file:')) file = fileURLToPath(file);
-    if (file === dispatchFile) {
+    // the dispatcher's entry (by name: bundled, it shares its file with the rest of livepatch)
+    if (site.getFunctionName() === ENTRY_NAME) {
       skipNext = true;
       continue;
     }

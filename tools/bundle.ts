@@ -1,0 +1,44 @@
+/**
+ * The runtime as one bundle: `dist/register.js` (what `--import
+ * livepatch/register` loads), `dist/index.js` (what programs and patch
+ * modules import) and `dist/core/index.js` (`livepatch/core`) share their
+ * modules through chunks in `dist/chunks/`, so they share one instance of
+ * each (one AsyncLocalStorage, one dispatcher, one KlpError class).
+ * Loading livepatch's 49 modules one by one was most of its start-up: ES
+ * module resolution and linking per file (docs/benchmarks.md, "Start-up").
+ * Runs after tsc, which still emits every module (the CLI, `livepatch/core`,
+ * type declarations) and whose entry files this replaces.
+ *
+ *   node tools/bundle.ts
+ */
+
+import { build } from 'esbuild';
+import { createHash } from 'node:crypto';
+import { readFileSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { TRANSFORM_FILES } from '../src/instrument/cache.ts';
+
+const root = fileURLToPath(new URL('../', import.meta.url));
+
+// The cache's loader version: in the bundle the transform's files are not
+// beside the code that hashes them, so hash their sources here.
+const h = createHash('sha256');
+for (const f of TRANSFORM_FILES) h.update(readFileSync(`${root}src/instrument/${f}.ts`));
+
+rmSync(`${root}dist/chunks`, { recursive: true, force: true });
+await build({
+  absWorkingDir: root,
+  entryPoints: ['src/register.ts', 'src/index.ts', 'src/core/index.ts'],
+  outdir: 'dist',
+  outbase: 'src',
+  chunkNames: 'chunks/[name]-[hash]',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node24',
+  packages: 'external',
+  sourcemap: true,
+  define: { LIVEPATCH_TRANSFORM_HASH: JSON.stringify(h.digest('hex').slice(0, 12)) },
+  logLevel: 'warning',
+});
