@@ -113,16 +113,18 @@ interface Scope {
   readonly parent: Scope | null;
   /** the function this scope belongs to (null at top level) */
   readonly fn: FnRecord | null;
-  readonly decls: Map<string, Binding>;
+  /** made on the first declaration: many function scopes declare nothing */
+  decls: Map<string, Binding> | null;
 }
 
 interface FnRecord {
   readonly info: FunctionInfo;
   readonly parent: FnRecord | null;
   readonly isArrow: boolean;
-  readonly captureSet: Set<Binding>;
-  readonly scopeSet: Set<Binding>;
-  readonly scopeRefs: Set<FnRecord>;
+  /** made on first use: most functions capture nothing */
+  captureSet: Set<Binding> | null;
+  scopeSet: Set<Binding> | null;
+  scopeRefs: Set<FnRecord> | null;
 }
 
 const FUNCTION_TYPES = new Set(['FunctionDeclaration', 'FunctionExpression', 'ArrowFunctionExpression']);
@@ -182,14 +184,14 @@ class Analyzer {
     this.closeScope(this.top);
     // Captures are known only once every enclosing scope has closed.
     for (const rec of this.records) {
-      for (const b of rec.captureSet) rec.info.captures.push(b);
-      for (const b of rec.scopeSet) rec.info.scopeBindings.push(b);
+      if (rec.captureSet !== null) for (const b of rec.captureSet) rec.info.captures.push(b);
+      if (rec.scopeSet !== null) for (const b of rec.scopeSet) rec.info.scopeBindings.push(b);
       // nearest first: records are in pre-order, so a deeper function has a larger index
-      for (const o of [...rec.scopeRefs].sort((x, y) => y.info.index - x.info.index)) rec.info.scopes.push(o.info.index);
+      if (rec.scopeRefs !== null) for (const o of [...rec.scopeRefs].sort((x, y) => y.info.index - x.info.index)) rec.info.scopes.push(o.info.index);
     }
     return {
       functions: this.functions,
-      topLevel: [...this.top.decls.values()],
+      topLevel: this.top.decls === null ? [] : [...this.top.decls.values()],
       prologueAt,
       prologueAfterBareDirective,
       strict,
@@ -226,7 +228,7 @@ class Analyzer {
   // ---- scopes -------------------------------------------------------------
 
   private openScope(kind: ScopeKind): Scope {
-    const s: Scope = { kind, parent: this.scope, fn: this.fn, decls: new Map() };
+    const s: Scope = { kind, parent: this.scope, fn: this.fn, decls: null };
     this.scope = s;
     return s;
   }
@@ -236,7 +238,8 @@ class Analyzer {
   }
 
   private bind(name: string, kind: Binding['kind'], scope: Scope = this.scope): void {
-    if (!scope.decls.has(name)) scope.decls.set(name, { name, kind, assigned: false });
+    const decls = (scope.decls ??= new Map());
+    if (!decls.has(name)) decls.set(name, { name, kind, assigned: false });
   }
 
   /** `var` and function-level declarations go to the nearest function (or top) scope. */
@@ -253,7 +256,7 @@ class Analyzer {
    */
   private reference(name: string, write: boolean): void {
     for (let s: Scope | null = this.scope; s !== null; s = s.parent) {
-      const b = s.decls.get(name);
+      const b = s.decls?.get(name);
       if (b === undefined) continue;
       if (write) b.assigned = true;
       // A reference from a function nested below the declaring function is
@@ -263,10 +266,10 @@ class Analyzer {
       if (s === this.top || this.fn === s.fn) return;
       const owner = s.fn;
       if (owner !== null && owner.info.runsOnce && s.kind === ScopeKind.Function) {
-        owner.scopeSet.add(b);
-        for (let f = this.fn; f !== null && f !== owner; f = f.parent) f.scopeRefs.add(owner);
+        (owner.scopeSet ??= new Set()).add(b);
+        for (let f = this.fn; f !== null && f !== owner; f = f.parent) (f.scopeRefs ??= new Set()).add(owner);
       } else {
-        for (let f = this.fn; f !== null && f !== owner; f = f.parent) f.captureSet.add(b);
+        for (let f = this.fn; f !== null && f !== owner; f = f.parent) (f.captureSet ??= new Set()).add(b);
       }
       return;
     }
@@ -884,7 +887,7 @@ class Analyzer {
       unpatchable: null,
     };
     this.functions.push(info);
-    const rec: FnRecord = { info, parent: parentRec, isArrow, captureSet: new Set(), scopeSet: new Set(), scopeRefs: new Set() };
+    const rec: FnRecord = { info, parent: parentRec, isArrow, captureSet: null, scopeSet: null, scopeRefs: null };
     this.records.push(rec);
 
     // Parameters and body share one function scope (parameter-expression
