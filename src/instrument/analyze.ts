@@ -58,12 +58,12 @@ export interface FunctionInfo {
   readonly strict: boolean;
   forwarding: Forwarding;
   /** destructured arrow parameters rewritten to temporaries: [start, end, pattern text, default text] */
-  readonly paramRewrites: ParamRewrite[];
+  paramRewrites: readonly ParamRewrite[];
   usesArguments: boolean;
   usesThis: boolean;
   usesNewTarget: boolean;
   /** variables of enclosing function scopes this function can see and V8 already context-allocates */
-  readonly captures: Binding[];
+  captures: readonly Binding[];
   /**
    * The function runs once per module evaluation (an immediately invoked
    * function at the top level of the module or of another such function, as
@@ -72,9 +72,9 @@ export interface FunctionInfo {
    */
   runsOnce: boolean;
   /** for a function that runs once: its variables that nested functions capture */
-  readonly scopeBindings: Binding[];
+  scopeBindings: readonly Binding[];
   /** functions that run once whose scope accessors this function reaches, nearest first */
-  readonly scopes: number[];
+  scopes: readonly number[];
   /** why this function cannot be patched (null: it can) */
   unpatchable: string | null;
 }
@@ -130,6 +130,9 @@ interface FnRecord {
 const FUNCTION_TYPES = new Set(['FunctionDeclaration', 'FunctionExpression', 'ArrowFunctionExpression']);
 
 /** Keys that hold TypeScript types or other non-runtime data: never walked. */
+/** The empty list most functions share (frozen: nothing may add to it). */
+const NONE: readonly never[] = Object.freeze([]);
+
 const SKIP_KEYS = new Set([
   'typeAnnotation', 'returnType', 'typeParameters', 'typeArguments', 'superTypeArguments', 'implements',
   'name', 'label', 'key', 'attributes', 'regex',
@@ -184,10 +187,10 @@ class Analyzer {
     this.closeScope(this.top);
     // Captures are known only once every enclosing scope has closed.
     for (const rec of this.records) {
-      if (rec.captureSet !== null) for (const b of rec.captureSet) rec.info.captures.push(b);
-      if (rec.scopeSet !== null) for (const b of rec.scopeSet) rec.info.scopeBindings.push(b);
+      if (rec.captureSet !== null) rec.info.captures = [...rec.captureSet];
+      if (rec.scopeSet !== null) rec.info.scopeBindings = [...rec.scopeSet];
       // nearest first: records are in pre-order, so a deeper function has a larger index
-      if (rec.scopeRefs !== null) for (const o of [...rec.scopeRefs].sort((x, y) => y.info.index - x.info.index)) rec.info.scopes.push(o.info.index);
+      if (rec.scopeRefs !== null) rec.info.scopes = [...rec.scopeRefs].sort((x, y) => y.info.index - x.info.index).map((o) => o.info.index);
     }
     return {
       functions: this.functions,
@@ -876,14 +879,14 @@ class Analyzer {
       exprBody,
       strict: this.strict,
       forwarding: { mode: 'arguments' },
-      paramRewrites: [],
+      paramRewrites: NONE,
       usesArguments: false,
       usesThis: false,
       usesNewTarget: false,
-      captures: [],
+      captures: NONE,
       runsOnce: body.type === 'BlockStatement' && this.once.has(node),
-      scopeBindings: [],
-      scopes: [],
+      scopeBindings: NONE,
+      scopes: NONE,
       unpatchable: null,
     };
     this.functions.push(info);
@@ -961,7 +964,7 @@ class Analyzer {
           return { mode: 'params', names: [] };
         }
         const original = this.source.slice(p.start, p.end);
-        info.paramRewrites.push({
+        info.paramRewrites = [...info.paramRewrites, {
           start: p.start,
           end: p.end,
           original,
@@ -970,7 +973,7 @@ class Analyzer {
           init,
           // the parameter's line breaks stay where they were: lines do not move
           newlines: original.split('\n').length - 1,
-        });
+        }];
         names.push(p.type === 'RestElement' ? '...' + temp : temp);
       }
     }
