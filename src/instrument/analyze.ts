@@ -470,6 +470,29 @@ class Analyzer {
         if (node.name === 'arguments') this.markArguments();
         this.reference(node.name as string, false);
         return;
+      // then the commonest nodes: a string switch tests its cases in order
+      case 'MemberExpression':
+        this.visit(node.object as Node, null);
+        if (node.computed) this.visit(node.property as Node, null);
+        return;
+      case 'CallExpression': {
+        const callee = node.callee as Node;
+        if (callee.type === 'Identifier' && callee.name === 'eval') this.dynamicScope = true;
+        this.visit(callee, null);
+        for (const a of node.arguments as Node[]) this.visit(a, null);
+        return;
+      }
+      case 'ExpressionStatement':
+        this.visit(node.expression as Node, null);
+        return;
+      case 'BlockStatement':
+        this.visitBlock(node.body as Node[]);
+        return;
+      case 'BinaryExpression':
+      case 'LogicalExpression':
+        this.visit(node.left as Node, null);
+        this.visit(node.right as Node, null);
+        return;
       case 'ThisExpression':
         this.markThis();
         return;
@@ -506,9 +529,6 @@ class Analyzer {
           if (d.init) this.visit(d.init as Node, id.type === 'Identifier' ? (id.name as string) : null);
         }
         return;
-      case 'ExpressionStatement':
-        this.visit(node.expression as Node, null);
-        return;
       case 'ParenthesizedExpression':
       case 'TSAsExpression':
       case 'TSSatisfiesExpression':
@@ -526,10 +546,6 @@ class Analyzer {
       }
       case 'UpdateExpression':
         this.visitAssignTarget(node.argument as Node, true);
-        return;
-      case 'MemberExpression':
-        this.visit(node.object as Node, null);
-        if (node.computed) this.visit(node.property as Node, null);
         return;
       case 'Property': {
         // object literal member (patterns are handled by the pattern visitors)
@@ -569,9 +585,6 @@ class Analyzer {
         return;
       case 'LabeledStatement':
         this.visit(node.body as Node, null);
-        return;
-      case 'BlockStatement':
-        this.visitBlock(node.body as Node[]);
         return;
       case 'StaticBlock': {
         // A class static block is its own function-like scope for `var`.
@@ -640,13 +653,6 @@ class Analyzer {
         this.visit(node.object as Node, null);
         this.visit(node.body as Node, null);
         return;
-      case 'CallExpression': {
-        const callee = node.callee as Node;
-        if (callee.type === 'Identifier' && callee.name === 'eval') this.dynamicScope = true;
-        this.visit(callee, null);
-        for (const a of node.arguments as Node[]) this.visit(a, null);
-        return;
-      }
       case 'TSEnumDeclaration':
         // not erasable: Node refuses it in strip mode; walk initialisers for references
         for (const m of (node.body as Node).members as Node[]) if (m.initializer) this.visit(m.initializer as Node, null);
@@ -655,11 +661,6 @@ class Analyzer {
         if (!node.declare && node.body && (node.body as Node).type === 'TSModuleBlock') this.visitBlock((node.body as Node).body as Node[]);
         return;
       // the most common nodes, walked without going through their keys
-      case 'BinaryExpression':
-      case 'LogicalExpression':
-        this.visit(node.left as Node, null);
-        this.visit(node.right as Node, null);
-        return;
       case 'ConditionalExpression':
       case 'IfStatement':
         this.visit(node.test as Node, null);
