@@ -71,7 +71,6 @@ export interface Plan {
 export class TransformCache {
   private readonly dir: string;
   private made = false;
-  private pack: { data: Buffer; index: Map<string, [number, number]> } | undefined;
 
   constructor(dir: string) {
     this.dir = dir;
@@ -93,85 +92,6 @@ export class TransformCache {
    * a first start spends on small modules.
    */
   readCode(hash: string): { header: CachedHeader; code: string } | undefined {
-    this.used.push(hash);
-    const packed = this.fromPack(hash);
-    if (packed !== undefined) return packed;
-    const entry = this.readEntryPrefix(hash);
-    if (entry === undefined) return undefined;
-    if (this.pack !== undefined) this.packMisses++;
-    return { header: entry.header, code: entry.bytes.toString('utf8', entry.codeAt) };
-  }
-
-  /**
-   * A pack: the header and code of every entry the last run used, in one
-   * file read once at start (one read instead of one open, read and close
-   * per module). Entries are named by their content hash, so a pack is never
-   * stale, only incomplete; a start that used entries outside it marks it for
-   * rewriting (`packStale`).
-   */
-  /** Whether there was a pack to read. */
-  loadPack(file: string): boolean {
-    try {
-      const data = readFileSync(file);
-      const nl = data.indexOf(10);
-      const index = new Map<string, [number, number]>();
-      for (const [hash, at, length] of JSON.parse(data.toString('utf8', 0, nl)) as [string, number, number][]) index.set(hash, [nl + 1 + at, length]);
-      this.pack = { data, index };
-      return true;
-    } catch {
-      this.pack = undefined;
-      return false;
-    }
-  }
-
-  /** The pack's memory back once the start is over: later modules read their files. */
-  dropPack(): void {
-    this.pack = undefined;
-  }
-
-  /** Entries used this run that the pack read at start did not hold. */
-  packMisses = 0;
-  /** The cache entries this process used, in order. */
-  readonly used: string[] = [];
-
-  writePack(file: string): void {
-    const parts: Buffer[] = [];
-    const index: [string, number, number][] = [];
-    let at = 0;
-    for (const hash of new Set(this.used)) {
-      const entry = this.readEntryPrefix(hash);
-      if (entry === undefined) continue;
-      index.push([hash, at, entry.bytes.length]);
-      parts.push(entry.bytes);
-      at += entry.bytes.length;
-      if (at > 256 * 1024 * 1024) break; // a pack is read whole at every start
-    }
-    try {
-      const tmp = `${file}.${process.pid}.tmp`;
-      writeFileSync(tmp, Buffer.concat([Buffer.from(JSON.stringify(index) + '\n'), ...parts]), { mode: 0o600 });
-      renameSync(tmp, file);
-      this.packMisses = 0;
-    } catch {
-      // read-only or full disk: the next start reads file by file
-    }
-  }
-
-  private fromPack(hash: string): { header: CachedHeader; code: string } | undefined {
-    const at = this.pack?.index.get(hash);
-    if (at === undefined) return undefined;
-    const data = this.pack!.data;
-    const nl = data.indexOf(10, at[0]);
-    try {
-      const header = JSON.parse(data.toString('utf8', at[0], nl)) as CachedHeader;
-      if (nl + 1 + header.c > at[0] + at[1]) return undefined;
-      return { header, code: data.toString('utf8', nl + 1, nl + 1 + header.c) };
-    } catch {
-      return undefined;
-    }
-  }
-
-  /** An entry's header and code as bytes (what a pack holds of it), and where its code starts. */
-  private readEntryPrefix(hash: string): { header: CachedHeader; bytes: Buffer; codeAt: number } | undefined {
     let fd: number;
     try {
       fd = openSync(join(this.dir, hash + ENTRY), 'r');
@@ -182,17 +102,16 @@ export class TransformCache {
       const at = readHeader(fd);
       if (at === undefined) return undefined;
       const { header, codeAt, chunk, chunkLen } = at;
-      const end = codeAt + header.c;
-      // a small module's code came with the header: one read (copied: `chunk` is reused)
-      if (end <= chunkLen) return { header, bytes: Buffer.from(chunk.subarray(0, end)), codeAt };
-      const bytes = Buffer.allocUnsafe(end);
-      let off = chunk.copy(bytes, 0, 0, chunkLen);
-      while (off < end) {
-        const got = readSync(fd, bytes, off, end - off, off);
+      // a small module's code came with the header: one read
+      if (codeAt + header.c <= chunkLen) return { header, code: chunk.toString('utf8', codeAt, codeAt + header.c) };
+      const code = Buffer.allocUnsafe(header.c);
+      let off = chunk.copy(code, 0, codeAt, chunkLen);
+      while (off < code.length) {
+        const got = readSync(fd, code, off, code.length - off, codeAt + off);
         if (got === 0) return undefined; // truncated
         off += got;
       }
-      return { header, bytes, codeAt };
+      return { header, code: code.toString('utf8') };
     } catch {
       return undefined;
     } finally {

@@ -211,27 +211,19 @@ export function runtime(): Runtime | undefined {
  * module), and remember this run's when modules were declared one by one: at
  * exit, or once loading has been quiet for a second (a service never exits).
  */
-function keepSlotManifest(rt: Runtime, dir: string, cache: TransformCache): () => void {
+function keepSlotManifest(rt: Runtime, dir: string): () => void {
   const manifest = new SlotManifest(dir, process.argv[1] ?? '');
   rt.slots.predeclare(manifest.read());
-  manifest.hasPack = cache.loadPack(manifest.packFile);
-  // the pack serves the start; modules loaded later read their own files
-  setTimeout(() => cache.dropPack(), 10_000).unref();
   let scheduled = false;
   const save = (): void => {
     scheduled = false;
-    if (rt.slots.fresh > 0) {
-      rt.slots.fresh = 0;
-      manifest.write(rt.slots.all().map((r) => ({ key: r.key, count: r.count })));
-    }
-    if (cache.packMisses > 0 || !manifest.hasPack) {
-      cache.writePack(manifest.packFile);
-      manifest.hasPack = true;
-    }
+    if (rt.slots.fresh === 0) return;
+    rt.slots.fresh = 0;
+    manifest.write(rt.slots.all().map((r) => ({ key: r.key, count: r.count })));
   };
   process.once('exit', save);
   return () => {
-    if (scheduled || (rt.slots.fresh === 0 && cache.packMisses === 0 && manifest.hasPack)) return;
+    if (scheduled || rt.slots.fresh === 0) return;
     scheduled = true;
     setTimeout(save, 1000).unref();
   };
@@ -268,7 +260,7 @@ export function startRuntime(env: NodeJS.ProcessEnv = process.env): Runtime {
   installAbi(rt.frames);
   installToString(rt.slots);
   const cache = env.LIVEPATCH_CACHE === '0' ? undefined : new TransformCache(cacheDir(rt.root, env));
-  const noteSlots = cache !== undefined && isMainThread ? keepSlotManifest(rt, cacheDir(rt.root, env), cache) : undefined;
+  const noteSlots = cache !== undefined && isMainThread ? keepSlotManifest(rt, cacheDir(rt.root, env)) : undefined;
   installLoader({
     root: rt.root,
     slots: rt.slots,

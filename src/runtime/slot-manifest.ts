@@ -27,16 +27,9 @@ export class SlotManifest {
   private readonly file: string;
   private previous: ManifestEntry[] = [];
 
-  /** the cache entries the last run used, in one file (TransformCache.loadPack) */
-  readonly packFile: string;
-  /** whether a pack was read at start, or has been written since */
-  hasPack = false;
-
   constructor(dir: string, entry: string) {
     this.dir = dir;
-    const name = `slots-${hash('sha256', entry).slice(0, 16)}`;
-    this.file = join(dir, `${name}.json`);
-    this.packFile = join(dir, `${name}.pack`);
+    this.file = join(dir, `slots-${hash('sha256', entry).slice(0, 16)}.json`);
   }
 
   read(): readonly ManifestEntry[] {
