@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { InputError } from './errors.ts';
-import { cachedReader } from './text-files.ts';
+import { cachedReader, walkFiles } from './text-files.ts';
 import { readTarball, TarError } from './tar.ts';
 
 export interface PackageJson {
@@ -63,7 +63,8 @@ export function packageDir(dir: string, label = dir): PackageFiles {
     list() {
       if (files === undefined) {
         files = [];
-        walk(root, '', files);
+        const out = files;
+        walkFiles(root, SKIP_DIRS, false, (p) => out.push(p));
       }
       return files;
     },
@@ -180,24 +181,3 @@ function readJson(read: () => string, what: string): PackageJson {
   }
 }
 
-function walk(root: string, rel: string, out: string[]): void {
-  let entries;
-  try {
-    entries = readdirSync(rel === '' ? root : join(root, rel), { withFileTypes: true });
-  } catch {
-    return;
-  }
-  for (const e of entries) {
-    const path = rel === '' ? e.name : rel + '/' + e.name;
-    if (e.isDirectory()) {
-      if (!SKIP_DIRS.has(e.name)) walk(root, path, out);
-    } else if (e.isFile()) out.push(path);
-    else if (e.isSymbolicLink()) {
-      try {
-        if (statSync(join(root, path)).isFile()) out.push(path);
-      } catch {
-        // dangling
-      }
-    }
-  }
-}

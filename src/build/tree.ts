@@ -6,9 +6,7 @@
  * either.
  */
 
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { cachedReader } from './text-files.ts';
+import { cachedReader, walkFiles } from './text-files.ts';
 
 export interface SourceTree {
   /** what the user gave: a directory, `git:<rev>`, `<dir> + fix.diff` */
@@ -45,38 +43,13 @@ export function dirTree(dir: string, label = dir): SourceTree {
     paths() {
       if (paths === undefined) {
         paths = new Set();
-        walk(dir, '', paths);
+        const out = paths;
+        walkFiles(dir, SKIP_DIRS, true, (p) => { if (isRelevant(p)) out.add(p); });
       }
       return paths;
     },
     read: cachedReader(dir),
   };
-}
-
-function walk(root: string, rel: string, out: Set<string>): void {
-  let entries;
-  try {
-    entries = readdirSync(rel === '' ? root : join(root, rel), { withFileTypes: true });
-  } catch {
-    return;
-  }
-  for (const e of entries) {
-    const path = rel === '' ? e.name : rel + '/' + e.name;
-    if (e.isDirectory()) {
-      if (!SKIP_DIRS.has(e.name)) walk(root, path, out);
-    } else if (e.isFile()) {
-      if (isRelevant(path)) out.add(path);
-    } else if (e.isSymbolicLink()) {
-      // a linked package (npm link, workspaces): follow it like Node does
-      try {
-        const st = statSync(join(root, path));
-        if (st.isDirectory()) walk(root, path, out);
-        else if (st.isFile() && isRelevant(path)) out.add(path);
-      } catch {
-        // dangling link: not part of the program
-      }
-    }
-  }
 }
 
 /** `base` with some files replaced, added (a string) or deleted (null). */

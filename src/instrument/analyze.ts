@@ -16,6 +16,7 @@
  */
 
 import type { Node, Program } from './estree.ts';
+import { planForwarding } from './forwarding.ts';
 
 export type FunctionKind = 'function' | 'arrow' | 'method' | 'get' | 'set' | 'constructor';
 
@@ -129,10 +130,10 @@ interface FnRecord {
 
 const FUNCTION_TYPES = new Set(['FunctionDeclaration', 'FunctionExpression', 'ArrowFunctionExpression']);
 
-/** Keys that hold TypeScript types or other non-runtime data: never walked. */
 /** The empty list most functions share (frozen: nothing may add to it). */
 const NONE: readonly never[] = Object.freeze([]);
 
+/** Keys that hold TypeScript types or other non-runtime data: never walked. */
 const SKIP_KEYS = new Set([
   'typeAnnotation', 'returnType', 'typeParameters', 'typeArguments', 'superTypeArguments', 'implements',
   'name', 'label', 'key', 'attributes', 'regex',
@@ -901,7 +902,7 @@ class Analyzer {
     if (ownName !== null && type === 'FunctionExpression') this.bind(ownName, 'name', s);
     const params = node.params as Node[];
     for (const p of params) this.declarePattern(p, 'param', s);
-    info.forwarding = this.planForwarding(info, params, body, isArrow);
+    info.forwarding = planForwarding(info, params, body, isArrow, this.source);
     for (const p of params) this.visitPatternExpressions(p);
     if (body.type === 'BlockStatement') {
       const stmts = body.body as Node[];
@@ -917,172 +918,6 @@ class Analyzer {
 
     if (!isArrow && info.usesArguments) info.forwarding = { mode: 'arguments' };
   }
-
-  /** Decide how the entry check passes the call on (see loader.md, "Forwarding"). */
-  private planForwarding(info: FunctionInfo, params: Node[], body: Node, isArrow: boolean): Forwarding {
-    const names: string[] = [];
-    let simple = true;
-    for (const p of params) {
-      if (p.type === 'Identifier') {
-        if (p.name === 'this') continue; // TypeScript's `this` parameter
-        names.push(p.name as string);
-      } else simple = false;
-    }
-    if (simple) return { mode: 'params', names };
-    if (!isArrow) return { mode: 'arguments' };
-    // Arrows have no `arguments`: forward each position. A destructured
-    // parameter becomes a temporary destructured again at the top of the body.
-    names.length = 0;
-    let k = 0;
-    let declared: Set<string> | undefined;
-    for (const p of params) {
-      if (p.type === 'Identifier') names.push(p.name as string);
-      else if (p.type === 'RestElement' && (p.argument as Node).type === 'Identifier') names.push('...' + ((p.argument as Node).name as string));
-      else if (p.type === 'AssignmentPattern' && (p.left as Node).type === 'Identifier') names.push((p.left as Node).name as string);
-      else {
-        const pattern = p.type === 'AssignmentPattern' ? (p.left as Node) : p.type === 'RestElement' ? (p.argument as Node) : p;
-        if (hasLaterDefault(params, p)) {
-          info.unpatchable = 'an arrow function with a default value after a destructured parameter cannot forward its call';
-          return { mode: 'params', names: [] };
-        }
-        const temp = `$lpp${k++}`;
-        // Default values move into the body as text, evaluated there in the same
-        // order; they must hold no functions of their own (those are armed where
-        // they stand), no line break (lines do not move), and read no name the
-        // body declares (in the body it would resolve to the body's binding).
-        declared ??= body.type === 'BlockStatement' ? declaredNames(body, new Set()) : new Set();
-        const inBody = declared;
-        const movable = (expr: Node): string | null => {
-          const text = this.source.slice(expr.start as number, expr.end as number);
-          if (/=>|function|class/.test(text) || text.includes('\n')) return null;
-          for (const name of identifierNames(expr, new Set())) if (inBody.has(name)) return null;
-          return text;
-        };
-        const init = p.type === 'AssignmentPattern' ? movable(p.right as Node) : null;
-        const printed = printPattern(pattern, movable);
-        if ((p.type === 'AssignmentPattern' && init === null) || printed === null) {
-          info.unpatchable = 'an arrow function whose destructured parameter cannot be moved into its body (computed keys, or a default value that holds a function, spans lines or reads a name the body declares)';
-          return { mode: 'params', names: [] };
-        }
-        const original = this.source.slice(p.start, p.end);
-        info.paramRewrites = [...info.paramRewrites, {
-          start: p.start,
-          end: p.end,
-          original,
-          temp: p.type === 'RestElement' ? '...' + temp : temp,
-          pattern: printed,
-          init,
-          // the parameter's line breaks stay where they were: lines do not move
-          newlines: original.split('\n').length - 1,
-        }];
-        names.push(p.type === 'RestElement' ? '...' + temp : temp);
-      }
-    }
-    return { mode: 'params', names };
-  }
-}
-
-/** A binding pattern on one line; default values as `movable` gives them (null: cannot be moved). */
-function printPattern(p: Node, movable: (expr: Node) => string | null): string | null {
-  switch (p.type) {
-    case 'Identifier':
-      return p.name as string;
-    case 'ObjectPattern': {
-      const parts: string[] = [];
-      for (const prop of p.properties as Node[]) {
-        if (prop.type === 'RestElement') {
-          const a = printPattern(prop.argument as Node, movable);
-          if (a === null) return null;
-          parts.push('...' + a);
-          continue;
-        }
-        const key = prop.key as Node;
-        let keyText: string;
-        if (prop.computed) return null;
-        if (key.type === 'Identifier') keyText = key.name as string;
-        else if (key.type === 'Literal') keyText = JSON.stringify(key.value);
-        else return null;
-        const v = printPattern(prop.value as Node, movable);
-        if (v === null) return null;
-        parts.push(prop.shorthand ? v : keyText + ':' + v);
-      }
-      return '{' + parts.join(',') + '}';
-    }
-    case 'ArrayPattern': {
-      const parts: string[] = [];
-      for (const el of p.elements as (Node | null)[]) {
-        if (el === null) { parts.push(''); continue; }
-        const v = printPattern(el, movable);
-        if (v === null) return null;
-        parts.push(v);
-      }
-      return '[' + parts.join(',') + ']';
-    }
-    case 'RestElement': {
-      const a = printPattern(p.argument as Node, movable);
-      return a === null ? null : '...' + a;
-    }
-    case 'AssignmentPattern': {
-      const left = printPattern(p.left as Node, movable);
-      const right = movable(p.right as Node);
-      return left === null || right === null ? null : left + '=' + right;
-    }
-    default:
-      return null;
-  }
-}
-
-/**
- * The names a function body declares, nested blocks included (an
- * over-approximation of what its top-level scope binds); nested functions
- * and classes are not entered.
- */
-function declaredNames(node: Node, out: Set<string>): Set<string> {
-  switch (node.type) {
-    case 'VariableDeclarator':
-      identifierNames(node.id as Node, out);
-      if (node.init) declaredNames(node.init as Node, out);
-      return out;
-    case 'FunctionDeclaration':
-    case 'ClassDeclaration':
-      if (node.id) out.add((node.id as Node).name as string);
-      return out;
-    case 'FunctionExpression':
-    case 'ArrowFunctionExpression':
-    case 'ClassExpression':
-      return out;
-  }
-  for (const key in node) {
-    if (SKIP_KEYS.has(key)) continue;
-    const v = (node as Record<string, unknown>)[key];
-    if (Array.isArray(v)) {
-      for (const c of v) if (c !== null && typeof c === 'object' && typeof (c as Node).type === 'string') declaredNames(c as Node, out);
-    } else if (v !== null && typeof v === 'object' && typeof (v as Node).type === 'string') declaredNames(v as Node, out);
-  }
-  return out;
-}
-
-/** Every identifier name in an expression (references and property names alike: an over-approximation). */
-function identifierNames(node: Node, out: Set<string>): Set<string> {
-  if (node.type === 'Identifier' || node.type === 'JSXIdentifier') out.add(node.name as string);
-  for (const key in node) {
-    if (SKIP_KEYS.has(key)) continue;
-    const v = (node as Record<string, unknown>)[key];
-    if (Array.isArray(v)) {
-      for (const c of v) if (c !== null && typeof c === 'object' && typeof (c as Node).type === 'string') identifierNames(c as Node, out);
-    } else if (v !== null && typeof v === 'object' && typeof (v as Node).type === 'string') identifierNames(v as Node, out);
-  }
-  return out;
-}
-
-/** A default value after a destructured parameter could read the names it binds. */
-function hasLaterDefault(params: Node[], p: Node): boolean {
-  let after = false;
-  for (const q of params) {
-    if (q === p) { after = true; continue; }
-    if (after && q.type === 'AssignmentPattern') return true;
-  }
-  return false;
 }
 
 function join(base: string, key: string): string {

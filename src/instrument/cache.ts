@@ -23,7 +23,7 @@ const { createHash, hash } = process.getBuiltinModule('node:crypto');
 const { closeSync, mkdirSync, openSync, readFileSync, readSync, renameSync, writeFileSync } = process.getBuiltinModule('node:fs');
 
 /** The files whose code decides the transform's output (the bundler hashes the same). */
-export const TRANSFORM_FILES = ['analyze', 'emit', 'transform', 'parse', 'cache'] as const;
+export const TRANSFORM_FILES = ['analyze', 'forwarding', 'emit', 'transform', 'parse', 'cache'] as const;
 
 /** Set by the bundler (tools/bundle.ts): the hash of the transform's source files. */
 declare const LIVEPATCH_TRANSFORM_HASH: string | undefined;

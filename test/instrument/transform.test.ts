@@ -138,6 +138,8 @@ test('an arrow whose destructured parameters have defaults is armed when its def
   const shadowed = armed('const x = 1; const f = ({ a = x }) => { let x = 2; return a + x; };');
   assert.match(shadowed.unpatchable!, /reads a name the body declares/);
   assert.equal(shadowed.armed, false);
+  // ...also through a computed key
+  assert.match(armed('const f = ({ a = { [x]: 1 } }) => { const x = 2; return a; };').unpatchable!, /reads a name the body declares/);
   // a function in a default is armed where it stands: it cannot be copied
   assert.match(armed('const f = ({ a = () => 1 }) => a;').unpatchable!, /holds a function/);
   // a later default could read the names the pattern binds
