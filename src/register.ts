@@ -3,10 +3,13 @@
  * loads from here on, and start the runtime that patches them. The main
  * thread also opens the process's control socket; a worker thread gets its
  * own runtime, which follows the main thread's patches.
+ *
+ * Everything here is on the path of every start, so this loads only what
+ * arming needs (docs/benchmarks.md, "Start-up"): no node:net, no
+ * node:worker_threads, no node:crypto, no perf_hooks.
  */
 
 import * as nodeModule from 'node:module';
-import { isMainThread } from 'node:worker_threads';
 
 // Checked before the runtime is imported: on an older Node its imports would fail with a less helpful message.
 if (typeof (nodeModule as { registerHooks?: unknown }).registerHooks !== 'function') {
@@ -20,15 +23,28 @@ if (typeof (nodeModule as { registerHooks?: unknown }).registerHooks !== 'functi
 // Enabled before the runtime loads, so livepatch's own modules are cached too.
 nodeModule.enableCompileCache?.();
 
-const { startRuntime } = await import('./runtime/runtime.ts');
+const { startRuntime, isMainThread } = await import('./runtime/runtime.ts');
 const rt = startRuntime();
 // A worker's program starts only once the patches live in the process apply here too.
 await rt.ready;
+
+/**
+ * The control socket opens once the program has run for CONTROL_DELAY_MS.
+ * Opening it costs ≈ 6 ms (node:net, and node:cluster, which every listen()
+ * loads), most of a small program's start under the loader; a program that
+ * ends sooner is never patched, and one that runs longer pays it once, off
+ * its start. No request could be served earlier anyway: the socket is
+ * served by the event loop, which a starting program is not yet running.
+ * The timer is unref'd: it never keeps a program alive. The CLI waits for
+ * the socket of a process that is alive but has not opened it yet.
+ */
+const CONTROL_DELAY_MS = 100;
 if (isMainThread && process.env.LIVEPATCH_CONTROL !== '0') {
-  const { ControlServer } = await import('./control/server.ts');
-  try {
-    new ControlServer(rt).start();
-  } catch (error) {
-    process.emitWarning(`livepatch: no control socket: ${(error as Error).message}`, { code: 'LIVEPATCH_NO_CONTROL' });
-  }
+  setTimeout(() => {
+    import('./control/server.ts')
+      .then(({ ControlServer }) => new ControlServer(rt).start())
+      .catch((error: unknown) => {
+        process.emitWarning(`livepatch: no control socket: ${(error as Error).message}`, { code: 'LIVEPATCH_NO_CONTROL' });
+      });
+  }, CONTROL_DELAY_MS).unref();
 }

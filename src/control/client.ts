@@ -38,22 +38,35 @@ export class ControlClient {
     socket.on('close', () => fail(new ConnectError('livepatch: the process closed the connection')));
   }
 
-  /** Connect to the process `pid` and check that it speaks our protocol. */
-  static async open(pid: number, env: NodeJS.ProcessEnv = process.env): Promise<{ client: ControlClient; hello: Hello }> {
-    return ControlClient.openPath(socketPath(pid, env), pid);
+  /**
+   * Connect to the process `pid` and check that it speaks our protocol. A
+   * live process that has not opened its socket yet (it does so once it has
+   * run 100 ms: src/register.ts) is waited for, up to `waitMs`.
+   */
+  static async open(pid: number, env: NodeJS.ProcessEnv = process.env, waitMs = 3000): Promise<{ client: ControlClient; hello: Hello }> {
+    return ControlClient.openPath(socketPath(pid, env), pid, waitMs);
   }
 
-  static async openPath(path: string, pid?: number): Promise<{ client: ControlClient; hello: Hello }> {
-    const socket = await new Promise<Socket>((resolve, reject) => {
-      const s = connect(path);
-      s.once('connect', () => resolve(s));
-      s.once('error', (e: NodeJS.ErrnoException) => {
+  static async openPath(path: string, pid?: number, waitMs = 0): Promise<{ client: ControlClient; hello: Hello }> {
+    const deadline = Date.now() + waitMs;
+    let socket: Socket;
+    for (;;) {
+      try {
+        socket = await connectSocket(path);
+        break;
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        const absent = code === 'ENOENT' || code === 'ECONNREFUSED';
+        if (absent && pid !== undefined && isAlive(pid) && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 25));
+          continue;
+        }
         const who = pid !== undefined ? `process ${pid}` : path;
-        reject(new ConnectError(e.code === 'ENOENT' || e.code === 'ECONNREFUSED'
+        throw new ConnectError(absent
           ? `livepatch: no livepatch process ${pid ?? ''} (no control socket at ${path}; has it exited, or was it started without the loader?)`.replace('  ', ' ')
-          : `livepatch: cannot reach ${who}: ${e.message}`));
-      });
-    });
+          : `livepatch: cannot reach ${who}: ${(e as Error).message}`);
+      }
+    }
     const client = new ControlClient(socket);
     let hello: Hello;
     try {
@@ -106,6 +119,14 @@ export class ControlClient {
       else w.reject(new KlpError(msg.error.errno, msg.error.message));
     }
   }
+}
+
+function connectSocket(path: string): Promise<Socket> {
+  return new Promise<Socket>((resolve, reject) => {
+    const s = connect(path);
+    s.once('connect', () => resolve(s));
+    s.once('error', reject);
+  });
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {

@@ -8,7 +8,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { KlpError, formatRecord, isKlpError, errnoName, type LogRecord } from '../core/index.ts';
 import type { Runtime } from '../runtime/runtime.ts';
-import { runInTask } from '../runtime/tasks.ts';
+import { monotonicNow, runInTask } from '../runtime/tasks.ts';
 import { ensureSocketDir, socketDir, socketPath } from './paths.ts';
 import { PROTOCOL, type ErrorInfo, type Hello, type Request, type Response } from './protocol.ts';
 import { packages, status, symbols } from './views.ts';
@@ -21,7 +21,8 @@ export class ControlServer {
   private readonly rt: Runtime;
   private server: Server | undefined;
   readonly path: string;
-  private readonly startedAt = Date.now();
+  /** when the process started (the server itself starts later: see register.ts) */
+  private readonly startedAt = Date.now() - process.uptime() * 1000;
 
   constructor(rt: Runtime, env: NodeJS.ProcessEnv = process.env) {
     this.rt = rt;
@@ -121,7 +122,7 @@ export class ControlServer {
       case 'events': {
         // the core's structured events (not log lines), as they happen, until the client goes away
         const off = core.subscribe((e) => {
-          if (e.type !== 'log') emit({ at: performance.now(), ...e });
+          if (e.type !== 'log') emit({ at: monotonicNow(), ...e });
         });
         cleanups.push(off);
         await new Promise<void>((resolve) => cleanups.push(resolve));

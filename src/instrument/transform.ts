@@ -9,10 +9,16 @@ import { compareEdits, functionEdits, isWritable, moduleScope, prologue, type Ed
 import { parse, type Lang, type SourceType } from './parse.ts';
 import type { ModuleSymbols, SymbolInfo } from './symbols.ts';
 import type { Plan } from './cache.ts';
+import { sourceHash } from './source-hash.ts';
 
-// Builtins through getBuiltinModule, not `import`: an ES import of node:fs or
-// node:crypto evaluates every lazy export (fs.promises, webcrypto…), ms of each start.
-const { createHash, hash } = process.getBuiltinModule('node:crypto');
+// node:crypto through getBuiltinModule (an ES import evaluates every lazy
+// export) and on the first transform, a cache miss, not at start: loading it
+// costs ≈ 6 ms.
+let crypto: typeof import('node:crypto') | undefined;
+function sha256(text: string): string {
+  crypto ??= process.getBuiltinModule('node:crypto');
+  return crypto.hash('sha256', text);
+}
 
 export interface TransformInput {
   readonly source: string;
@@ -84,7 +90,7 @@ export function applyEdits(source: string, edits: readonly Edit[]): string {
 /** A short, stable key for a module id: slot names must not depend on load order (cacheable output). */
 export function moduleKey(moduleId: string): string {
   // 7 base-36 digits of the hash's first 36 bits; collisions are detected by the runtime, which re-keys
-  return parseInt(hash('sha256', moduleId).slice(0, 9), 16).toString(36).padStart(7, '0').slice(-7);
+  return parseInt(sourceHash(moduleId).slice(0, 9), 16).toString(36).padStart(7, '0').slice(-7);
 }
 
 const PROLOGUE_MARK = /^;?\s*(?:var \$lp[0-9a-z]+[,;][^\n]*)?\$lp[0-9a-z]+\.scope=\(\$lpi,\$lpv,\$lps\)=>/;
@@ -162,7 +168,7 @@ export function functionHashes(source: string, functions: readonly FunctionInfo[
 /** The hash of one function's kind and text (nested functions already replaced by their hashes). */
 export function functionHash(kind: string, async: boolean, generator: boolean, text: string): string {
   // one-shot hashing: a Hash object per function costs more than the hashing
-  return hash('sha256', `${async ? 'async ' : ''}${generator ? '*' : ''}${kind}\n${text}`).slice(0, 16);
+  return sha256(`${async ? 'async ' : ''}${generator ? '*' : ''}${kind}\n${text}`).slice(0, 16);
 }
 
 export function lineStarts(source: string): number[] {

@@ -16,18 +16,78 @@
  */
 
 import { subscribe } from 'node:diagnostics_channel';
-import { MessagePort, Worker } from 'node:worker_threads';
-import { Server as NetServer, type Socket } from 'node:net';
+import type { Server as NetServer, Socket } from 'node:net';
 import type { Runtime } from './runtime.ts';
 import { enterTask, runInTask } from './tasks.ts';
 
 let installed = false;
 
-export function installIntegrations(rt: Runtime): void {
-  if (installed) return;
+/**
+ * Each integration is put in place when the program first needs it, so that
+ * a program pays only for what it uses: node:net, node:worker_threads and
+ * Node's streams are not loaded for it (≈ 2.5 ms each at start).
+ *
+ * Returns what the loader calls for each builtin the program imports or
+ * requires (the load hook sees them).
+ */
+export function installIntegrations(rt: Runtime): (builtin: string) => void {
+  if (installed) return () => {};
   installed = true;
-  const serverEmit = NetServer.prototype.emit as (this: NetServer, event: string | symbol, ...args: unknown[]) => boolean;
-  NetServer.prototype.emit = function (this: NetServer, event: string | symbol, ...args: unknown[]): boolean {
+  // net: when the first server starts listening (Node publishes it at the
+  // top of Server.prototype.listen, before the server can take a connection)
+  let netWrapped = false;
+  subscribe('tracing:net.server.listen:asyncStart', () => {
+    if (netWrapped) return;
+    netWrapped = true;
+    wrapConnections(rt, process.getBuiltinModule('node:net').Server);
+  });
+  subscribe('http.server.request.start', (msg) => {
+    const { request } = msg as { request: { method?: string; url?: string } };
+    enterTask(rt.newTask(`http ${request.method ?? ''} ${request.url ?? ''}`));
+  });
+  subscribe('http2.server.stream.start', (msg) => {
+    const { headers } = msg as { headers: Record<string, string | undefined> };
+    enterTask(rt.newTask(`http2 ${headers[':method'] ?? ''} ${headers[':path'] ?? ''}`));
+  });
+  return watchMessaging(rt);
+}
+
+/**
+ * Worker messages: MessagePort and Worker are wrapped when the program
+ * first reaches node:worker_threads — an import or require (the loader's
+ * hook sees builtins too) or process.getBuiltinModule.
+ *
+ * Not through the globals MessageChannel, MessagePort and BroadcastChannel:
+ * they are V8 lazy data properties, and touching them in any way, even
+ * redefining one, loads Node's messaging and its streams (≈ 1.5 ms of every
+ * start). A program that uses ports only through those globals and never
+ * loads worker_threads has no Worker; its port messages run in the task
+ * that was current when the listener was added, not in tasks of their own
+ * (docs/semantics.md).
+ */
+function watchMessaging(rt: Runtime): (builtin: string) => void {
+  let wrapped = false;
+  const original = process.getBuiltinModule;
+  const workerThreads = (): void => {
+    if (wrapped) return;
+    wrapped = true;
+    const wt = original.call(process, 'node:worker_threads') as typeof import('node:worker_threads');
+    wrapMessageListeners(rt, wt.MessagePort.prototype as unknown as Listenable, 'worker message');
+    wrapMessageListeners(rt, wt.Worker.prototype as unknown as Listenable, 'worker message');
+  };
+  process.getBuiltinModule = function getBuiltinModule(this: unknown, id: string) {
+    if (id === 'node:worker_threads' || id === 'worker_threads') workerThreads();
+    return original.call(this, id) as unknown;
+  } as typeof process.getBuiltinModule;
+  return (builtin) => {
+    if (builtin === 'node:worker_threads') workerThreads();
+  };
+}
+
+/** A connection to a server, and every later event of its socket, runs as a new task. */
+function wrapConnections(rt: Runtime, Server: typeof NetServer): void {
+  const serverEmit = Server.prototype.emit as (this: NetServer, event: string | symbol, ...args: unknown[]) => boolean;
+  Server.prototype.emit = function (this: NetServer, event: string | symbol, ...args: unknown[]): boolean {
     if (event !== 'connection') return serverEmit.call(this, event, ...args);
     const socket = args[0] as Socket;
     const task = rt.newTask(`net ${socket.remoteAddress ?? ''}:${socket.remotePort ?? ''}`);
@@ -37,16 +97,6 @@ export function installIntegrations(rt: Runtime): void {
     } as Socket['emit'];
     return runInTask(task, () => serverEmit.call(this, event, ...args));
   };
-  subscribe('http.server.request.start', (msg) => {
-    const { request } = msg as { request: { method?: string; url?: string } };
-    enterTask(rt.newTask(`http ${request.method ?? ''} ${request.url ?? ''}`));
-  });
-  subscribe('http2.server.stream.start', (msg) => {
-    const { headers } = msg as { headers: Record<string, string | undefined> };
-    enterTask(rt.newTask(`http2 ${headers[':method'] ?? ''} ${headers[':path'] ?? ''}`));
-  });
-  wrapMessageListeners(rt, MessagePort.prototype as unknown as Listenable, 'worker message');
-  wrapMessageListeners(rt, Worker.prototype as unknown as Listenable, 'worker message');
 }
 
 interface Listenable {

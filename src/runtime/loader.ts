@@ -6,7 +6,7 @@
  * instruments itself, nor patch modules.
  */
 
-import { basename, dirname, extname, join } from 'node:path';
+import { basename, dirname, extname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { moduleKey, planEdits, transform, type TransformInput } from '../instrument/transform.ts';
 import { buildSourceMap, sourceMapComment } from '../instrument/sourcemap.ts';
@@ -27,15 +27,23 @@ export interface LoaderOptions {
   readonly cache?: TransformCache | undefined;
   readonly include?: Filter;
   readonly exclude?: Filter;
-  /** files under these directories are livepatch's own */
+  /**
+   * livepatch's own files: those under these directories, and any file
+   * whose path contains one that starts with `/node_modules/` (a package
+   * livepatch runs on, wherever it is installed)
+   */
   readonly selfDirs: readonly string[];
   readonly frames?: boolean;
   /** where slots live: script-scope lets (default) or `var`s in each module (for measurements) */
   readonly binding?: 'script' | 'module';
+  /** the program imports or requires a builtin (`node:…`) */
+  readonly onBuiltin?: (url: string) => void;
   /** a module's slots are declared and its body has not run yet (the kernel's "module coming") */
   readonly onModule?: (record: ModuleRecord) => void;
   readonly warn?: (message: string) => void;
 }
+
+const NODE_MODULES = `${sep}node_modules${sep}`;
 
 /** Query marker on patch modules' URLs: they are never instrumented. */
 export const PATCH_QUERY = 'livepatch-patch';
@@ -124,11 +132,15 @@ export function installLoader(opts: LoaderOptions): void {
   // fast path (patch modules register theirs when the first one loads).
   registerHooks({
     load(url, context, nextLoad) {
+      if (url.startsWith('node:')) {
+        opts.onBuiltin?.(url);
+        return nextLoad(url, context);
+      }
       // A module loaded while we transform another (by the parser itself), a
       // patch module, or one of livepatch's own files passes through.
       if (busy || !url.startsWith('file:') || url.includes(PATCH_QUERY)) return nextLoad(url, context);
       const file = fileURLToPath(url);
-      if (opts.selfDirs.some((d) => file.startsWith(d))) return nextLoad(url, context);
+      if (opts.selfDirs.some((d) => (d.startsWith(NODE_MODULES) ? file.includes(d) : file.startsWith(d)))) return nextLoad(url, context);
       const id = moduleId(file, opts.root);
       if (!include(id) || exclude(id)) return nextLoad(url, context);
 

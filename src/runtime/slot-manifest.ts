@@ -8,10 +8,10 @@
  */
 
 import { join } from 'node:path';
+import { sourceHash } from '../instrument/source-hash.ts';
 
 // Builtins through getBuiltinModule, not `import`: an ES import of node:fs or
 // node:crypto evaluates every lazy export (fs.promises, webcrypto…), ms of each start.
-const { hash } = process.getBuiltinModule('node:crypto');
 const { mkdirSync, readFileSync, renameSync, writeFileSync } = process.getBuiltinModule('node:fs');
 
 export interface ManifestEntry {
@@ -29,7 +29,7 @@ export class SlotManifest {
 
   constructor(dir: string, entry: string) {
     this.dir = dir;
-    this.file = join(dir, `slots-${hash('sha256', entry).slice(0, 16)}.json`);
+    this.file = join(dir, `slots-${sourceHash(entry).slice(0, 16)}.json`);
   }
 
   read(): readonly ManifestEntry[] {

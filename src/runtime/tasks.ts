@@ -22,6 +22,15 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Frame, Task as CoreTask, PatchState } from '../core/index.ts';
 
+/**
+ * Milliseconds since the process started, monotonic: the runtime's clock.
+ * Not `performance.now()`: the `performance` global loads perf_hooks on
+ * first use (≈ 1 ms of a start), and the root task is made at start.
+ */
+export function monotonicNow(): number {
+  return process.uptime() * 1000;
+}
+
 export class Task implements CoreTask {
   static #nextId = 1;
   readonly id: number;
@@ -41,7 +50,7 @@ export class Task implements CoreTask {
   constructor(name: string, id?: number) {
     this.id = id ?? Task.#nextId++;
     this.name = name;
-    this.startedAt = performance.now();
+    this.startedAt = monotonicNow();
   }
 
   frames(): Iterable<Frame> {

@@ -8,9 +8,14 @@
  * program's ports.
  */
 
-import { BroadcastChannel, isMainThread, threadId, type Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { subscribe } from 'node:diagnostics_channel';
 import type { Runtime } from './runtime.ts';
+import { isMainThread } from './thread.ts';
+
+// BroadcastChannel is a global (Node loads it with itself); node:worker_threads
+// is loaded only in a worker, which needs its threadId (the main thread's is 0).
+const MAIN_THREAD_ID = 0;
 
 interface Message {
   readonly kind: 'hello' | 'replay' | 'op' | 'reply' | 'status' | 'status-reply';
@@ -41,7 +46,11 @@ function channelName(): string {
   return `livepatch:${process.pid}`;
 }
 
-/** The main thread's side. */
+/**
+ * The main thread's side, made when the program starts its first worker
+ * (Node's `worker_threads` channel, published in the Worker's constructor,
+ * before the worker runs and says hello).
+ */
 export class WorkerHub {
   private readonly rt: Runtime;
   private readonly channel = new BroadcastChannel(channelName());
@@ -53,12 +62,12 @@ export class WorkerHub {
     this.rt = rt;
     this.channel.unref();
     this.channel.onmessage = (e) => this.receive((e as { data: Message }).data);
-    // a worker that exits answers no more: forget it at once rather than at a timeout
-    subscribe('worker_threads', (msg) => {
-      const { worker } = msg as { worker: Worker };
-      const id = worker.threadId;
-      worker.once('exit', () => this.workers.delete(id));
-    });
+  }
+
+  /** A worker the program started: once it exits it answers no more, forget it at once rather than at a timeout. */
+  started(worker: Worker): void {
+    const id = worker.threadId;
+    worker.once('exit', () => this.workers.delete(id));
   }
 
   get count(): number {
@@ -71,7 +80,7 @@ export class WorkerHub {
       // the patch modules whose patches are live, oldest first (their stack order)
       const live = new Set(this.rt.core.patches().map((p) => p.name));
       const loads = this.rt.patchModules.list().filter((l) => live.has(l.name)).map((l) => l.file);
-      this.channel.postMessage({ kind: 'replay', from: threadId, to: m.from, loads } satisfies Message);
+      this.channel.postMessage({ kind: 'replay', from: MAIN_THREAD_ID, to: m.from, loads } satisfies Message);
     } else if ((m.kind === 'reply' || m.kind === 'status-reply') && m.seq !== undefined) {
       this.waiting.get(m.seq)?.(m);
     }
@@ -117,7 +126,7 @@ export class WorkerHub {
         got.push(m);
         if (expected.size === 0) done();
       });
-      this.channel.postMessage({ ...msg, from: threadId, seq } as Message);
+      this.channel.postMessage({ ...msg, from: MAIN_THREAD_ID, seq } as Message);
     });
   }
 }
@@ -130,6 +139,7 @@ export class WorkerHub {
  */
 export function followMainThread(rt: Runtime, timeoutMs = 5000): Promise<void> {
   if (isMainThread) return Promise.resolve();
+  const { threadId } = process.getBuiltinModule('node:worker_threads');
   const channel = new BroadcastChannel(channelName());
   const { promise: ready, resolve } = Promise.withResolvers<void>();
   // Both stay referenced until the replay is done: the worker's event loop
@@ -179,6 +189,19 @@ export function followMainThread(rt: Runtime, timeoutMs = 5000): Promise<void> {
   return ready;
 }
 
+/**
+ * In the main thread, start the hub when the program starts its first
+ * worker; until then the hub costs nothing (no channel, no module).
+ */
+export function hubOnFirstWorker(rt: Runtime): void {
+  if (!isMainThread) return;
+  subscribe('worker_threads', (msg) => {
+    rt.hub ??= new WorkerHub(rt);
+    rt.hub.started((msg as { worker: Worker }).worker);
+  });
+}
+
 function warn(file: string, error: unknown): void {
+  const { threadId } = process.getBuiltinModule('node:worker_threads');
   process.emitWarning(`livepatch: worker ${threadId} could not load ${file}: ${error instanceof Error ? error.message : String(error)}`, { code: 'LIVEPATCH_WORKER' });
 }
