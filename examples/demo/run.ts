@@ -39,6 +39,7 @@ async function main(): Promise<number> {
   console.log('livepatch demo: a shop service with a bug in quote() — the tax is added twice —');
   console.log('is fixed while it serves requests, without a restart.\n');
   const service = spawn(process.execPath, [cli, 'run', 'examples/demo/shop/server.mjs'], { cwd: root, env, stdio: ['ignore', 'pipe', 'inherit'] });
+  process.once('exit', () => service.kill('SIGTERM')); // also when the demo fails with an error
   const first = await new Promise<{ listening: number; pid: number }>((resolve, reject) => {
     createInterface({ input: service.stdout }).once('line', (l) => resolve(JSON.parse(l)));
     service.once('exit', (code) => reject(new Error(`the service exited (${code})`)));

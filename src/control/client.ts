@@ -47,7 +47,8 @@ export class ControlClient {
     return ControlClient.openPath(socketPath(pid, env), pid, waitMs);
   }
 
-  static async openPath(path: string, pid?: number, waitMs = 0): Promise<{ client: ControlClient; hello: Hello }> {
+  /** Connect to the socket at `path`; with `pid`, wait for it as `open` does. */
+  static async openPath(path: string, pid?: number, waitMs = pid !== undefined ? 3000 : 0): Promise<{ client: ControlClient; hello: Hello }> {
     const deadline = Date.now() + waitMs;
     let socket: Socket;
     for (;;) {

@@ -1,12 +1,21 @@
 /**
  * The transform cache on disk: a warm start reads the instrumented code
- * instead of parsing again. Entries are immutable, named by a hash of
- * everything the output depends on (loader version, options, module key,
- * language, source text). Each entry is two files:
+ * instead of parsing again. An entry is one file, named by a hash of what
+ * the output depends on besides the text (loader version, options, module
+ * key, language, the file's path and its length in bytes):
  *
- *   <hash>.js    a one-line header (`{"n":<functions>,"u":[<unpatchable>]}`) and the code
- *   <hash>.json  the plan: symbol table and function records, read only when needed
- *                (a patch resolves a symbol, `toString`, `livepatch symbols`)
+ *   <name>.lpc   a header line ({"n":<functions>,"u":[<unpatchable>],"s":…,"b":<source bytes>,"c":<code bytes>}),
+ *                the source's bytes, the instrumented code, then the plan
+ *                (symbol table and function records, read only when needed:
+ *                a patch resolves a symbol, `toString`, `livepatch symbols`)
+ *
+ * An entry is used only if the source it holds is, byte for byte, the
+ * source being loaded. Comparing bytes is exact and costs a memcmp; hashing
+ * each source to find its entry cost more than the rest of a warm start:
+ * node:crypto takes ≈ 6 ms to load, and a hash written in JavaScript runs
+ * cold in every process (docs/benchmarks.md, "Start-up"). One file, not
+ * several, because creating files is most of what a first start spends on
+ * small modules.
  *
  * The cache is best effort: any I/O error means a miss, never a failure.
  */
@@ -16,11 +25,10 @@ import type { FunctionInfo } from './analyze.ts';
 import type { EmitOptions } from './emit.ts';
 import type { SourceType } from './parse.ts';
 import type { ModuleSymbols } from './symbols.ts';
-
 import { sourceHash } from './source-hash.ts';
+
 // Builtins through getBuiltinModule, not `import`: an ES import of node:fs
-// evaluates every lazy export (fs.promises…), ms of each start. node:crypto is
-// not loaded at all unless a source is large (see contentHash).
+// evaluates every lazy export (fs.promises…), ms of each start.
 const { closeSync, mkdirSync, openSync, readFileSync, readSync, renameSync, writeFileSync } = process.getBuiltinModule('node:fs');
 
 /** The files whose code decides the transform's output (the bundler hashes the same). */
@@ -56,6 +64,10 @@ export interface CachedHeader {
   readonly u: readonly number[];
   /** the source type the module was read as (an undeclared `.js` is decided by parsing) */
   readonly s?: SourceType;
+  /** the source's length in bytes (the code follows it) */
+  readonly b: number;
+  /** which write made this entry (process, time, count): entries are replaced, never changed */
+  readonly w: string;
   /** the code's length in bytes (the plan follows it) */
   readonly c: number;
 }
@@ -78,48 +90,51 @@ export class TransformCache {
   }
 
   /**
-   * A hash of the source text alone: computed once per load, the other keys
-   * derive from it. MurmurHash3 (source-hash.ts), except for a source of
-   * more than 4 M code units: there node:crypto's SHA-256, at ≈ 1.5 ns a
-   * code unit against ≈ 2.4, repays the 6 ms of loading it (the TypeScript
-   * compiler's 9 MB file: 14 ms against 22).
+   * The name of the entry for a module of this key (which stands for its id,
+   * see moduleKey), this many bytes long, transformed with these options:
+   * `<key>-<bytes>-<options>`, the options as a hash of the loader's version
+   * and the options (made once per set of options).
    */
-  contentHash(source: string): string {
-    if (source.length <= LARGE_SOURCE) return 'm' + sourceHash(source);
-    return 's' + process.getBuiltinModule('node:crypto').hash('sha256', source);
+  entryName(key: string, byteLength: number, options: readonly string[]): string {
+    const joined = options.join('\0');
+    let tag = this.tags.get(joined);
+    if (tag === undefined) this.tags.set(joined, (tag = sourceHash(LOADER_VERSION + '\0' + joined).slice(0, 12)));
+    return `${key}-${byteLength}-${tag}`;
   }
 
-  keyFor(contentHash: string, parts: readonly string[]): string {
-    return sourceHash(LOADER_VERSION + '\0' + parts.join('\0') + '\0' + contentHash);
-  }
+  private readonly tags = new Map<string, string>();
 
   /**
-   * The instrumented code of an entry. An entry is one file: a header line,
-   * the code, then the plan (read only when needed: a start reads the code's
-   * bytes alone). One file, not two, because creating files is most of what
-   * a first start spends on small modules.
+   * The instrumented code of an entry, if the source it was made from is
+   * `source`, and the entry's stamp (which file it was: entries are
+   * replaced, never changed). A small module's header, source and code come
+   * in one read.
    */
-  readCode(hash: string): { header: CachedHeader; code: string } | undefined {
+  readCode(name: string, source: Uint8Array): { header: CachedHeader; code: string; stamp: string } | undefined {
     let fd: number;
     try {
-      fd = openSync(join(this.dir, hash + ENTRY), 'r');
+      fd = openSync(join(this.dir, name + ENTRY), 'r');
     } catch {
       return undefined;
     }
     try {
       const at = readHeader(fd);
       if (at === undefined) return undefined;
-      const { header, codeAt, chunk, chunkLen } = at;
-      // a small module's code came with the header: one read
-      if (codeAt + header.c <= chunkLen) return { header, code: chunk.toString('utf8', codeAt, codeAt + header.c) };
-      const code = Buffer.allocUnsafe(header.c);
-      let off = chunk.copy(code, 0, codeAt, chunkLen);
-      while (off < code.length) {
-        const got = readSync(fd, code, off, code.length - off, codeAt + off);
-        if (got === 0) return undefined; // truncated
-        off += got;
+      const { header, bodyAt } = at;
+      if (header.b !== source.length) return undefined;
+      const end = bodyAt + header.b + header.c;
+      let body = at.chunk;
+      if (end > at.chunkLen) {
+        body = Buffer.allocUnsafe(end);
+        let off = at.chunk.copy(body, 0, 0, at.chunkLen);
+        while (off < end) {
+          const got = readSync(fd, body, off, end - off, off);
+          if (got === 0) return undefined; // truncated
+          off += got;
+        }
       }
-      return { header, code: code.toString('utf8') };
+      if (Buffer.compare(source, body.subarray(bodyAt, bodyAt + header.b)) !== 0) return undefined;
+      return { header, code: body.toString('utf8', bodyAt + header.b, end), stamp: header.w };
     } catch {
       return undefined;
     } finally {
@@ -127,28 +142,55 @@ export class TransformCache {
     }
   }
 
-  readPlan(hash: string): Plan | undefined {
+  /** The source an entry was made from, if it is still the entry `stamp` says (readCode's). */
+  readSource(name: string, stamp: string): Buffer | undefined {
+    let fd: number | undefined;
     try {
-      const data = readFileSync(join(this.dir, hash + ENTRY));
+      fd = openSync(join(this.dir, name + ENTRY), 'r');
+      const at = readHeader(fd);
+      if (at === undefined || at.header.w !== stamp) return undefined;
+      const out = Buffer.allocUnsafe(at.header.b);
+      let off = 0;
+      while (off < out.length) {
+        const got = readSync(fd, out, off, out.length - off, at.bodyAt + off);
+        if (got === 0) return undefined;
+        off += got;
+      }
+      return out;
+    } catch {
+      return undefined;
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
+  }
+
+  /** The plan of an entry, if it is still the entry `stamp` says (readCode's). */
+  readPlan(name: string, stamp: string): Plan | undefined {
+    try {
+      const data = readFileSync(join(this.dir, name + ENTRY));
       const nl = data.indexOf(10);
       const header = JSON.parse(data.toString('utf8', 0, nl)) as CachedHeader;
-      return JSON.parse(data.toString('utf8', nl + 1 + header.c)) as Plan;
+      if (header.w !== stamp) return undefined;
+      return JSON.parse(data.toString('utf8', nl + 1 + header.b + header.c)) as Plan;
     } catch {
       return undefined;
     }
   }
 
-  write(hash: string, header: Omit<CachedHeader, 'c'>, code: string, plan: Plan): void {
+  write(name: string, header: Omit<CachedHeader, 'b' | 'c' | 'w'>, source: Uint8Array, code: string, plan: Plan): void {
     try {
       if (!this.made) {
         mkdirSync(this.dir, { recursive: true, mode: 0o700 });
         this.made = true;
       }
-      const full: CachedHeader = { ...header, c: Buffer.byteLength(code) };
-      const name = hash + ENTRY;
-      const tmp = join(this.dir, `.${name}.${process.pid}.tmp`);
-      writeFileSync(tmp, JSON.stringify(full) + '\n' + code + JSON.stringify(plan, planReplacer), { mode: 0o600 });
-      renameSync(tmp, join(this.dir, name));
+      const codeBytes = Buffer.from(code, 'utf8');
+      const full: CachedHeader = { ...header, b: source.length, c: codeBytes.length, w: `${process.pid}.${Date.now()}.${++writes}` };
+      const file = name + ENTRY;
+      const tmp = join(this.dir, `.${file}.${process.pid}.tmp`);
+      const head = Buffer.from(JSON.stringify(full) + '\n', 'utf8');
+      const tail = Buffer.from(JSON.stringify(plan, planReplacer), 'utf8');
+      writeFileSync(tmp, Buffer.concat([head, source, codeBytes, tail]), { mode: 0o600 });
+      renameSync(tmp, join(this.dir, file));
     } catch {
       // read-only or full disk: run without the cache
     }
@@ -156,18 +198,19 @@ export class TransformCache {
 }
 
 const ENTRY = '.lpc';
-/** code units above which a source is hashed with SHA-256 (see contentHash) */
-const LARGE_SOURCE = 1 << 22;
+
+/** entries this process wrote: part of each one's stamp */
+let writes = 0;
 
 /** One buffer for every first read: reads are synchronous, and a start reads hundreds. */
 const scratch = Buffer.allocUnsafe(65536);
 
 /**
- * The header line of an entry, where its code starts, and the bytes read so
- * far (in `scratch` unless the header is longer); undefined if it is not a
- * valid entry.
+ * The header line of an entry, where its body (source, code, plan) starts,
+ * and the bytes read so far (in `scratch` unless the header is longer);
+ * undefined if it is not a valid entry.
  */
-function readHeader(fd: number): { header: CachedHeader; codeAt: number; chunk: Buffer; chunkLen: number } | undefined {
+function readHeader(fd: number): { header: CachedHeader; bodyAt: number; chunk: Buffer; chunkLen: number } | undefined {
   let chunk = scratch;
   let len = 0;
   for (;;) {
@@ -177,8 +220,8 @@ function readHeader(fd: number): { header: CachedHeader; codeAt: number; chunk: 
     len += got;
     if (nl !== -1 && nl < len) {
       const header = JSON.parse(chunk.toString('utf8', 0, nl)) as CachedHeader;
-      if (typeof header.n !== 'number' || !Array.isArray(header.u) || typeof header.c !== 'number') return undefined;
-      return { header, codeAt: nl + 1, chunk, chunkLen: len };
+      if (typeof header.n !== 'number' || !Array.isArray(header.u) || typeof header.b !== 'number' || typeof header.c !== 'number' || typeof header.w !== 'string') return undefined;
+      return { header, bodyAt: nl + 1, chunk, chunkLen: len };
     }
     if (len === chunk.length) {
       const bigger = Buffer.allocUnsafe(chunk.length * 4);

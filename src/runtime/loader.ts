@@ -72,28 +72,31 @@ export function installLoader(opts: LoaderOptions): void {
    * (Node's own rule); the cache entry of an undeclared module remembers which.
    */
   const instrument = (m: Loading, sourceTypes: readonly SourceType[]): { code: string; sourceType: SourceType } | undefined => {
-    const { url, file, id, source, lang, contentHash } = m;
+    const { url, file, id, bytes, lang } = m;
     let key = moduleKey(id);
     for (let salt = 1; opts.slots.isKeyTaken(key); salt++) key = moduleKey(`${id}#${salt}`);
     const label = sourceTypes.length === 1 ? sourceTypes[0]! : 'undeclared';
-    const parts = [lang, label, key, frames ? 'frames' : 'noframes', binding];
-    const hash = cache !== undefined && contentHash !== undefined ? cache.keyFor(contentHash, parts) : undefined;
+    const name = cache?.entryName(key, bytes.length, [lang, label, frames ? 'frames' : 'noframes', binding]);
     let code: string;
     let count: number;
     let unpatchable: readonly number[];
     let sourceType: SourceType;
     let plan: () => Plan;
-    const hit = hash !== undefined ? cache!.readCode(hash) : undefined;
+    const hit = name !== undefined ? cache!.readCode(name, bytes) : undefined;
     if (hit !== undefined && sourceTypes.includes(hit.header.s ?? sourceTypes[0]!)) {
       ({ code } = hit);
       count = hit.header.n;
       unpatchable = hit.header.u;
       sourceType = hit.header.s ?? sourceTypes[0]!;
-      const st = sourceType;
-      plan = () => cache!.readPlan(hash!) ?? replan(file, source.length, { lang, sourceType: st, moduleId: id, key, frames, binding }, parts, cache!, hash!);
+      // the plan is read back only if needed (most modules are never patched),
+      // from this very entry: a replaced entry may hold another source's plan
+      const { stamp } = hit;
+      const input = { lang, sourceType, moduleId: id, key, frames, binding };
+      plan = () => cache!.readPlan(name!, stamp) ?? replan(file, input, cache!.readSource(name!, stamp));
     } else {
       let t: ReturnType<typeof transform> | undefined;
       let firstError: string | undefined;
+      const source = m.source();
       busy = true;
       try {
         for (const st of sourceTypes) {
@@ -114,18 +117,15 @@ export function installLoader(opts: LoaderOptions): void {
       unpatchable = t.symbols.symbols.filter((x) => x.unpatchable !== null).map((x) => x.index);
       sourceType = t.plan.options.sourceType;
       const p = t.plan;
-      if (cache !== undefined && hash !== undefined) {
-        cache.write(hash, { n: count, u: unpatchable, s: sourceType }, code, p);
-        // the plan is read back from disk only if needed: do not keep every module's in memory
-        plan = () => cache.readPlan(hash) ?? p;
-      } else plan = () => p;
+      if (name !== undefined) cache!.write(name, { n: count, u: unpatchable, s: sourceType }, bytes, code, p);
+      plan = () => p;
     }
     const record = opts.slots.declare({ url, moduleId: id, key, count, unpatchable, plan });
     opts.onModule?.(record);
     if (!process.sourceMapsEnabled) return { code, sourceType };
     // Lines never move; with source maps on, columns in stack traces are exact too.
     const p = record.plan();
-    return { code: code + sourceMapComment(buildSourceMap(source, planEdits(p.functions, p.options, p.prologue), url)), sourceType };
+    return { code: code + sourceMapComment(buildSourceMap(m.source(), planEdits(p.functions, p.options, p.prologue), url)), sourceType };
   };
 
   // A load hook only: a resolve hook would take every require() off Node's
@@ -156,11 +156,19 @@ export function installLoader(opts: LoaderOptions): void {
       if (result.source == null) return result;
       const kind = FORMATS[guess ?? result.format ?? declared ?? ''];
       if (kind === undefined) return result;
-      let source = typeof result.source === 'string' ? result.source : Buffer.from(result.source as Uint8Array).toString('utf8');
-      if (source.charCodeAt(0) === 0xfeff) source = source.slice(1);
-      const contentHash = cache === undefined ? undefined : cache.contentHash(source);
+      // On a cache hit the source is compared as bytes and never decoded.
+      const raw = result.source as string | Uint8Array;
+      const bytes = typeof raw === 'string' ? Buffer.from(raw, 'utf8') : raw;
+      let text: string | undefined;
+      const source = (): string => {
+        if (text === undefined) {
+          text = typeof raw === 'string' ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8');
+          if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+        }
+        return text;
+      };
       const lang: Lang = kind.lang === 'ts' ? (file.endsWith('x') ? 'tsx' : 'ts') : file.endsWith('.jsx') ? 'jsx' : 'js';
-      const out = instrument({ url, file, id, source, lang, contentHash }, guess !== undefined ? ['commonjs', 'module'] : [kind.sourceType]);
+      const out = instrument({ url, file, id, bytes, source, lang }, guess !== undefined ? ['commonjs', 'module'] : [kind.sourceType]);
       if (out !== undefined) {
         const format = out.sourceType === 'module' ? (kind.lang === 'ts' ? 'module-typescript' : 'module') : (kind.lang === 'ts' ? 'commonjs-typescript' : 'commonjs');
         return { ...result, format, source: out.code };
@@ -176,9 +184,11 @@ interface Loading {
   readonly url: string;
   readonly file: string;
   readonly id: string;
-  readonly source: string;
+  /** the source as Node read it */
+  readonly bytes: Uint8Array;
+  /** the source as text, without a byte order mark (decoded on first use) */
+  readonly source: () => string;
   readonly lang: Lang;
-  readonly contentHash: string | undefined;
 }
 
 function isScript(file: string): boolean {
@@ -222,15 +232,22 @@ function packageType(dir: string): 'module' | 'commonjs' | undefined {
   return type;
 }
 
-/** The plan of a cache hit whose plan file went missing: transform again if the file is unchanged. */
-function replan(
-  file: string, length: number, input: Omit<TransformInput, 'source'>, parts: readonly string[], cache: TransformCache, hash: string,
-): Plan {
-  let source = readFileSync(file, 'utf8');
-  if (source.charCodeAt(0) === 0xfeff) source = source.slice(1);
-  if (source.length !== length || cache.keyFor(cache.contentHash(source), parts) !== hash) {
+/**
+ * The plan of a cache hit whose plan is lost from its entry: transformed
+ * again from the file, if the file still holds the source the entry was made
+ * from (`loaded`, read from the same entry). An entry removed or replaced
+ * since the module loaded cannot tell what was loaded.
+ */
+function replan(file: string, input: Omit<TransformInput, 'source'>, loaded: Buffer | undefined): Plan {
+  if (loaded === undefined) {
+    throw new Error(`livepatch: ${input.moduleId}: its symbol table is no longer in the transform cache (the entry was removed or replaced since the module loaded); restart the process to patch this module`);
+  }
+  const now = readFileSync(file);
+  if (Buffer.compare(now, loaded) !== 0) {
     throw new Error(`livepatch: ${input.moduleId} changed on disk since it was loaded; its symbol table is gone from the cache`);
   }
+  let source = now.toString('utf8');
+  if (source.charCodeAt(0) === 0xfeff) source = source.slice(1);
   const t = transform({ ...input, source });
   if (!t.ok) throw new Error(`livepatch: ${input.moduleId}: ${t.message}`);
   return t.plan;

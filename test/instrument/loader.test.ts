@@ -53,9 +53,15 @@ test('a warm start reads the cache; a lost plan is rebuilt from the unchanged fi
     const path = join(cache, entry);
     const text = readFileSync(path);
     const headerEnd = text.indexOf(10);
-    const codeEnd = headerEnd + 1 + (JSON.parse(text.toString('utf8', 0, headerEnd)) as { c: number }).c;
+    const header = JSON.parse(text.toString('utf8', 0, headerEnd)) as { b: number; c: number };
+    // the entry holds the source it was made from, then the code
+    assert.equal(text.toString('utf8', headerEnd + 1, headerEnd + 1 + header.b), readFileSync('test/instrument/fixtures/app/lib.cjs', 'utf8'));
+    const codeEnd = headerEnd + 1 + header.b + header.c;
     // ...and drop its plan (what follows the code): toString() must still find what was inserted.
-    writeFileSync(path, text.subarray(0, codeEnd).toString('utf8').replace('return x * 2;', 'return x * 3;'));
+    const codeAt = headerEnd + 1 + header.b;
+    const code = text.toString('utf8', codeAt, codeEnd).replace('return x * 2;', 'return x * 3;');
+    const newHeader = JSON.stringify({ ...header, c: Buffer.byteLength(code) }) + '\n';
+    writeFileSync(path, Buffer.concat([Buffer.from(newHeader), text.subarray(headerEnd + 1, codeAt), Buffer.from(code)]));
     const warm = await runInstrumented([app], { env });
     assert.equal(warm.code, 0, warm.stderr);
     const out = JSON.parse(warm.stdout);
@@ -124,5 +130,27 @@ test("a warm start declares last run's slots ahead in one script; a stale or bro
     assert.deepEqual({ ...JSON.parse(broken.stdout), fresh: 0 }, { ...first, fresh: 0 });
   } finally {
     rmSync(cache, { recursive: true, force: true });
+  }
+});
+
+test('a cache entry serves only the very bytes it was made from: a file changed to another text of the same length misses', async () => {
+  const cache = freshCache();
+  const dir = mkdtempSync(join(tmpdir(), 'lp-same-length-'));
+  try {
+    const env = { LIVEPATCH_CACHE_DIR: cache };
+    const lib = join(dir, 'lib.cjs');
+    writeFileSync(join(dir, 'main.cjs'), "process.stdout.write(require('./lib.cjs').which());\n");
+    writeFileSync(lib, "exports.which = function () { return 'A'; };\n");
+    assert.equal((await runInstrumented([join(dir, 'main.cjs')], { env })).stdout, 'A');
+    assert.equal((await runInstrumented([join(dir, 'main.cjs')], { env })).stdout, 'A'); // warm
+    writeFileSync(lib, "exports.which = function () { return 'B'; };\n"); // same path, same length
+    const changed = await runInstrumented([join(dir, 'main.cjs')], { env });
+    assert.equal(changed.code, 0, changed.stderr);
+    assert.equal(changed.stdout, 'B');
+    writeFileSync(lib, "exports.which = function () { return 'A'; };\n"); // and back: its entry was replaced
+    assert.equal((await runInstrumented([join(dir, 'main.cjs')], { env })).stdout, 'A');
+  } finally {
+    rmSync(cache, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true });
   }
 });
