@@ -25,14 +25,14 @@ import type { FunctionInfo } from './analyze.ts';
 import type { EmitOptions } from './emit.ts';
 import type { SourceType } from './parse.ts';
 import type { ModuleSymbols } from './symbols.ts';
-import { sourceHash } from './source-hash.ts';
+import { nameHash } from './name-hash.ts';
 
 // Builtins through getBuiltinModule, not `import`: an ES import of node:fs
 // evaluates every lazy export (fs.promises…), ms of each start.
 const { closeSync, mkdirSync, openSync, readFileSync, readSync, renameSync, writeFileSync } = process.getBuiltinModule('node:fs');
 
 /** The files whose code decides the transform's output (the bundler hashes the same). */
-export const TRANSFORM_FILES = ['analyze', 'forwarding', 'emit', 'transform', 'parse', 'cache', 'source-hash'] as const;
+export const TRANSFORM_FILES = ['analyze', 'forwarding', 'emit', 'transform', 'parse', 'cache', 'name-hash'] as const;
 
 /** Set by the bundler (tools/bundle.ts): the hash of the transform's source files. */
 declare const LIVEPATCH_TRANSFORM_HASH: string | undefined;
@@ -54,7 +54,7 @@ export const LOADER_VERSION: string = (() => {
       all += f + '\0';
     }
   }
-  return 'lp-' + sourceHash(all).slice(0, 12);
+  return 'lp-' + nameHash(all).slice(0, 12);
 })();
 
 export interface CachedHeader {
@@ -98,7 +98,7 @@ export class TransformCache {
   entryName(key: string, byteLength: number, options: readonly string[]): string {
     const joined = options.join('\0');
     let tag = this.tags.get(joined);
-    if (tag === undefined) this.tags.set(joined, (tag = sourceHash(LOADER_VERSION + '\0' + joined).slice(0, 12)));
+    if (tag === undefined) this.tags.set(joined, (tag = nameHash(LOADER_VERSION + '\0' + joined).slice(0, 12)));
     return `${key}-${byteLength}-${tag}`;
   }
 

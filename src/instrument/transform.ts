@@ -9,7 +9,7 @@ import { compareEdits, functionEdits, isWritable, moduleScope, prologue, type Ed
 import { parse, type Lang, type SourceType } from './parse.ts';
 import type { ModuleSymbols, SymbolInfo } from './symbols.ts';
 import type { Plan } from './cache.ts';
-import { sourceHash } from './source-hash.ts';
+import { nameHash } from './name-hash.ts';
 
 // node:crypto through getBuiltinModule (an ES import evaluates every lazy
 // export) and on the first transform, a cache miss, not at start: loading it
@@ -90,7 +90,7 @@ export function applyEdits(source: string, edits: readonly Edit[]): string {
 /** A short, stable key for a module id: slot names must not depend on load order (cacheable output). */
 export function moduleKey(moduleId: string): string {
   // 7 base-36 digits of the hash's first 36 bits; collisions are detected by the runtime, which re-keys
-  return parseInt(sourceHash(moduleId).slice(0, 9), 16).toString(36).padStart(7, '0').slice(-7);
+  return parseInt(nameHash(moduleId).slice(0, 9), 16).toString(36).padStart(7, '0').slice(-7);
 }
 
 const PROLOGUE_MARK = /^;?\s*(?:var \$lp[0-9a-z]+[,;][^\n]*)?\$lp[0-9a-z]+\.scope=\(\$lpi,\$lpv,\$lps\)=>/;

@@ -8,7 +8,7 @@
  */
 
 import { join } from 'node:path';
-import { sourceHash } from '../instrument/source-hash.ts';
+import { nameHash } from '../instrument/name-hash.ts';
 
 // Builtins through getBuiltinModule, not `import`: an ES import of node:fs or
 // node:crypto evaluates every lazy export (fs.promises, webcrypto…), ms of each start.
@@ -29,7 +29,7 @@ export class SlotManifest {
 
   constructor(dir: string, entry: string) {
     this.dir = dir;
-    this.file = join(dir, `slots-${sourceHash(entry).slice(0, 16)}.json`);
+    this.file = join(dir, `slots-${nameHash(entry).slice(0, 16)}.json`);
   }
 
   read(): readonly ManifestEntry[] {

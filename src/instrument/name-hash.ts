@@ -1,16 +1,18 @@
 /**
- * The hash that names a module's cache entry: MurmurHash3 x86_128 (seed 0)
- * of the string's UTF-16LE bytes, as 32 hex digits.
+ * A hash for the short strings the loader turns into names at every start:
+ * a module id into its key (moduleKey), the loader's options into the tag
+ * of cache entries, an entry script into its slot manifest's name.
+ * MurmurHash3 x86_128 (seed 0) of the string's UTF-16LE bytes, as 32 hex
+ * digits.
  *
  * Why not SHA-256 from node:crypto: loading node:crypto costs ≈ 6 ms, the
  * largest single cost of a warm start (docs/benchmarks.md, "Start-up"), and
- * a cache key needs no resistance to an attacker — whoever can write the
- * program's source files or the user's 0700 cache directory already runs
- * code in the process. 128 bits keep accidental collisions out of reach
- * (2^-64 at four billion entries). Why by hand: the JavaScript ports of
- * MurmurHash3 hash byte arrays, and encoding every source into bytes first
- * would copy it; this reads the string's code units in place, two per
- * 32-bit word. The test checks it against such a port on the encoded bytes.
+ * these names need no resistance to an attacker. (Sources themselves are not
+ * hashed at all: a cache entry holds its source and is compared byte for
+ * byte, see cache.ts.) Why by hand: the JavaScript ports of MurmurHash3
+ * hash byte arrays, and encoding each string first would copy it; this
+ * reads the code units in place, two per 32-bit word. The test checks it
+ * against such a port on the encoded bytes.
  */
 
 const C1 = 0x239b961b;
@@ -34,7 +36,7 @@ function hex(h: number): string {
   return (h >>> 0).toString(16).padStart(8, '0');
 }
 
-export function sourceHash(s: string): string {
+export function nameHash(s: string): string {
   const units = s.length;
   const blocks = units >>> 3; // 16 bytes = 8 code units
   let h1 = 0;
