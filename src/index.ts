@@ -12,8 +12,6 @@
 
 import type { Callbacks, Consistency, KlpState, ObjectDef, PatchDef, StateDef } from './core/index.ts';
 import type { Runtime } from './runtime/runtime.ts';
-import { closureState } from './runtime/dispatch.ts';
-import { currentTask, runInTask } from './runtime/tasks.ts';
 
 export type { Callbacks, Consistency, KlpState, ObjectDef, PatchDef, StateDef };
 export type { CallbackObject, FuncDef } from './core/index.ts';
@@ -48,7 +46,7 @@ export function printk(text: string, level?: number): void {
  */
 export function task<T>(name: string, fn: () => T): T {
   const r = rt();
-  return r === undefined ? fn() : runInTask(r.newTask(name), fn);
+  return r === undefined ? fn() : r.api.runInTask(r.newTask(name), fn);
 }
 
 /**
@@ -64,14 +62,20 @@ export function safepoint(): boolean {
 
 /** The current task: its id, name and patch state (-1 idle, 0 unpatched, 1 patched). */
 export function currentTaskInfo(): { id: number; name: string; patchState: number; pending: boolean } {
-  const t = currentTask();
+  const r = rt();
+  if (r === undefined) return { id: 0, name: 'init', patchState: -1, pending: false }; // the root task, which outside the loader never changes
+  const t = r.api.currentTask();
   return { id: t.id, name: t.name, patchState: t.patchState, pending: t.pending };
 }
 
 /** The fake signal of the current task (R5.14): aborted when a transition waits for it too long. */
 export function taskSignal(): AbortSignal {
-  return currentTask().signal;
+  const r = rt();
+  return r === undefined ? (neverSignaled ??= new AbortController().signal) : r.api.currentTask().signal;
 }
+
+/** outside the loader no transition ever waits for a task */
+let neverSignaled: AbortSignal | undefined;
 
 /**
  * Inside a replacement: the variables the replaced closure captured, as an
@@ -79,8 +83,8 @@ export function taskSignal(): AbortSignal {
  * assigns it, write). Read it synchronously at the replacement's start.
  */
 export function closure(): Record<string, unknown> {
-  const { acc, slot } = closureState;
   const r = rt();
+  const { acc, slot } = r?.api.closureState ?? { acc: undefined, slot: undefined };
   if (slot === undefined || r === undefined) throw new Error('livepatch: closure() is only available at the start of a replacement of a closure');
   const sym = slot.symbol;
   const views: ScopeView[] = [];

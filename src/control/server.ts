@@ -8,7 +8,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { KlpError, formatRecord, isKlpError, errnoName, type LogRecord } from '../core/index.ts';
 import type { Runtime } from '../runtime/runtime.ts';
-import { monotonicNow, runInTask } from '../runtime/tasks.ts';
 import { ensureSocketDir, socketDir, socketPath } from './paths.ts';
 import { PROTOCOL, type ErrorInfo, type Hello, type Request, type Response } from './protocol.ts';
 import { packages, status, symbols } from './views.ts';
@@ -72,7 +71,7 @@ export class ControlServer {
           socket.end(JSON.stringify({ id: 0, ok: false, error: { code: 'EINVAL', errno: -22, message: 'livepatch: bad request (not JSON)' } }) + '\n');
           return;
         }
-        void runInTask(task, () => this.handle(req, socket, cleanups));
+        void this.rt.api.runInTask(task, () => this.handle(req, socket, cleanups));
       }
     });
     socket.on('error', () => {});
@@ -122,7 +121,7 @@ export class ControlServer {
       case 'events': {
         // the core's structured events (not log lines), as they happen, until the client goes away
         const off = core.subscribe((e) => {
-          if (e.type !== 'log') emit({ at: monotonicNow(), ...e });
+          if (e.type !== 'log') emit({ at: this.rt.api.monotonicNow(), ...e });
         });
         cleanups.push(off);
         await new Promise<void>((resolve) => cleanups.push(resolve));

@@ -9,7 +9,6 @@ import { fileURLToPath } from 'node:url';
 import { KlpError, ENOENT, type PatchInfo } from '../core/index.ts';
 import type { PackageBump } from '../runtime/patch-modules.ts';
 import type { Runtime } from '../runtime/runtime.ts';
-import { monotonicNow } from '../runtime/tasks.ts';
 
 // Builtins through getBuiltinModule, not `import`: an ES import of node:fs or
 // node:crypto evaluates every lazy export (fs.promises, webcrypto…), ms of each start.
@@ -52,7 +51,7 @@ export interface StatusView {
 
 export function status(rt: Runtime, name?: string): StatusView {
   const core = rt.core;
-  const now = monotonicNow();
+  const now = rt.api.monotonicNow();
   const files = new Map(rt.patchModules.list().map((m) => [m.name, m]));
   const forced = new Set(core.forcedPatches());
   const patches = core.patches().filter((p) => name === undefined || p.name === name).map((p) => ({ ...p, file: files.get(p.name)?.file ?? null, packages: files.get(p.name)?.packages ?? [] }));

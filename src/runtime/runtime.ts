@@ -20,8 +20,8 @@ import { TransformCache } from '../instrument/cache.ts';
 import { cacheDir } from './cache-dir.ts';
 import { SlotManifest } from './slot-manifest.ts';
 import { ProgramObjects } from './objects.ts';
-import { Dispatcher } from './dispatch.ts';
-import { currentTask, monotonicNow, setFrameSource, Task } from './tasks.ts';
+import { closureState, Dispatcher } from './dispatch.ts';
+import { currentTask, monotonicNow, runInTask, setFrameSource, Task } from './tasks.ts';
 import { syncFrames } from './stack.ts';
 import { PatchModules } from './patch-modules.ts';
 import { installIntegrations } from './integrations.ts';
@@ -64,6 +64,15 @@ export class Runtime {
   /** 'signal' (task), 'task' (task) and the core's events ('klp') */
   readonly events = new EventEmitter();
   private readonly switchQueued = new WeakSet<Task>();
+  /**
+   * What the public API (src/index.ts) and the control server reach through
+   * the runtime, never by importing these modules themselves: a program that
+   * imports `livepatch` then shares this runtime's instances even if it
+   * resolved another copy of the package, and the bundle keeps the runtime
+   * in one chunk, so a start loads three modules, not five (index.js needs
+   * only the core's chunk).
+   */
+  readonly api = { currentTask, runInTask, closureState, monotonicNow } as const;
 
   constructor(options: RuntimeOptions) {
     this.root = options.root;
