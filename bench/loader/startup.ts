@@ -24,7 +24,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-const register = fileURLToPath(new URL('../../dist/register.js', import.meta.url));
+// BENCH_REGISTER: another build's register.js (to compare two builds side by side)
+const register = process.env.BENCH_REGISTER ?? fileURLToPath(new URL('../../dist/register.js', import.meta.url));
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '15' }, libs: { type: 'string', default: 'typescript5,acorn,marked' }, count: { type: 'boolean', default: false } } });
 
@@ -63,7 +64,7 @@ function importOf(lib: string): string {
 }
 
 /** Instructions of a whole process that imports `lib` (callgrind). */
-function count(lib: string, armed: boolean, cache: string, compileCache: string): number {
+function count(lib: string, armed: boolean, cache: string, compileCache: string | undefined): number {
   const r = run([...(armed ? ['--import', register] : []), '--input-type=module', '-e', importOf(lib)], lib, cache, compileCache, true);
   const m = /Collected : (\d+)/.exec(r.stderr);
   if (m === null) throw new Error(r.stderr.slice(-2000));
@@ -90,8 +91,8 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length
 if (values.count) {
   console.log(`Instructions of the whole process (callgrind, --predictable), caches warm, node ${process.version}`);
   console.log('');
-  console.log('| library | plain, compile cache warm | armed, caches warm | armed / plain |');
-  console.log('|---|---:|---:|---:|');
+  console.log('| library | plain | plain, compile cache warm | armed, caches warm | armed / plain | armed / plain with its compile cache |');
+  console.log('|---|---:|---:|---:|---:|---:|');
   for (const lib of values.libs.split(',')) {
     const cache = mkdtempSync(join(tmpdir(), 'lp-warm-'));
     const cc = mkdtempSync(join(tmpdir(), 'lp-warm-cc-'));
@@ -101,10 +102,12 @@ if (values.count) {
     // under --predictable too, so that its code cache is the one the counted runs read
     count(lib, false, cache, plainCc);
     count(lib, true, cache, cc);
+    const plainNoCc = count(lib, false, cache, undefined);
     const plain = count(lib, false, cache, plainCc);
     const armed = count(lib, true, cache, cc);
     for (const d of [cache, cc, plainCc]) rmSync(d, { recursive: true, force: true });
-    console.log(`| ${lib} | ${(plain / 1e6).toFixed(1)} M | ${(armed / 1e6).toFixed(1)} M | ${(armed / plain).toFixed(3)} |`);
+    const M = (x: number): string => `${(x / 1e6).toFixed(1)} M`;
+    console.log(`| ${lib} | ${M(plainNoCc)} | ${M(plain)} | ${M(armed)} | ${(armed / plainNoCc).toFixed(3)} | ${(armed / plain).toFixed(3)} |`);
   }
   if (manyDir !== undefined) rmSync(manyDir, { recursive: true, force: true });
   process.exit(0);
