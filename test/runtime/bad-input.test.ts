@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LpProcess, cliPath } from '../support/lp-process.ts';
@@ -111,5 +111,41 @@ test('a process that has exited, and a socket that is not ours', async () => {
   } finally {
     fake.close();
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a module whose cache entry was replaced after it loaded cannot be patched: the reason, and nothing changes', async () => {
+  const cache = mkdtempSync(join(tmpdir(), 'lp-cache-'));
+  try {
+    const env = { LIVEPATCH_CACHE_DIR: cache };
+    await (await LpProcess.start(app, { env })).stop(); // the first run fills the cache
+    const p = await LpProcess.start(app, { env });
+    try {
+      // another process writes lib.mjs's entry again (same source, a write of its own)
+      const lib = readFileSync('test/runtime/fixtures/app/lib.mjs');
+      const entry = readdirSync(cache).find((f) => {
+        if (!f.endsWith('.lpc')) return false;
+        const text = readFileSync(join(cache, f));
+        const nl = text.indexOf(10);
+        return text.subarray(nl + 1, nl + 1 + lib.length).equals(lib);
+      });
+      assert.ok(entry, "lib.mjs's entry");
+      const path = join(cache, entry);
+      const text = readFileSync(path);
+      const nl = text.indexOf(10);
+      const header = JSON.parse(text.toString('utf8', 0, nl)) as Record<string, unknown>;
+      writeFileSync(path + '.tmp', Buffer.concat([Buffer.from(JSON.stringify({ ...header, w: 'another-process' }) + '\n'), text.subarray(nl + 1)]));
+      renameSync(path + '.tmp', path);
+
+      const before = await snapshot(p);
+      const r = await p.cli('load', P + 'fix_greet.mjs');
+      assert.notEqual(r.code, 0);
+      assert.match(r.stderr, /test\/runtime\/fixtures\/app\/lib\.mjs: its symbol table is no longer in the transform cache .*restart the process to patch this module/);
+      assert.deepEqual(await snapshot(p), before);
+    } finally {
+      await p.stop();
+    }
+  } finally {
+    rmSync(cache, { recursive: true, force: true });
   }
 });
