@@ -13,8 +13,9 @@ import { subscribe } from 'node:diagnostics_channel';
 import type { Runtime } from './runtime.ts';
 import { isMainThread } from './thread.ts';
 
-// BroadcastChannel is a global (Node loads it with itself); node:worker_threads
-// is loaded only in a worker, which needs its threadId (the main thread's is 0).
+// BroadcastChannel is a global, whose module Node loads on first use: in the
+// main thread, once the program starts a worker. node:worker_threads itself is
+// loaded only in a worker, which needs its threadId (the main thread's is 0).
 const MAIN_THREAD_ID = 0;
 
 interface Message {
