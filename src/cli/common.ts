@@ -19,7 +19,11 @@ export async function connectTo(pid: string | undefined): Promise<{ client: Cont
     if (!Number.isInteger(n) || n <= 0) throw new UsageError(`--pid needs a process id, not '${pid}'`);
     return ControlClient.open(n);
   }
-  const found = await discover();
+  let found = await discover();
+  // a process opens its control socket once it has run 100 ms (src/register.ts): one just started is waited for
+  for (const deadline = Date.now() + 1000; found.length === 0 && Date.now() < deadline; found = await discover()) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
   if (found.length === 0) throw new ConnectError('livepatch: no process runs under the loader (start one with `livepatch run <entry>`)');
   if (found.length > 1) {
     throw new UsageError(`${found.length} processes run under the loader (${found.map((h) => h.pid).join(', ')}): choose one with --pid`);

@@ -5,7 +5,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LpProcess } from '../support/lp-process.ts';
+import { LpProcess, cliPath } from '../support/lp-process.ts';
+import { runNode } from '../support/node.ts';
 
 const app = 'test/runtime/fixtures/app/main.mjs';
 const P = 'test/runtime/fixtures/patches/';
@@ -70,7 +71,6 @@ test('a patch written in TypeScript', async () => {
 
 test('dmesg --follow streams log lines as they are written', async () => {
   const { spawn } = await import('node:child_process');
-  const { cliPath } = await import('../support/lp-process.ts');
   const p = await LpProcess.start(app);
   try {
     const follower = spawn(process.execPath, [cliPath, 'dmesg', '--follow', '--pid', String(p.pid)], { env: p.env });
@@ -81,6 +81,18 @@ test('dmesg --follow streams log lines as they are written', async () => {
     for (let i = 0; i < 50 && !seen.includes('patching complete'); i++) await new Promise((r) => setTimeout(r, 50));
     follower.kill('SIGINT');
     assert.match(seen, /livepatch: enabling patch 'fix_greet'\n.*'fix_greet': starting patching transition\n.*'fix_greet': patching complete/);
+  } finally {
+    await p.stop();
+  }
+});
+
+test('a process just started is found before its control socket opens: with --pid, and as the only process', async () => {
+  const p = await LpProcess.start(app); // its ready line comes before the socket opens (100 ms after start)
+  try {
+    const alone = await runNode([cliPath, 'list', '--json'], { env: p.env });
+    assert.equal(alone.code, 0, alone.stderr);
+    assert.deepEqual((JSON.parse(alone.stdout) as { patches: unknown[] }).patches, []);
+    assert.equal((await p.cli('list')).code, 0);
   } finally {
     await p.stop();
   }
