@@ -66,7 +66,7 @@ export interface CachedHeader {
   readonly s?: SourceType;
   /** the source's length in bytes (the code follows it) */
   readonly b: number;
-  /** which write made this entry (process, time, count): entries are replaced, never changed */
+  /** which write made this entry (process, time, count, a random part): entries are replaced, never changed */
   readonly w: string;
   /** the code's length in bytes (the plan follows it) */
   readonly c: number;
@@ -84,6 +84,8 @@ export interface Plan {
 export class TransformCache {
   private readonly dir: string;
   private made = false;
+  /** entryName's hash of each set of options */
+  private readonly tags = new Map<string, string>();
 
   constructor(dir: string) {
     this.dir = dir;
@@ -101,8 +103,6 @@ export class TransformCache {
     if (tag === undefined) this.tags.set(joined, (tag = nameHash(LOADER_VERSION + '\0' + joined).slice(0, 12)));
     return `${key}-${byteLength}-${tag}`;
   }
-
-  private readonly tags = new Map<string, string>();
 
   /**
    * The instrumented code of an entry, if the source it was made from is
@@ -184,7 +184,7 @@ export class TransformCache {
         this.made = true;
       }
       const codeBytes = Buffer.from(code, 'utf8');
-      const full: CachedHeader = { ...header, b: source.length, c: codeBytes.length, w: `${process.pid}.${Date.now()}.${++writes}` };
+      const full: CachedHeader = { ...header, b: source.length, c: codeBytes.length, w: `${process.pid}.${Date.now()}.${++writes}.${Math.random().toString(36).slice(2, 10)}` };
       const file = name + ENTRY;
       const tmp = join(this.dir, `.${file}.${process.pid}.tmp`);
       const head = Buffer.from(JSON.stringify(full) + '\n', 'utf8');
