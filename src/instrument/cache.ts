@@ -126,12 +126,7 @@ export class TransformCache {
       let body = at.chunk;
       if (end > at.chunkLen) {
         body = Buffer.allocUnsafe(end);
-        let off = at.chunk.copy(body, 0, 0, at.chunkLen);
-        while (off < end) {
-          const got = readSync(fd, body, off, end - off, off);
-          if (got === 0) return undefined; // truncated
-          off += got;
-        }
+        if (!readFully(fd, body, at.chunk.copy(body, 0, 0, at.chunkLen), 0)) return undefined;
       }
       if (Buffer.compare(source, body.subarray(bodyAt, bodyAt + header.b)) !== 0) return undefined;
       return { header, code: body.toString('utf8', bodyAt + header.b, end), stamp: header.w };
@@ -150,13 +145,7 @@ export class TransformCache {
       const at = readHeader(fd);
       if (at === undefined || at.header.w !== stamp) return undefined;
       const out = Buffer.allocUnsafe(at.header.b);
-      let off = 0;
-      while (off < out.length) {
-        const got = readSync(fd, out, off, out.length - off, at.bodyAt + off);
-        if (got === 0) return undefined;
-        off += got;
-      }
-      return out;
+      return readFully(fd, out, 0, at.bodyAt) ? out : undefined;
     } catch {
       return undefined;
     } finally {
@@ -201,6 +190,16 @@ const ENTRY = '.lpc';
 
 /** entries this process wrote: part of each one's stamp */
 let writes = 0;
+
+/** Fill `buf` from index `from` to its end with the file's bytes from `position + from` on; false if the file ends first. */
+function readFully(fd: number, buf: Buffer, from: number, position: number): boolean {
+  for (let off = from; off < buf.length;) {
+    const got = readSync(fd, buf, off, buf.length - off, position + off);
+    if (got === 0) return false; // truncated
+    off += got;
+  }
+  return true;
+}
 
 /** One buffer for every first read: reads are synchronous, and a start reads hundreds. */
 const scratch = Buffer.allocUnsafe(65536);

@@ -6,7 +6,7 @@
  * instruments itself, nor patch modules.
  */
 
-import { basename, dirname, extname, join, sep } from 'node:path';
+import { basename, dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { moduleKey, planEdits, transform, type TransformInput } from '../instrument/transform.ts';
 import { buildSourceMap, sourceMapComment } from '../instrument/sourcemap.ts';
@@ -27,12 +27,10 @@ export interface LoaderOptions {
   readonly cache?: TransformCache | undefined;
   readonly include?: Filter;
   readonly exclude?: Filter;
-  /**
-   * livepatch's own files: those under these directories, and any file
-   * whose path contains one that starts with `/node_modules/` (a package
-   * livepatch runs on, wherever it is installed)
-   */
+  /** livepatch's own files: those under these directories… */
   readonly selfDirs: readonly string[];
+  /** …and the packages it runs on, wherever installed: files whose path contains one of these (`/node_modules/<name>/`) */
+  readonly selfPackages?: readonly string[];
   readonly frames?: boolean;
   /** where slots live: script-scope lets (default) or `var`s in each module (for measurements) */
   readonly binding?: 'script' | 'module';
@@ -42,8 +40,6 @@ export interface LoaderOptions {
   readonly onModule?: (record: ModuleRecord) => void;
   readonly warn?: (message: string) => void;
 }
-
-const NODE_MODULES = `${sep}node_modules${sep}`;
 
 /** Query marker on patch modules' URLs: they are never instrumented. */
 export const PATCH_QUERY = 'livepatch-patch';
@@ -62,6 +58,7 @@ export function installLoader(opts: LoaderOptions): void {
   const frames = opts.frames ?? true;
   const binding = opts.binding ?? 'script';
   const cache = opts.cache;
+  const selfPackages = opts.selfPackages ?? [];
   // While a module is transformed, modules the parser loads for itself pass through.
   let busy = false;
 
@@ -140,7 +137,7 @@ export function installLoader(opts: LoaderOptions): void {
       // patch module, or one of livepatch's own files passes through.
       if (busy || !url.startsWith('file:') || url.includes(PATCH_QUERY)) return nextLoad(url, context);
       const file = fileURLToPath(url);
-      if (opts.selfDirs.some((d) => (d.startsWith(NODE_MODULES) ? file.includes(d) : file.startsWith(d)))) return nextLoad(url, context);
+      if (opts.selfDirs.some((d) => file.startsWith(d)) || selfPackages.some((p) => file.includes(p))) return nextLoad(url, context);
       const id = moduleId(file, opts.root);
       if (!include(id) || exclude(id)) return nextLoad(url, context);
 

@@ -240,19 +240,19 @@ function keepSlotManifest(rt: Runtime, dir: string): () => void {
   };
 }
 
-/**
- * livepatch's own files and the packages it runs on (the parser, the source
- * map codec): never instrumented. The packages by name, wherever installed —
- * resolving them here (import.meta.resolve) cost ≈ 1.5 ms of every start.
- */
+/** livepatch's own files, in dist/ or src/ (built one by one, or bundled): never instrumented */
 function selfDirs(): string[] {
-  // this file is in dist/ or src/ (built one by one, or bundled): the package's are its own
   let root = dirname(fileURLToPath(import.meta.url));
   while (!existsSync(join(root, 'package.json')) && dirname(root) !== root) root = dirname(root);
-  const dirs = [join(root, 'dist') + sep, join(root, 'src') + sep];
-  for (const dep of ['oxc-parser', '@oxc-parser', '@jridgewell/sourcemap-codec']) dirs.push(`${sep}node_modules${sep}${dep.split('/').join(sep)}${sep}`);
-  return dirs;
+  return [join(root, 'dist') + sep, join(root, 'src') + sep];
 }
+
+/**
+ * The packages livepatch runs on (the parser, the source map codec), by
+ * name, wherever installed: never instrumented. Resolving where they are
+ * (import.meta.resolve) cost ≈ 1.5 ms of every start.
+ */
+const SELF_PACKAGES = ['oxc-parser', '@oxc-parser', '@jridgewell/sourcemap-codec'].map((name) => `${sep}node_modules${sep}${name.split('/').join(sep)}${sep}`);
 
 export function startRuntime(env: NodeJS.ProcessEnv = process.env): Runtime {
   if (current !== undefined) return current;
@@ -266,8 +266,9 @@ export function startRuntime(env: NodeJS.ProcessEnv = process.env): Runtime {
   Object.defineProperty(globalThis, Symbol.for('livepatch.runtime'), { value: rt });
   installAbi(rt.frames);
   installToString(rt.slots);
-  const cache = env.LIVEPATCH_CACHE === '0' ? undefined : new TransformCache(cacheDir(rt.root, env));
-  const noteSlots = cache !== undefined && isMainThread ? keepSlotManifest(rt, cacheDir(rt.root, env)) : undefined;
+  const dir = env.LIVEPATCH_CACHE === '0' ? undefined : cacheDir(rt.root, env);
+  const cache = dir === undefined ? undefined : new TransformCache(dir);
+  const noteSlots = dir !== undefined && isMainThread ? keepSlotManifest(rt, dir) : undefined;
   const builtinLoaded = installIntegrations(rt);
   installLoader({
     root: rt.root,
@@ -276,6 +277,7 @@ export function startRuntime(env: NodeJS.ProcessEnv = process.env): Runtime {
     include: compileFilter(env.LIVEPATCH_INCLUDE, true),
     exclude: compileFilter(env.LIVEPATCH_EXCLUDE, false),
     selfDirs: selfDirs(),
+    selfPackages: SELF_PACKAGES,
     frames: env.LIVEPATCH_FRAMES !== '0',
     binding: env.LIVEPATCH_BINDING === 'module' ? 'module' : 'script',
     onBuiltin: builtinLoaded,

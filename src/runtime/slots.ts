@@ -121,6 +121,12 @@ export class SlotTable {
     const { key, moduleId, count } = d;
     if (this.byKey.has(key)) throw new Error(`livepatch: slot key ${key} is already declared (${moduleId})`);
     const unpatchable = new Set(d.unpatchable);
+    /** the `let`s of this module's armed slots from number `from` on */
+    const slotLets = (from: number): string => {
+      const names: string[] = [];
+      for (let i = from; i < count; i++) if (!unpatchable.has(i)) names.push(slotName(key, i));
+      return names.length > 0 ? `let ${names.join(',')};` : '';
+    };
     const pre = this.predeclared.get(key);
     let handle: ModuleHandle;
     if (pre !== undefined) {
@@ -129,20 +135,14 @@ export class SlotTable {
       handle = pre.handle;
       (handle as { base: number }).base = this.nextBase;
       (handle as { id: string }).id = moduleId;
-      const more: string[] = [];
-      for (let i = pre.count; i < count; i++) if (!unpatchable.has(i)) more.push(slotName(key, i));
-      if (more.length > 0) runInThisContext(`let ${more.join(',')};`, { filename: `livepatch:slots/${moduleId}` });
+      const more = slotLets(pre.count);
+      if (more !== '') runInThisContext(more, { filename: `livepatch:slots/${moduleId}` });
     } else {
       handle = { base: this.nextBase, id: moduleId, scope: undefined, scopes: {} };
-      const names: string[] = [];
-      for (let i = 0; i < count; i++) if (!unpatchable.has(i)) names.push(slotName(key, i));
       const g = globalThis as { $lpDeclare?: ModuleHandle };
       g.$lpDeclare = handle;
       try {
-        runInThisContext(
-          `const ${moduleHandleName(key)}=globalThis.$lpDeclare;` + (names.length > 0 ? `let ${names.join(',')};` : ''),
-          { filename: `livepatch:slots/${moduleId}` },
-        );
+        runInThisContext(`const ${moduleHandleName(key)}=globalThis.$lpDeclare;` + slotLets(0), { filename: `livepatch:slots/${moduleId}` });
       } finally {
         delete g.$lpDeclare;
       }
