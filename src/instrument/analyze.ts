@@ -17,6 +17,7 @@
 
 import type { Node, Program } from './estree.ts';
 import { planForwarding } from './forwarding.ts';
+import { bodyHazard } from './scope-hazards.ts';
 
 export type FunctionKind = 'function' | 'arrow' | 'method' | 'get' | 'set' | 'constructor';
 
@@ -97,13 +98,41 @@ export interface ModuleAnalysis {
   readonly functions: FunctionInfo[];
   /** top-level bindings of the module (or the CommonJS wrapper's body) */
   readonly topLevel: Binding[];
-  /** where the module prologue goes: after a `#!` line and the directive prologue */
+  /** where the module prologue goes: after a `#!` line and the directive prologue (see prologueStart) */
   readonly prologueAt: number;
   /** the module's directive prologue ends without `;` */
   readonly prologueAfterBareDirective: boolean;
   readonly strict: boolean;
   /** direct `eval` or `with` somewhere: scope analysis is a lower bound there */
   readonly dynamicScope: boolean;
+}
+
+/**
+ * Where the module prologue goes when the module has no directives: at the
+ * start of the first line that is code. Not on a `#!` line (it is a comment
+ * to its end: the prologue would be commented out), and in a script not in
+ * front of an HTML-like `-->` comment (Annex B B.1.1: one is a comment only
+ * at the start of a line; behind the prologue it would be a syntax error).
+ * Lines never move, so the prologue cannot go on a line of its own.
+ */
+function prologueStart(source: string, isModule: boolean): number {
+  let at = 0;
+  if (source.startsWith('#!')) at = afterLine(source, 0);
+  if (!isModule) while (at < source.length && HTML_CLOSE_COMMENT.test(source.slice(at, at + 4096))) at = afterLine(source, at);
+  return at;
+}
+
+/** whitespace and one-line block comments, then `-->` (ECMA-262 B.1.1 SingleLineHTMLCloseComment) */
+const HTML_CLOSE_COMMENT = /^(?:[\t\v\f \u00a0\ufeff\p{Zs}]|\/\*(?:[^*\n\r\u2028\u2029]|\*(?!\/))*\*\/)*-->/u;
+
+/** The start of the line after the one `at` is on (the end of the source on the last line). */
+function afterLine(source: string, at: number): number {
+  for (let i = at; i < source.length; i++) {
+    const c = source.charCodeAt(i);
+    if (c === 13) return source.charCodeAt(i + 1) === 10 ? i + 2 : i + 1;
+    if (c === 10 || c === 0x2028 || c === 0x2029) return i + 1;
+  }
+  return source.length;
 }
 
 const ScopeKind = { Top: 0, Function: 1, Block: 2, Class: 3, Catch: 4 } as const;
@@ -160,20 +189,19 @@ class Analyzer {
   private dynamicScope = false;
   private readonly top: Scope;
   private readonly source: string;
+  private readonly isModule: boolean;
 
   constructor(source: string, sourceType: 'module' | 'commonjs' | 'script') {
     this.source = source;
-    this.strict = sourceType === 'module';
+    this.isModule = sourceType === 'module';
+    this.strict = this.isModule;
     this.top = this.scope = { kind: ScopeKind.Top, parent: null, fn: null, decls: new Map() };
   }
 
   run(program: Program): ModuleAnalysis {
     const body = program.body as Node[];
-    let prologueAt = 0;
+    let prologueAt = prologueStart(this.source, this.isModule);
     let prologueAfterBareDirective = false;
-    const hashbang = program.hashbang as Node | null | undefined;
-    if (hashbang) prologueAt = hashbang.end as number;
-    else if (this.source.startsWith('#!')) prologueAt = this.source.indexOf('\n') >>> 0;
     for (const st of body) {
       if (st.type === 'ExpressionStatement' && typeof st.directive === 'string') {
         if (st.directive === 'use strict') this.strict = true;
@@ -903,6 +931,9 @@ class Analyzer {
     const params = node.params as Node[];
     for (const p of params) this.declarePattern(p, 'param', s);
     info.forwarding = planForwarding(info, params, body, isArrow, this.source);
+    if (body.type === 'BlockStatement' && info.unpatchable === null) {
+      info.unpatchable = bodyHazard(params, body, this.source, this.strict, info.isAsync || info.isGenerator);
+    }
     for (const p of params) this.visitPatternExpressions(p);
     if (body.type === 'BlockStatement') {
       const stmts = body.body as Node[];

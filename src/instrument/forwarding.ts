@@ -9,6 +9,9 @@
 
 import type { Node } from './estree.ts';
 import type { Forwarding, FunctionInfo } from './analyze.ts';
+import { movesIntoBody, paramMoveHazard } from './scope-hazards.ts';
+
+const NO_NAMES: Set<string> = new Set();
 
 /** Keys that hold TypeScript types: never walked. */
 const TYPE_KEYS = new Set(['typeAnnotation', 'returnType', 'typeParameters', 'typeArguments', 'superTypeArguments', 'implements']);
@@ -27,9 +30,17 @@ export function planForwarding(info: FunctionInfo, params: Node[], body: Node, i
   if (!isArrow) return { mode: 'arguments' };
   // Arrows have no `arguments`: forward each position. A destructured
   // parameter becomes a temporary destructured again at the top of the body.
+  let declared: Set<string> = NO_NAMES;
+  if (params.some(movesIntoBody)) {
+    if (body.type === 'BlockStatement') declared = declaredNames(body, new Set());
+    const hazard = paramMoveHazard(params, body, declared, source);
+    if (hazard !== null) {
+      info.unpatchable = `an arrow function whose destructured parameters cannot move into its body: ${hazard}`;
+      return { mode: 'params', names: [] };
+    }
+  }
   names.length = 0;
   let k = 0;
-  let declared: Set<string> | undefined;
   for (const p of params) {
     if (p.type === 'Identifier') names.push(p.name as string);
     else if (p.type === 'RestElement' && (p.argument as Node).type === 'Identifier') names.push('...' + ((p.argument as Node).name as string));
@@ -45,7 +56,6 @@ export function planForwarding(info: FunctionInfo, params: Node[], body: Node, i
       // order; they must hold no functions of their own (those are armed where
       // they stand), no line break (lines do not move), and read no name the
       // body declares (in the body it would resolve to the body's binding).
-      declared ??= body.type === 'BlockStatement' ? declaredNames(body, new Set()) : new Set();
       const inBody = declared;
       const movable = (expr: Node): string | null => {
         const text = source.slice(expr.start as number, expr.end as number);

@@ -37,5 +37,6 @@ test('armed slots forward every kind of function, and disarm back to the origina
     closureAfter: 211,
     original: ['plain', 1, 2],
     disarmed: ['plain', 3, 4],
+    hashbangScope: 'patched:7',
   });
 });

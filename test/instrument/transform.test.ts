@@ -5,7 +5,10 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { compileFunction } from 'node:vm';
+import { readFileSync } from 'node:fs';
 import { transform } from '../../src/instrument/transform.ts';
+import { TRANSFORM_FILES } from '../../src/instrument/cache.ts';
 
 function symbols(source: string, sourceType: 'module' | 'commonjs' = 'module', lang: 'js' | 'ts' = 'js') {
   const r = transform({ source, moduleId: 'm.js', lang, sourceType });
@@ -176,4 +179,80 @@ test('no inserted text contains a newline: lines are preserved', () => {
   assert.ok(r.ok);
   assert.equal(r.code.split('\n').length, src.split('\n').length);
   for (const e of r.edits) assert.ok(!e.text.includes('\n'));
+});
+
+test('the module prologue goes after a #! line and never in front of a --> comment', () => {
+  for (const [source, sourceType] of [
+    ['#!/usr/bin/env node\nfunction f() {}\n', 'commonjs'],
+    ['#!/usr/bin/env node\r\nexport function f() {}\n', 'module'],
+    ['--> an HTML-like comment\n  /* c */ --> another\nfunction f() {}\n', 'commonjs'],
+  ] as const) {
+    const r = transform({ source, moduleId: 'm.js', lang: 'js', sourceType });
+    assert.ok(r.ok);
+    const lines = r.code.split(/\r?\n/);
+    const at = lines.findIndex((l) => l.includes('.scope=('));
+    // not commented out by the line before, and the comment lines stay as written
+    assert.equal(at, source.startsWith('#!') ? 1 : 2, r.code);
+    assert.deepEqual(lines.slice(0, at), source.split(/\r?\n/).slice(0, at));
+    if (sourceType === 'commonjs') assert.doesNotThrow(() => compileFunction(r.code, ['exports', 'require', 'module', '__filename', '__dirname']));
+  }
+});
+
+test('a rewrite that would change what a declaration means leaves the function as written (scope hazards)', () => {
+  const compile = (code: string): string | null => {
+    try {
+      compileFunction(code, ['exports', 'require', 'module', '__filename', '__dirname']);
+      return null;
+    } catch (e) {
+      return (e as Error).message;
+    }
+  };
+  const cases: [source: string, reason: RegExp | null][] = [
+    // frame records wrap these bodies in a block, where a function declaration is lexical
+    ['async function a() { function f() {} var f = 1; return f; }', /declares f both as a function and again/],
+    ['function* a() { var f; function f() {} }', /declares f both as a function and again/],
+    ['"use strict"; async function a() { function f() { return 1; } function f() { return 2; } return f(); }', /declares f both/],
+    ['async function* a() { async function f() {} function f() {} }', /declares f both/],
+    // sloppy code allows two plain function declarations in a block: armed
+    ['async function a() { function f() { return 1; } function f() { return 2; } return f(); }', null],
+    ['async function a(b) { var b; let c; function d() {} }', null],
+    // a direct eval's var would meet the block's function at run time
+    ['async function a() { function f() {} eval("var f = 2"); return f; }', /may call eval/],
+    // the declaration replaces the argument before the entry check could forward it
+    ['function a(x) { function x() {} return x; }', /replaces parameter x/],
+    ['async function a(x) { function x() {} return x; }', /replaces parameter x/],
+    // a moved destructured parameter would overwrite the body's function
+    ['const a = ([f]) => { function f() {} return f; };', /body declares f too/],
+    // early errors the rewrites would hide: the program must still not compile
+    ['function* a(b) { let b; }', /redeclares parameter b/],
+    ['async function a({ b }) { class b {} }', /redeclares parameter b/],
+    ['const a = ([x, x]) => 1;', /declared twice/],
+    ['const a = (y, ...[y]) => 1;', /declared twice/],
+    ['const a = ([]) => { "use strict"; };', /"use strict"/],
+    ['function* a() { ({ b = yield }) => 1; }', /yield or await/],
+  ];
+  for (const [source, reason] of cases) {
+    const r = transform({ source, moduleId: 'm.js', lang: 'js', sourceType: 'commonjs' });
+    assert.ok(r.ok, source);
+    const unpatchable = r.symbols.symbols.map((s) => s.unpatchable).filter((u) => u !== null);
+    if (reason === null) assert.deepEqual(unpatchable, [], source);
+    else assert.ok(unpatchable.length === 1 && reason.test(unpatchable[0]!), `${source}: ${unpatchable.join('; ')}`);
+    // V8's verdict does not change: a valid program stays valid, an invalid one invalid
+    assert.equal(compile(r.code) === null, compile(source) === null, `${source}\n${r.code}`);
+  }
+});
+
+test("the cache's loader version covers every file the transform runs (a changed transform misses the cache)", () => {
+  const dir = new URL('../../src/instrument/', import.meta.url);
+  const reached = new Set<string>();
+  const visit = (name: string): void => {
+    if (reached.has(name)) return;
+    reached.add(name);
+    const text = readFileSync(new URL(`${name}.ts`, dir), 'utf8');
+    // value imports only: a type-only import adds no code
+    for (const m of text.matchAll(/^import (?!type )[^'"]*from '\.\/([\w-]+)\.ts';/gm)) visit(m[1]!);
+  };
+  visit('transform');
+  for (const name of reached) assert.ok((TRANSFORM_FILES as readonly string[]).includes(name), `${name}.ts is not in TRANSFORM_FILES`);
+  assert.ok(reached.has('scope-hazards') && reached.size >= 6, [...reached].join(','));
 });
