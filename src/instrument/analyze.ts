@@ -63,6 +63,8 @@ export interface FunctionInfo {
   paramRewrites: readonly ParamRewrite[];
   usesArguments: boolean;
   usesThis: boolean;
+  /** an arrow whose `this` is a derived constructor's: it can run before `super()`, while `this` cannot be read */
+  thisBeforeSuper: boolean;
   usesNewTarget: boolean;
   /** variables of enclosing function scopes this function can see and V8 already context-allocates */
   captures: readonly Binding[];
@@ -912,6 +914,7 @@ class Analyzer {
       paramRewrites: NONE,
       usesArguments: false,
       usesThis: false,
+      thisBeforeSuper: isArrow && lexicalThisIsDerived(parentRec),
       usesNewTarget: false,
       captures: NONE,
       runsOnce: body.type === 'BlockStatement' && this.once.has(node),
@@ -949,6 +952,12 @@ class Analyzer {
 
     if (!isArrow && info.usesArguments) info.forwarding = { mode: 'arguments' };
   }
+}
+
+/** The function whose `this` an arrow in `rec` sees is a derived class's constructor. */
+function lexicalThisIsDerived(rec: FnRecord | null): boolean {
+  while (rec !== null && rec.isArrow) rec = rec.parent;
+  return rec !== null && rec.info.kind === 'constructor' && rec.info.isDerived;
 }
 
 function join(base: string, key: string): string {

@@ -186,7 +186,9 @@ export function closureScope(fn: FunctionInfo): AccessorBinding[] {
 }
 
 function callExpression(fn: FunctionInfo, slot: string): string {
-  const args: string[] = [fn.kind === 'constructor' ? 'new.target' : 'this'];
+  // Before super(), reading `this` throws: the slow path passes undefined then.
+  const self = fn.kind === 'constructor' ? 'new.target' : fn.thisBeforeSuper ? '(()=>{try{return this}catch{}})()' : 'this';
+  const args: string[] = [self];
   if (fn.captures.length > 0) args.push(accessor(closureScope(fn)));
   if (fn.forwarding.mode === 'arguments') args.push('...arguments');
   else for (const n of fn.forwarding.names) args.push(n.startsWith('...$lpp') ? '...' + tempName(n.slice(3), slot) : n.startsWith('$lpp') ? tempName(n, slot) : n);
