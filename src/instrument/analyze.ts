@@ -92,6 +92,14 @@ export interface ParamRewrite {
   /** the destructuring pattern printed on one line, without types */
   readonly pattern: string;
   readonly init: string | null;
+  /**
+   * For an object pattern: a pattern with only its first key (`{x:$lpz}`,
+   * `{}` when it has none), destructured as a parameter on the error path,
+   * so that a null or undefined argument fails with V8's own message for a
+   * parameter (the moved `var` would name the temporary). Null for an array
+   * pattern, whose message a comma expression keeps.
+   */
+  readonly errorPattern: string | null;
   /** line breaks in the original parameter */
   readonly newlines: number;
 }

@@ -81,7 +81,13 @@ export function functionEdits(fn: FunctionInfo, opts: EmitOptions): Edit[] {
   }
   const rewrites = fn.paramRewrites.map((r) => {
     const temp = tempName(r.temp, slot).replace('...', '');
-    return `var ${r.pattern}=${r.init === null ? temp : `${temp}===void 0?(${r.init}):${temp}`};`;
+    const value = r.init === null ? temp : `${temp}===void 0?(${r.init}):${temp}`;
+    // A failed destructuring keeps the parameter's error message (see ParamRewrite.errorPattern):
+    // an array pattern's through a comma expression; an object pattern's by destructuring
+    // null or undefined as a parameter, on the error path only ($lpD, abi.ts).
+    if (r.errorPattern === null) return `var ${r.pattern}=(0,${value});`;
+    const checked = r.init === null ? temp : `(${temp}=${value})`;
+    return `var ${r.pattern}=${checked}??$lpD((${r.errorPattern})=>0,${temp});`;
   }).join('');
   const call = callExpression(fn, slot);
   const check = `if(${slot}!==void 0){const $lpr=${call};if($lpr!==$lpO)return ${fn.isGenerator ? 'yield* ' : ''}$lpr}`;

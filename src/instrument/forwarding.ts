@@ -77,6 +77,7 @@ export function planForwarding(info: FunctionInfo, params: Node[], body: Node, i
         temp: p.type === 'RestElement' ? '...' + temp : temp,
         pattern: printed,
         init,
+        errorPattern: pattern.type === 'ObjectPattern' ? firstKeyPattern(pattern) : null,
         // the parameter's line breaks stay where they were: lines do not move
         newlines: original.split('\n').length - 1,
       }];
@@ -84,6 +85,14 @@ export function planForwarding(info: FunctionInfo, params: Node[], body: Node, i
     }
   }
   return { mode: 'params', names };
+}
+
+/** An object pattern with only its first key, as V8 names it in a destructuring error (`{}` when there is none). */
+function firstKeyPattern(p: Node): string {
+  const first = (p.properties as Node[])[0];
+  if (first === undefined || first.type === 'RestElement' || first.computed) return '{}';
+  const key = first.key as Node;
+  return `{${key.type === 'Identifier' ? (key.name as string) : JSON.stringify(key.value)}:$lpz}`;
 }
 
 /** A binding pattern on one line; default values as `movable` gives them (null: cannot be moved). */

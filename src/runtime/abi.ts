@@ -5,6 +5,9 @@
  *   $lpO              what an armed slot returns to let the original body run
  *   $lpE(handle, i)   enter a frame of function i of the module (async functions, generators)
  *   $lpX(frame)       leave it
+ *   $lpD(fail, value) throw the error `fail(value)` throws, as if from the caller: a
+ *                     destructured arrow parameter the loader moved into the body fails
+ *                     with the message V8 gives for a parameter (see emit.ts)
  *
  * Per module the loader declares `$lp<key>` (its handle) and its slots; see slots.ts.
  */
@@ -26,12 +29,24 @@ export function installAbi(frames: FrameTable): void {
   const enter = (handle: ModuleHandle, index: number): number => frames.enter(handle.base + index, 0, currentTask());
   const exit = (frame: number): void => frames.exit(frame);
   const g = globalThis as { $lpInstall?: unknown };
-  g.$lpInstall = { enter, exit, original: RUN_ORIGINAL };
+  g.$lpInstall = { enter, exit, original: RUN_ORIGINAL, destructureError };
   try {
-    runInThisContext('const $lpE=globalThis.$lpInstall.enter,$lpX=globalThis.$lpInstall.exit,$lpO=globalThis.$lpInstall.original;', {
+    runInThisContext('const $lpE=globalThis.$lpInstall.enter,$lpX=globalThis.$lpInstall.exit,$lpO=globalThis.$lpInstall.original,$lpD=globalThis.$lpInstall.destructureError;', {
       filename: 'livepatch:abi',
     });
   } finally {
     delete g.$lpInstall;
   }
+}
+
+/** `$lpD`: only reached when the value is null or undefined, so `fail` throws. */
+function destructureError(fail: (value: unknown) => unknown, value: unknown): never {
+  try {
+    fail(value);
+  } catch (e) {
+    // the stack as the caller's: the arrow whose parameter it was is the top frame
+    if (e instanceof Error) Error.captureStackTrace(e, destructureError);
+    throw e;
+  }
+  throw new TypeError(`Cannot destructure '${String(value)}'`);
 }
