@@ -69,7 +69,11 @@ export function planForwarding(info: FunctionInfo, params: Node[], body: Node, i
         info.unpatchable = 'an arrow function whose destructured parameter cannot be moved into its body (computed keys, or a default value that holds a function, spans lines or reads a name the body declares)';
         return { mode: 'params', names: [] };
       }
-      const original = source.slice(p.start, p.end);
+      const original = strippedParameter(p, source);
+      if (original === null) {
+        info.unpatchable = 'an arrow function whose destructured parameter holds TypeScript syntax besides its type annotation';
+        return { mode: 'params', names: [] };
+      }
       info.paramRewrites = [...info.paramRewrites, {
         start: p.start,
         end: p.end,
@@ -85,6 +89,39 @@ export function planForwarding(info: FunctionInfo, params: Node[], body: Node, i
     }
   }
   return { mode: 'params', names };
+}
+
+/**
+ * A parameter's text as V8 sees it once Node has stripped the types: its
+ * type annotation blanked (Node's stripping replaces types with spaces, so
+ * toString() shows the blanks), or null when it holds other TypeScript
+ * syntax (in a default value), which the rewrite does not reproduce.
+ */
+function strippedParameter(p: Node, source: string): string | null {
+  const start = p.start as number;
+  let text = source.slice(start, p.end as number);
+  const holder = p.type === 'AssignmentPattern' ? (p.left as Node) : p;
+  const annotation = holder.typeAnnotation as Node | null | undefined;
+  if (annotation) {
+    const a = (annotation.start as number) - start;
+    const b = (annotation.end as number) - start;
+    text = text.slice(0, a) + text.slice(a, b).replace(/[^\n\r\u2028\u2029]/g, ' ') + text.slice(b);
+  }
+  return hasTypeSyntax(p, annotation ?? null) ? null : text;
+}
+
+/** Some TypeScript node in the subtree, other than `except`. */
+function hasTypeSyntax(node: Node, except: Node | null): boolean {
+  if (node === except) return false;
+  if ((node.type as string).startsWith('TS')) return true;
+  for (const key in node) {
+    const v = (node as Record<string, unknown>)[key];
+    if (key !== 'typeAnnotation' && TYPE_KEYS.has(key)) { if (v) return true; continue; }
+    if (Array.isArray(v)) {
+      for (const c of v) if (c !== null && typeof c === 'object' && typeof (c as Node).type === 'string' && hasTypeSyntax(c as Node, except)) return true;
+    } else if (v !== null && typeof v === 'object' && typeof (v as Node).type === 'string' && hasTypeSyntax(v as Node, except)) return true;
+  }
+  return false;
 }
 
 /** An object pattern with only its first key, as V8 names it in a destructuring error (`{}` when there is none). */
