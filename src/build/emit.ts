@@ -73,6 +73,7 @@ export function emitPatch(modules: readonly EmitModule[], opts: EmitOptions): { 
   });
   text('const $lpobjects = [];\n');
   if (modules.some((m) => m.plan.exports.length > 0)) text(EXPORTS_HELPER);
+  if (modules.some((m) => m.plan.replacements.some((r) => r.thisGuard))) text(THIS_HELPER);
   let serial = 0;
   modules.forEach((m, k) => {
     const { plan } = m;
@@ -163,6 +164,8 @@ export function emitPatch(modules: readonly EmitModule[], opts: EmitOptions): { 
             add(ms, r.new.start, r.new.end);
             break;
           case 'arrow': {
+            // before super(), `this` throws as it does in the constructor (see Replacement.thisGuard)
+            if (r.thisGuard) for (const t of r.uses.thisAt) ms.overwrite(t.start, t.end, '$lpthis(this)');
             const params = r.site.node.params as Node[];
             const name = arrowName(r);
             text(`${r.new.isAsync ? 'async ' : ''}function${name === null ? '' : ' ' + name}(`);
@@ -297,3 +300,15 @@ function arrowName(r: Replacement): string | null {
 export function fileUrl(root: string, path: string): string {
   return pathToFileURL(resolve(root, path)).href;
 }
+
+/**
+ * `this` of an arrow replacement that can run before super() in a derived
+ * constructor: the entry check forwards this marker when the constructor's
+ * `this` does not exist yet (src/instrument/emit.ts), and reading it throws
+ * V8's own error for that.
+ */
+const THIS_HELPER = `const $lpthis = (t) => {
+  if (t === Symbol.for('livepatch.uninitialized')) new (class extends Object { constructor() { this; super(); } })();
+  return t;
+};
+`;

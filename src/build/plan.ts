@@ -65,6 +65,12 @@ export interface Replacement extends Rewrite {
   readonly closure: boolean;
   /** the top-level class whose parent `super` refers to, when it uses `super` */
   readonly superClass: string | null;
+  /**
+   * An arrow that can run before `super()` in a derived constructor: its
+   * `this` may not exist yet, and reading it must throw as it would there
+   * (the entry check then forwards a marker instead of the receiver).
+   */
+  readonly thisGuard: boolean;
   /** a constructor's copied instance fields (their rewrites are in `fields`) */
   readonly fields: { readonly node: Node; readonly rewrite: Rewrite }[];
   readonly matchedBy: Pair['by'];
@@ -385,7 +391,8 @@ export function planModule(old: ModuleVersion, next: ModuleVersion, versions: Ve
     if (viaHelper.length > 0) why.push(`new declarations in the patch module: ${viaHelper.join(', ')}`);
     if (superClass !== null) why.push(`super: through the parent of class ${superClass}, found at run time`);
     if (pair.old.isAsync !== fn.isAsync) notes.push(`${path}: ${what} ${fn.isAsync ? 'became' : 'is no longer'} async: its callers must expect ${fn.isAsync ? 'a promise' : 'a plain value'}`);
-    return { ...main, old: pair.old, oldSymbol, new: fn, newSymbol, site, shape, closure, superClass, fields, matchedBy: pair.by, why };
+    const thisGuard = newArrow && pair.old.thisBeforeSuper && uses.thisAt.length > 0;
+    return { ...main, old: pair.old, oldSymbol, new: fn, newSymbol, site, shape, closure, superClass, thisGuard, fields, matchedBy: pair.by, why };
   }
 
   // new exports of a CommonJS module: their values are copied like new declarations

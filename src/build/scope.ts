@@ -34,6 +34,8 @@ export interface FunctionUses {
   /** `arguments` that belongs to this function (for an arrow: to the function around it) */
   readonly argumentsAt: number[];
   readonly newTargetAt: number[];
+  /** `this` that belongs to this function (for an arrow: to the function around it) */
+  readonly thisAt: { readonly start: number; readonly end: number }[];
   readonly importMeta: { readonly start: number; readonly end: number; readonly property: string | null }[];
   /** `import(x)`: the specifier's range, and its text when it is a string literal */
   readonly dynamicImports: { readonly start: number; readonly end: number; readonly literal: string | null }[];
@@ -66,7 +68,7 @@ export function codeUses(node: Node, own = true): FunctionUses {
 
 class Walker {
   private readonly uses: FunctionUses = {
-    refs: [], superAt: [], privateAt: [], argumentsAt: [], newTargetAt: [], importMeta: [], dynamicImports: [], jsxAt: [], evalAt: [], withAt: [],
+    refs: [], superAt: [], privateAt: [], argumentsAt: [], newTargetAt: [], thisAt: [], importMeta: [], dynamicImports: [], jsxAt: [], evalAt: [], withAt: [],
   };
   /** the function's own scope: resolution stops above it */
   private root: Scope | null = null;
@@ -367,9 +369,11 @@ class Walker {
       case 'LabeledStatement':
         this.visit(n.body as Node, scope);
         return;
+      case 'ThisExpression':
+        if (this.own) this.uses.thisAt.push({ start: n.start, end: n.end });
+        return;
       case 'BreakStatement':
       case 'ContinueStatement':
-      case 'ThisExpression':
       case 'Literal':
       case 'TemplateElement':
         return;

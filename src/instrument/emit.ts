@@ -192,8 +192,9 @@ export function closureScope(fn: FunctionInfo): AccessorBinding[] {
 }
 
 function callExpression(fn: FunctionInfo, slot: string): string {
-  // Before super(), reading `this` throws: the slow path passes undefined then.
-  const self = fn.kind === 'constructor' ? 'new.target' : fn.thisBeforeSuper ? '(()=>{try{return this}catch{}})()' : 'this';
+  // Before super(), reading `this` throws: the slow path passes a marker then
+  // (a replacement built by `livepatch build` throws on reading it, as the original would).
+  const self = fn.kind === 'constructor' ? 'new.target' : fn.thisBeforeSuper ? '(()=>{try{return this}catch{return Symbol.for("livepatch.uninitialized")}})()' : 'this';
   const args: string[] = [self];
   if (fn.captures.length > 0) args.push(accessor(closureScope(fn)));
   if (fn.forwarding.mode === 'arguments') args.push('...arguments');

@@ -28,8 +28,8 @@ test('armed slots forward every kind of function, and disarm back to the origina
     setter: 'set:9',
     ctor: ['ctor:1', true],
     derivedOriginal: [20, true, true],
-    // forwarded before super(): no `this` to pass (reading it would throw)
-    beforeSuper: ['patched-before-super', null, 4],
+    // forwarded before super(): no `this` to pass (reading it would throw), a marker instead
+    beforeSuper: ['patched-before-super', 'Symbol(livepatch.uninitialized)', 4],
     gen: ['patched', 1],
     asyncFn: ['patched-async', 2],
     agen: ['patched-agen', 3],
