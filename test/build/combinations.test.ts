@@ -5,8 +5,9 @@
  * where every function changes. `livepatch build` makes one patch of it all,
  * a process running the old version loads it, and every case must then
  * behave as the fixed version does plain — receivers, arguments, new.target,
- * closures, generators, constructors through Reflect.construct, thrown
- * errors. Only the source text differs: a patched function's object is the
+ * captured variables written through closure(), module bindings, generators,
+ * constructors through Reflect.construct, thrown errors (484 functions in
+ * one patch). Only the source text differs: a patched function's object is the
  * old one, and so is its toString() (the kernel's old function stays too).
  */
 

@@ -1,8 +1,9 @@
 /**
  * Transparency, combinatorially (fixtures/combos/generate.mjs): every kind of
- * function × every shape of parameter list × body features (var, let,
- * function declarations, arguments, this, new.target, closures, finally,
- * assigned parameters), in a strict ES module and a sloppy CommonJS one.
+ * function (20, closures over a factory's or a run-once function's
+ * variables among them) × every shape of parameter list × body features
+ * (var, let, function declarations, arguments, this, new.target, closures,
+ * finally, assigned parameters, direct eval, module bindings), in a strict ES module and a sloppy CommonJS one.
  * Each case must report the same — results, thrown errors and their
  * messages, length, name, source text — plain, armed, and armed with every
  * slot telling its check to run the original (the slow path evaluates what
