@@ -320,7 +320,9 @@ export function planModule(old: ModuleVersion, next: ModuleVersion, versions: Ve
     if (uses.superAt.length > 0) {
       if (newArrow) refuse('lexical-arrow', uses.superAt[0]!, `the arrow function ${what} uses \`super\` of the method around it`);
       else if (site.classNode === null || site.classBinding === null || !old.topLevel.has(site.classBinding)) {
-        refuse('super', uses.superAt[0]!, `${what} uses \`super\`, and its ${site.classNode === null ? 'object literal' : 'class'} is not a top-level binding of the module`);
+        refuse('super', uses.superAt[0]!, site.classNode === null
+          ? `${what} uses \`super\` in a method of an object literal, whose home object a replacement cannot have`
+          : `${what} uses \`super\`, and its class is not a top-level binding of the module`);
       } else superClass = site.classBinding;
     }
 

@@ -72,7 +72,7 @@ export const WAY_OUT: Record<Rule, string> = {
   kind:
     'a function cannot become a generator, an arrow a function, or the reverse: give the new function a new name and change the callers to call it, so that they join the patch',
   super:
-    '`super` needs the class the method belongs to, and this class is not a top-level binding of its module: avoid `super` in the changed method (call the parent\'s method through its prototype), or bind the class at top level',
+    '`super` needs the object the method belongs to: a replacement can have it for a class bound at the top level of its module, not for another class or an object literal: avoid `super` in the changed method (call the parent\'s method through its prototype), or bind the class at top level',
   'lexical-arrow':
     'an arrow function\'s `arguments`, `new.target` and `super` belong to the function around it, which a replacement of the arrow cannot reach: pass the value in a variable the arrow captures, or patch the enclosing function',
   'new-target':
