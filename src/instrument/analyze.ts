@@ -165,6 +165,8 @@ interface FnRecord {
   captureSet: Set<Binding> | null;
   scopeSet: Set<Binding> | null;
   scopeRefs: Set<FnRecord> | null;
+  /** the function and lexical declarations at the top of its body (for scope-hazards.ts), made when there are any */
+  topDeclarations: Node[] | null;
 }
 
 const FUNCTION_TYPES = new Set(['FunctionDeclaration', 'FunctionExpression', 'ArrowFunctionExpression']);
@@ -197,6 +199,8 @@ class Analyzer {
   private fn: FnRecord | null = null;
   private strict: boolean;
   private dynamicScope = false;
+  /** the function whose body's top-level declarations are being hoisted */
+  private topOf: FnRecord | null = null;
   private readonly top: Scope;
   private readonly source: string;
   private readonly isModule: boolean;
@@ -327,6 +331,7 @@ class Analyzer {
     switch (st.type) {
       case 'VariableDeclaration': {
         const kind = st.kind as string;
+        if (kind !== 'var' && this.topOf !== null) (this.topOf.topDeclarations ??= []).push(st);
         const scope = kind === 'var' ? this.varScope() : this.scope;
         const k = kind === 'var' ? 'var' : kind === 'const' ? 'const' : 'let';
         for (const d of st.declarations as Node[]) this.declarePattern(d.id as Node, k, scope);
@@ -334,9 +339,11 @@ class Analyzer {
       }
       case 'FunctionDeclaration':
         if (st.id) this.bind((st.id as Node).name as string, 'function');
+        if (this.topOf !== null) (this.topOf.topDeclarations ??= []).push(st);
         break;
       case 'ClassDeclaration':
         if (st.id) this.bind((st.id as Node).name as string, 'class');
+        if (this.topOf !== null) (this.topOf.topDeclarations ??= []).push(st);
         break;
       case 'ExportNamedDeclaration':
       case 'ExportDefaultDeclaration':
@@ -931,7 +938,7 @@ class Analyzer {
       unpatchable: null,
     };
     this.functions.push(info);
-    const rec: FnRecord = { info, parent: parentRec, isArrow, captureSet: null, scopeSet: null, scopeRefs: null };
+    const rec: FnRecord = { info, parent: parentRec, isArrow, captureSet: null, scopeSet: null, scopeRefs: null, topDeclarations: null };
     this.records.push(rec);
 
     // Parameters and body share one function scope (parameter-expression
@@ -942,13 +949,16 @@ class Analyzer {
     const params = node.params as Node[];
     for (const p of params) this.declarePattern(p, 'param', s);
     info.forwarding = planForwarding(info, params, body, isArrow, this.source);
-    if (body.type === 'BlockStatement' && info.unpatchable === null) {
-      info.unpatchable = bodyHazard(params, body, this.source, this.strict, info.isAsync || info.isGenerator);
-    }
     for (const p of params) this.visitPatternExpressions(p);
     if (body.type === 'BlockStatement') {
       const stmts = body.body as Node[];
+      // hoisting reads every top-level declaration anyway: it notes those scope-hazards.ts looks at
+      this.topOf = rec;
       this.hoistBlock(stmts);
+      this.topOf = null;
+      if (rec.topDeclarations !== null && info.unpatchable === null) {
+        info.unpatchable = bodyHazard(params, rec.topDeclarations, body, this.source, this.strict, info.isAsync || info.isGenerator);
+      }
       if (info.runsOnce) for (const st of stmts) this.markRunsOnce(st);
       for (const st of stmts) this.visit(st, null);
     } else {

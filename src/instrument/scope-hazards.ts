@@ -22,16 +22,18 @@ import type { Node } from './estree.ts';
 
 /**
  * Why the body of this function cannot be wrapped (`wrapped`: an async
- * function or generator) or armed at all, or null. `strict`: the function's
- * code is strict.
+ * function or generator) or armed at all, or null. `declarations`: the
+ * function, class and let/const declarations at the top of the body (the
+ * analysis notes them while hoisting, so a function without any costs
+ * nothing here); `strict`: the function's code is strict.
  */
-export function bodyHazard(params: readonly Node[], body: Node, source: string, strict: boolean, wrapped: boolean): string | null {
+export function bodyHazard(params: readonly Node[], declarations: readonly Node[], body: Node, source: string, strict: boolean, wrapped: boolean): string | null {
   const statements = body.body as Node[];
   let functions: Node[] | undefined;
   let lexical: string[] | undefined;
-  for (const st of statements) {
-    if (st.type === 'FunctionDeclaration' && st.id && st.body) (functions ??= []).push(st);
-    else if (wrapped && (st.type === 'ClassDeclaration' || (st.type === 'VariableDeclaration' && st.kind !== 'var'))) {
+  for (const st of declarations) {
+    if (st.type === 'FunctionDeclaration') { if (st.id && st.body) (functions ??= []).push(st); }
+    else if (wrapped) {
       lexical ??= [];
       if (st.type === 'ClassDeclaration') { if (st.id) lexical.push((st.id as Node).name as string); }
       else for (const d of st.declarations as Node[]) boundNames(d.id as Node, lexical);
