@@ -14,8 +14,9 @@
  * reason): its text stays as written, so it means what it meant — and an
  * early error in it is still V8's to report, where the rewrite would have
  * hidden it (a program that does not load plain must not load armed).
- * All of these are found by test262's parser tests run through the
- * transform (test/instrument/syntax-corpus.test.ts).
+ * test262's parser tests run through the transform found the hidden early
+ * errors (test/instrument/syntax-corpus.test.ts); every hazard has a case
+ * in test/instrument/transform.test.ts.
  */
 
 import type { Node } from './estree.ts';
