@@ -18,6 +18,8 @@
 import type { Node, Program } from './estree.ts';
 import { planForwarding } from './forwarding.ts';
 import { bodyHazard } from './scope-hazards.ts';
+import { prologueStart } from './prologue-site.ts';
+import { accessorName, join, memberName, targetName } from './names.ts';
 
 export type FunctionKind = 'function' | 'arrow' | 'method' | 'get' | 'set' | 'constructor';
 
@@ -115,34 +117,6 @@ export interface ModuleAnalysis {
   readonly strict: boolean;
   /** direct `eval` or `with` somewhere: scope analysis is a lower bound there */
   readonly dynamicScope: boolean;
-}
-
-/**
- * Where the module prologue goes when the module has no directives: at the
- * start of the first line that is code. Not on a `#!` line (it is a comment
- * to its end: the prologue would be commented out), and in a script not in
- * front of an HTML-like `-->` comment (Annex B B.1.1: one is a comment only
- * at the start of a line; behind the prologue it would be a syntax error).
- * Lines never move, so the prologue cannot go on a line of its own.
- */
-function prologueStart(source: string, isModule: boolean): number {
-  let at = 0;
-  if (source.startsWith('#!')) at = afterLine(source, 0);
-  if (!isModule) while (at < source.length && HTML_CLOSE_COMMENT.test(source.slice(at, at + 4096))) at = afterLine(source, at);
-  return at;
-}
-
-/** whitespace and one-line block comments, then `-->` (ECMA-262 B.1.1 SingleLineHTMLCloseComment) */
-const HTML_CLOSE_COMMENT = /^(?:[\t\v\f \u00a0\ufeff\p{Zs}]|\/\*(?:[^*\n\r\u2028\u2029]|\*(?!\/))*\*\/)*-->/u;
-
-/** The start of the line after the one `at` is on (the end of the source on the last line). */
-function afterLine(source: string, at: number): number {
-  for (let i = at; i < source.length; i++) {
-    const c = source.charCodeAt(i);
-    if (c === 13) return source.charCodeAt(i + 1) === 10 ? i + 2 : i + 1;
-    if (c === 10 || c === 0x2028 || c === 0x2029) return i + 1;
-  }
-  return source.length;
 }
 
 const ScopeKind = { Top: 0, Function: 1, Block: 2, Class: 3, Catch: 4 } as const;
@@ -976,40 +950,4 @@ class Analyzer {
 function lexicalThisIsDerived(rec: FnRecord | null): boolean {
   while (rec !== null && rec.isArrow) rec = rec.parent;
   return rec !== null && rec.info.kind === 'constructor' && rec.info.isDerived;
-}
-
-function join(base: string, key: string): string {
-  return key.startsWith('[') ? base + key : base + '.' + key;
-}
-
-function accessorName(full: string, kind: string): string {
-  const i = Math.max(full.lastIndexOf('.'), full.lastIndexOf('/'));
-  return full.slice(0, i + 1) + kind + ' ' + full.slice(i + 1);
-}
-
-/** The name a property key gives a member: `m`, `#m`, `["content-type"]`, `[Symbol.iterator]`. */
-export function memberName(key: Node, computed: boolean, source: string): string {
-  if (!computed) {
-    if (key.type === 'Identifier') return key.name as string;
-    if (key.type === 'PrivateIdentifier') return '#' + (key.name as string);
-    if (key.type === 'Literal') {
-      const v = key.value;
-      if (typeof v === 'string') return /^[A-Za-z_$][\w$]*$/.test(v) ? v : '[' + JSON.stringify(v) + ']';
-      return '[' + String(v) + ']';
-    }
-  }
-  const text = source.slice(key.start as number, key.end as number);
-  return '[' + (text.length <= 60 ? text.replace(/\s+/g, ' ') : '<computed>') + ']';
-}
-
-/** The name of an assignment target that names the value: `exports.parse`, `Foo.prototype.bar`. */
-function targetName(left: Node, source: string): string | null {
-  if (left.type === 'Identifier') return left.name as string;
-  if (left.type === 'MemberExpression') {
-    const obj = left.object as Node;
-    const objName = obj.type === 'ThisExpression' ? 'this' : targetName(obj, source);
-    if (objName === null) return null;
-    return join(objName, memberName(left.property as Node, left.computed as boolean, source));
-  }
-  return null;
 }

@@ -32,7 +32,7 @@ import { nameHash } from './name-hash.ts';
 const { closeSync, mkdirSync, openSync, readFileSync, readSync, renameSync, writeFileSync } = process.getBuiltinModule('node:fs');
 
 /** The files whose code decides the transform's output (the bundler hashes the same). */
-export const TRANSFORM_FILES = ['analyze', 'forwarding', 'scope-hazards', 'emit', 'transform', 'parse', 'cache', 'name-hash'] as const;
+export const TRANSFORM_FILES = ['analyze', 'names', 'prologue-site', 'forwarding', 'scope-hazards', 'emit', 'transform', 'parse', 'cache', 'name-hash'] as const;
 
 /** Set by the bundler (tools/bundle.ts): the hash of the transform's source files. */
 declare const LIVEPATCH_TRANSFORM_HASH: string | undefined;

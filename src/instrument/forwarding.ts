@@ -112,16 +112,14 @@ function strippedParameter(p: Node, source: string): string | null {
 
 /** Some TypeScript node in the subtree, other than `except`. */
 function hasTypeSyntax(node: Node, except: Node | null): boolean {
-  if (node === except) return false;
   if ((node.type as string).startsWith('TS')) return true;
-  for (const key in node) {
+  for (const key of TYPE_KEYS) {
     const v = (node as Record<string, unknown>)[key];
-    if (key !== 'typeAnnotation' && TYPE_KEYS.has(key)) { if (v) return true; continue; }
-    if (Array.isArray(v)) {
-      for (const c of v) if (c !== null && typeof c === 'object' && typeof (c as Node).type === 'string' && hasTypeSyntax(c as Node, except)) return true;
-    } else if (v !== null && typeof v === 'object' && typeof (v as Node).type === 'string' && hasTypeSyntax(v as Node, except)) return true;
+    if (v != null && v !== except) return true;
   }
-  return false;
+  let found = false;
+  eachChild(node, (c) => { if (!found) found = hasTypeSyntax(c, except); });
+  return found;
 }
 
 /** An object pattern with only its first key, as V8 names it in a destructuring error (`{}` when there is none). */
