@@ -6,13 +6,25 @@
  * where wall-clock ratios wander by ±5 % (docs/benchmarks.md).
  *
  *   node bench/loader/instructions.ts [--workloads acorn,marked,typescript,http,async]
- *       [--variants plain,armed,...] [--lo 2] [--hi 5]
+ *       [--variants plain,armed,...] [--lo 2] [--hi 5] [--split] [--jobs 2]
  *
  * A variant is `name` or `name=ENV=value;ENV2=value2;--node-flag`; `armed`
  * variants load the instrumented copy, others the plain copy.
+ *
+ * `--split` also says where each iteration's instructions go: the program's
+ * code (V8's generated code and the builtins and runtime functions it calls),
+ * compiling (parser, bytecode, Sparkplug, Maglev, TurboFan) and the garbage
+ * collector. Under `--predictable` the compilers and the collector run on the
+ * main thread, inside the count; for a program that is still warming up
+ * (TypeScript: docs/benchmarks.md) when they run decides more of the total
+ * than the entry checks do, and "code" is the part the checks can change
+ * directly.
  */
 
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ensurePlainCopies } from './plain-copies.ts';
@@ -25,6 +37,9 @@ const { values } = parseArgs({
     variants: { type: 'string', default: 'plain,armed' },
     lo: { type: 'string', default: '2' },
     hi: { type: 'string', default: '5' },
+    split: { type: 'boolean', default: false },
+    // callgrind counts do not depend on what else the machine runs, so runs go side by side
+    jobs: { type: 'string', default: String(availableParallelism()) },
   },
 });
 
@@ -41,33 +56,111 @@ function parseVariant(spec: string): Variant {
   return v;
 }
 
-function instructions(workload: string, v: Variant, n: number): number {
-  const r = spawnSync('valgrind', [
-    '--tool=callgrind', '--callgrind-out-file=/dev/null', '--smc-check=all-non-file',
-    process.execPath, '--predictable', ...v.flags, '--import', register, single,
-  ], {
-    encoding: 'utf8',
-    env: { ...process.env, NODE_OPTIONS: '', WORKLOAD: workload, WHICH: v.which, N: String(n), LIVEPATCH_EXCLUDE: 'bench/loader/.plain/**', ...v.env },
-    maxBuffer: 1 << 24,
+const CATEGORIES = ['code', 'compile', 'gc'] as const;
+type Category = (typeof CATEGORIES)[number];
+type Count = Record<Category | 'total', number>;
+
+/** Which part of V8 a function callgrind names belongs to. JIT code has no symbol (`0x…`). */
+function categoryOf(fn: string): Category {
+  if (/Scaveng|Marking|MarkCompact|Sweep|Heap::|heap::|Evacuat|Compactor|RememberedSet|SlotSet|BodyDescriptor|Worklist|MemoryChunk|PageMetadata|MinorMS/.test(fn)) return 'gc';
+  if (/compiler::|[Mm]aglev|turboshaft|Scanner|Parser|AstValueFactory|PreParse|DeclarationScope|Scope::|FuncNameInferrer|interpreter::Bytecode|BytecodeGenerator|baseline::|Zone::/.test(fn)) return 'compile';
+  return 'code';
+}
+
+function splitCount(outFile: string): Promise<Omit<Count, 'total'>> {
+  return new Promise<Omit<Count, 'total'>>((resolve, reject) => {
+    const child = spawn('callgrind_annotate', ['--inclusive=no', '--threshold=100', outFile], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let text = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (text += d));
+    child.on('error', reject).on('close', (status) => {
+      if (status !== 0) return reject(new Error(`callgrind_annotate ${outFile} failed`));
+      const count = { code: 0, compile: 0, gc: 0 };
+      for (const line of text.split('\n')) {
+        const m = /^\s*([\d,]+) \(\s*[\d.]+%\)\s+(.*)$/.exec(line);
+        if (m === null || m[2]!.includes('PROGRAM TOTALS')) continue;
+        count[categoryOf(m[2]!)] += Number(m[1]!.replaceAll(',', ''));
+      }
+      resolve(count);
+    });
   });
-  const m = /Collected : (\d+)/.exec(r.stderr);
-  if (r.status !== 0 || m === null) throw new Error(`${workload}/${v.name} failed:\n${r.stderr.slice(-2000)}`);
-  return Number(m[1]);
+}
+
+const outDir = mkdtempSync(join(tmpdir(), 'lp-callgrind-'));
+let runs = 0;
+
+async function instructions(workload: string, v: Variant, n: number): Promise<Count> {
+  const outFile = values.split ? join(outDir, `${++runs}.out`) : '/dev/null';
+  const stderr = await new Promise<string>((resolve, reject) => {
+    const child = spawn('valgrind', [
+      '--tool=callgrind', `--callgrind-out-file=${outFile}`, '--smc-check=all-non-file',
+      process.execPath, '--predictable', ...v.flags, '--import', register, single,
+    ], {
+      env: { ...process.env, NODE_OPTIONS: '', WORKLOAD: workload, WHICH: v.which, N: String(n), LIVEPATCH_EXCLUDE: 'bench/loader/.plain/**', ...v.env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let err = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (err = (err + d).slice(-4000)));
+    child.on('error', reject).on('close', (status) => {
+      const m = /Collected : (\d+)/.exec(err);
+      if (status !== 0 || m === null) reject(new Error(`${workload}/${v.name} failed:\n${err}`));
+      else resolve(m[1]!);
+    });
+  });
+  const total = Number(stderr);
+  if (!values.split) return { total, code: 0, compile: 0, gc: 0 };
+  const split = await splitCount(outFile);
+  rmSync(outFile);
+  return { total, ...split };
+}
+
+/** A small pool: at most `jobs` callgrind runs at once. */
+function pool(jobs: number): <T>(task: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  return async (task) => {
+    if (active >= jobs) await new Promise<void>((r) => waiting.push(r));
+    active++;
+    try {
+      return await task();
+    } finally {
+      active--;
+      waiting.shift()?.();
+    }
+  };
 }
 
 ensurePlainCopies();
 const lo = Number(values.lo);
 const hi = Number(values.hi);
 const variants = values.variants.split(',').map(parseVariant);
+const run = pool(Number(values.jobs));
+
+async function perIteration(w: string, v: Variant): Promise<Count> {
+  // the first run of a variant fills the transform cache and Node's compile cache
+  await run(() => instructions(w, v, lo));
+  const [a, b] = await Promise.all([run(() => instructions(w, v, lo)), run(() => instructions(w, v, hi))]);
+  const per = {} as Count;
+  for (const k of ['total', ...CATEGORIES] as const) per[k] = (b[k] - a[k]) / (hi - lo);
+  return per;
+}
+
+const results = new Map<string, Promise<Count>>();
+for (const w of values.workloads.split(',')) for (const v of variants) results.set(`${w}\0${v.name}`, perIteration(w, v));
+
 console.log(`instructions per warm iteration (callgrind, --predictable, N=${lo} vs N=${hi}), node ${process.version}`);
-console.log('| workload | variant | instructions / iteration | ratio to plain |');
-console.log('|---|---|---:|---:|');
+const splitHead = values.split ? ' code | compile | gc |' : '';
+console.log(`| workload | variant | instructions / iteration | ratio to plain |${splitHead}`);
+console.log(`|---|---|---:|---:|${values.split ? '---:|---:|---:|' : ''}`);
+const m = (x: number): string => `${(x / 1e6).toFixed(1)} M`;
 for (const w of values.workloads.split(',')) {
-  let base = 0;
+  let base: Count | undefined;
   for (const v of variants) {
-    instructions(w, v, lo); // fill the transform cache (the first armed run transforms)
-    const per = (instructions(w, v, hi) - instructions(w, v, lo)) / (hi - lo);
-    if (base === 0) base = per;
-    console.log(`| ${w} | ${v.name} | ${(per / 1e6).toFixed(1)} M | ${(per / base).toFixed(3)} |`);
+    const per = await results.get(`${w}\0${v.name}`)!;
+    base ??= per;
+    const split = values.split
+      ? ` ${CATEGORIES.map((k) => `${m(per[k])} (${(per[k] / base![k]).toFixed(3)})`).join(' | ')} |`
+      : '';
+    console.log(`| ${w} | ${v.name} | ${m(per.total)} | ${(per.total / base.total).toFixed(3)} |${split}`);
   }
 }
+rmSync(outDir, { recursive: true, force: true });
