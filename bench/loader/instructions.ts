@@ -6,7 +6,11 @@
  * where wall-clock ratios wander by ±5 % (docs/benchmarks.md).
  *
  *   node bench/loader/instructions.ts [--workloads acorn,marked,typescript,http,async]
- *       [--variants plain,armed,...] [--lo 2] [--hi 5] [--split] [--jobs 2]
+ *       [--variants plain,armed,...] [--lo N] [--hi N] [--split] [--jobs 2]
+ *
+ * Without --lo/--hi each workload is counted from the window where it is
+ * warm: N=3 vs 8, and N=13 vs 23 for TypeScript, whose transpiler is still
+ * optimizing and deoptimizing at iteration 20 (docs/benchmarks.md).
  *
  * A variant is `name` or `name=ENV=value;ENV2=value2;--node-flag`; `armed`
  * variants load the instrumented copy, others the plain copy.
@@ -35,8 +39,8 @@ const { values } = parseArgs({
   options: {
     workloads: { type: 'string', default: 'acorn,marked,typescript,http' },
     variants: { type: 'string', default: 'plain,armed' },
-    lo: { type: 'string', default: '2' },
-    hi: { type: 'string', default: '5' },
+    lo: { type: 'string' },
+    hi: { type: 'string' },
     split: { type: 'boolean', default: false },
     // callgrind counts do not depend on what else the machine runs, so runs go side by side
     jobs: { type: 'string', default: String(availableParallelism()) },
@@ -90,7 +94,7 @@ let runs = 0;
 
 async function instructions(workload: string, v: Variant, n: number): Promise<Count> {
   const outFile = values.split ? join(outDir, `${++runs}.out`) : '/dev/null';
-  const stderr = await new Promise<string>((resolve, reject) => {
+  const collected = await new Promise<string>((resolve, reject) => {
     const child = spawn('valgrind', [
       '--tool=callgrind', `--callgrind-out-file=${outFile}`, '--smc-check=all-non-file',
       process.execPath, '--predictable', ...v.flags, '--import', register, single,
@@ -106,7 +110,7 @@ async function instructions(workload: string, v: Variant, n: number): Promise<Co
       else resolve(m[1]!);
     });
   });
-  const total = Number(stderr);
+  const total = Number(collected);
   if (!values.split) return { total, code: 0, compile: 0, gc: 0 };
   const split = await splitCount(outFile);
   rmSync(outFile);
@@ -129,13 +133,20 @@ function pool(jobs: number): <T>(task: () => Promise<T>) => Promise<T> {
   };
 }
 
+/** The iterations counted by default: past each workload's warm-up. */
+const WINDOWS: Record<string, readonly [number, number]> = { typescript: [13, 23] };
+const DEFAULT_WINDOW = [3, 8] as const;
+function windowOf(workload: string): readonly [number, number] {
+  const [lo, hi] = WINDOWS[workload] ?? DEFAULT_WINDOW;
+  return [values.lo === undefined ? lo : Number(values.lo), values.hi === undefined ? hi : Number(values.hi)];
+}
+
 ensurePlainCopies();
-const lo = Number(values.lo);
-const hi = Number(values.hi);
 const variants = values.variants.split(',').map(parseVariant);
 const run = pool(Number(values.jobs));
 
 async function perIteration(w: string, v: Variant): Promise<Count> {
+  const [lo, hi] = windowOf(w);
   // the first run of a variant fills the transform cache and Node's compile cache
   await run(() => instructions(w, v, lo));
   const [a, b] = await Promise.all([run(() => instructions(w, v, lo)), run(() => instructions(w, v, hi))]);
@@ -147,10 +158,10 @@ async function perIteration(w: string, v: Variant): Promise<Count> {
 const results = new Map<string, Promise<Count>>();
 for (const w of values.workloads.split(',')) for (const v of variants) results.set(`${w}\0${v.name}`, perIteration(w, v));
 
-console.log(`instructions per warm iteration (callgrind, --predictable, N=${lo} vs N=${hi}), node ${process.version}`);
+console.log(`instructions per warm iteration (callgrind, --predictable), node ${process.version}`);
 const splitHead = values.split ? ' code | compile | gc |' : '';
-console.log(`| workload | variant | instructions / iteration | ratio to plain |${splitHead}`);
-console.log(`|---|---|---:|---:|${values.split ? '---:|---:|---:|' : ''}`);
+console.log(`| workload | variant | N | instructions / iteration | ratio to plain |${splitHead}`);
+console.log(`|---|---|---|---:|---:|${values.split ? '---:|---:|---:|' : ''}`);
 const m = (x: number): string => `${(x / 1e6).toFixed(1)} M`;
 for (const w of values.workloads.split(',')) {
   let base: Count | undefined;
@@ -160,7 +171,7 @@ for (const w of values.workloads.split(',')) {
     const split = values.split
       ? ` ${CATEGORIES.map((k) => `${m(per[k])} (${(per[k] / base![k]).toFixed(3)})`).join(' | ')} |`
       : '';
-    console.log(`| ${w} | ${v.name} | ${m(per.total)} | ${(per.total / base.total).toFixed(3)} |${split}`);
+    console.log(`| ${w} | ${v.name} | ${windowOf(w).join(' vs ')} | ${m(per.total)} | ${(per.total / base.total).toFixed(3)} |${split}`);
   }
 }
 rmSync(outDir, { recursive: true, force: true });
