@@ -2,15 +2,16 @@
  * The loader's idle cost in instructions: each workload runs under callgrind
  * in V8's predictable mode (no background threads, fixed seeds), plain and
  * armed, with N=lo and N=hi iterations; the cost of one warm iteration is the
- * difference divided by hi-lo. Deterministic to about 1e-6 on this machine,
- * where wall-clock ratios wander by ±5 % (docs/benchmarks.md).
+ * difference divided by hi-lo. Deterministic to about 1e-6 for a given state
+ * of Node's compile cache, where wall-clock ratios wander by ±5 %
+ * (docs/benchmarks.md).
  *
  *   node bench/loader/instructions.ts [--workloads acorn,marked,typescript,http,async]
  *       [--variants plain,armed,...] [--lo N] [--hi N] [--split] [--jobs 2]
  *
  * Without --lo/--hi each workload is counted from the window where it is
  * warm: N=3 vs 8, and N=13 vs 23 for TypeScript, whose transpiler is still
- * optimizing and deoptimizing at iteration 20 (docs/benchmarks.md).
+ * being compiled at iteration 20 (docs/benchmarks.md).
  *
  * A variant is `name` or `name=ENV=value;ENV2=value2;--node-flag`; `armed`
  * variants load the instrumented copy, others the plain copy.
@@ -25,16 +26,17 @@
  * directly.
  */
 
-import { spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { parseArgs, promisify } from 'node:util';
 import { ensurePlainCopies } from './plain-copies.ts';
 
 const register = process.env.BENCH_REGISTER ?? fileURLToPath(new URL('../../dist/register.js', import.meta.url));
 const single = fileURLToPath(new URL('./single.mjs', import.meta.url));
+const execFileAsync = promisify(execFile);
 const { values } = parseArgs({
   options: {
     workloads: { type: 'string', default: 'acorn,marked,typescript,http' },
@@ -71,22 +73,16 @@ function categoryOf(fn: string): Category {
   return 'code';
 }
 
-function splitCount(outFile: string): Promise<Omit<Count, 'total'>> {
-  return new Promise<Omit<Count, 'total'>>((resolve, reject) => {
-    const child = spawn('callgrind_annotate', ['--inclusive=no', '--threshold=100', outFile], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let text = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (text += d));
-    child.on('error', reject).on('close', (status) => {
-      if (status !== 0) return reject(new Error(`callgrind_annotate ${outFile} failed`));
-      const count = { code: 0, compile: 0, gc: 0 };
-      for (const line of text.split('\n')) {
-        const m = /^\s*([\d,]+) \(\s*[\d.]+%\)\s+(.*)$/.exec(line);
-        if (m === null || m[2]!.includes('PROGRAM TOTALS')) continue;
-        count[categoryOf(m[2]!)] += Number(m[1]!.replaceAll(',', ''));
-      }
-      resolve(count);
-    });
-  });
+/** Instructions per part, from callgrind's per-function totals. */
+async function splitCount(outFile: string): Promise<Omit<Count, 'total'>> {
+  const { stdout } = await execFileAsync('callgrind_annotate', ['--inclusive=no', '--threshold=100', outFile], { maxBuffer: 1 << 28 });
+  const count = { code: 0, compile: 0, gc: 0 };
+  for (const line of stdout.split('\n')) {
+    const m = /^\s*([\d,]+) \(\s*[\d.]+%\)\s+(.*)$/.exec(line);
+    if (m === null || m[2]!.includes('PROGRAM TOTALS')) continue;
+    count[categoryOf(m[2]!)] += Number(m[1]!.replaceAll(',', ''));
+  }
+  return count;
 }
 
 const outDir = mkdtempSync(join(tmpdir(), 'lp-callgrind-'));
@@ -94,23 +90,17 @@ let runs = 0;
 
 async function instructions(workload: string, v: Variant, n: number): Promise<Count> {
   const outFile = values.split ? join(outDir, `${++runs}.out`) : '/dev/null';
-  const collected = await new Promise<string>((resolve, reject) => {
-    const child = spawn('valgrind', [
-      '--tool=callgrind', `--callgrind-out-file=${outFile}`, '--smc-check=all-non-file',
-      process.execPath, '--predictable', ...v.flags, '--import', register, single,
-    ], {
-      env: { ...process.env, NODE_OPTIONS: '', WORKLOAD: workload, WHICH: v.which, N: String(n), LIVEPATCH_EXCLUDE: 'bench/loader/.plain/**', ...v.env },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let err = '';
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (err = (err + d).slice(-4000)));
-    child.on('error', reject).on('close', (status) => {
-      const m = /Collected : (\d+)/.exec(err);
-      if (status !== 0 || m === null) reject(new Error(`${workload}/${v.name} failed:\n${err}`));
-      else resolve(m[1]!);
-    });
+  // execFile rejects with the command's stderr when it fails
+  const { stderr } = await execFileAsync('valgrind', [
+    '--tool=callgrind', `--callgrind-out-file=${outFile}`, '--smc-check=all-non-file',
+    process.execPath, '--predictable', ...v.flags, '--import', register, single,
+  ], {
+    env: { ...process.env, NODE_OPTIONS: '', WORKLOAD: workload, WHICH: v.which, N: String(n), LIVEPATCH_EXCLUDE: 'bench/loader/.plain/**', ...v.env },
+    maxBuffer: 1 << 24,
   });
-  const total = Number(collected);
+  const collected = /Collected : (\d+)/.exec(stderr);
+  if (collected === null) throw new Error(`${workload}/${v.name}: no count in callgrind's output:\n${stderr.slice(-2000)}`);
+  const total = Number(collected[1]);
   if (!values.split) return { total, code: 0, compile: 0, gc: 0 };
   const split = await splitCount(outFile);
   rmSync(outFile);
