@@ -19,7 +19,7 @@ export { dispatch, dispatchVersion } from './patch.ts';
 export { KernelLog, formatRecord, type Listener } from './log.ts';
 export { Sysfs, SYSFS_ROOT, kstrtobool } from './sysfs.ts';
 export { Shadow, type ShadowCtor, type ShadowData, type ShadowDtor, type ShadowId } from './shadow.ts';
-export { encodeName, funcDirName, objectDirName } from './names.ts';
+export { encodeName, funcDirName, objectDirName } from './sysfs-names.ts';
 export { RETRY_MS, SIGNALS_TIMEOUT } from './transition.ts';
 export {
   KERN_DEBUG, KERN_ERR, KERN_INFO, KERN_NOTICE, KERN_WARNING, PREFIX as LOG_PREFIX,

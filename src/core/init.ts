@@ -15,7 +15,7 @@
  */
 
 import type { Klp } from './context.ts';
-import { findObjectSymbol } from './symbols.ts';
+import { findObjectSymbol } from './find-symbol.ts';
 import { KlpFunc, KlpObject, KlpPatch, isLoaded, renumber } from './model.ts';
 import type { KlpState, PatchDef } from './types.ts';
 

@@ -22,7 +22,7 @@ import { KlpError } from './errors.ts';
 import { EACCES, EINVAL, EISDIR, ENOENT, ENOTDIR } from './errno.ts';
 import type { Klp } from './context.ts';
 import type { KlpObject, KlpPatch } from './model.ts';
-import { funcDirName, objectDirName } from './names.ts';
+import { funcDirName, objectDirName } from './sysfs-names.ts';
 
 export const SYSFS_ROOT = '/sys/kernel/livepatch';
 

@@ -13,7 +13,7 @@
 import { KlpError } from './errors.ts';
 import { EEXIST, EINVAL } from './errno.ts';
 import type { Klp } from './context.ts';
-import { KSYM_NAME_LEN, NAME_MAX, badDirName, funcDirName, objectDirName } from './names.ts';
+import { KSYM_NAME_LEN, NAME_MAX, badDirName, funcDirName, objectDirName } from './sysfs-names.ts';
 import type { PatchDef } from './types.ts';
 
 const CONSISTENCIES = new Set(['task', 'function', 'global']);

@@ -19,7 +19,7 @@ import type { Node, Program } from './estree.ts';
 import { planForwarding } from './forwarding.ts';
 import { bodyHazard } from './scope-hazards.ts';
 import { prologueStart } from './prologue-site.ts';
-import { accessorName, join, memberName, targetName } from './names.ts';
+import { accessorName, join, memberName, targetName } from './qualified-names.ts';
 
 export type FunctionKind = 'function' | 'arrow' | 'method' | 'get' | 'set' | 'constructor';
 

@@ -22,9 +22,9 @@
 
 import { join } from 'node:path';
 import type { FunctionInfo } from './analyze.ts';
-import type { EmitOptions } from './emit.ts';
+import type { EmitOptions } from './fragments.ts';
 import type { SourceType } from './parse.ts';
-import type { ModuleSymbols } from './symbols.ts';
+import type { ModuleSymbols } from './symbol-table.ts';
 import { nameHash } from './name-hash.ts';
 
 // Builtins through getBuiltinModule, not `import`: an ES import of node:fs
@@ -32,7 +32,7 @@ import { nameHash } from './name-hash.ts';
 const { closeSync, mkdirSync, openSync, readFileSync, readSync, renameSync, writeFileSync } = process.getBuiltinModule('node:fs');
 
 /** The files whose code decides the transform's output (the bundler hashes the same). */
-export const TRANSFORM_FILES = ['analyze', 'names', 'prologue-site', 'forwarding', 'scope-hazards', 'emit', 'transform', 'parse', 'cache', 'name-hash'] as const;
+export const TRANSFORM_FILES = ['analyze', 'qualified-names', 'prologue-site', 'forwarding', 'scope-hazards', 'fragments', 'transform', 'parse', 'cache', 'name-hash'] as const;
 
 /** Set by the bundler (tools/bundle.ts): the hash of the transform's source files. */
 declare const LIVEPATCH_TRANSFORM_HASH: string | undefined;

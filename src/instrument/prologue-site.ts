@@ -1,6 +1,6 @@
 /**
  * Where the module prologue goes: the one place the loader inserts code
- * outside any function (see emit.ts, `prologue`), before the module's own
+ * outside any function (see fragments.ts, `prologue`), before the module's own
  * code runs.
  */
 

@@ -9,7 +9,7 @@
  */
 
 import { encode, type SourceMapSegment } from '@jridgewell/sourcemap-codec';
-import type { Edit } from './emit.ts';
+import type { Edit } from './fragments.ts';
 
 export interface SourceMapV3 {
   version: 3;

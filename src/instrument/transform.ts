@@ -5,9 +5,9 @@
  */
 
 import { analyze, type FunctionInfo, type ModuleAnalysis } from './analyze.ts';
-import { compareEdits, functionEdits, isWritable, moduleScope, prologue, type Edit, type EmitOptions } from './emit.ts';
+import { compareEdits, functionEdits, isWritable, moduleScope, prologue, type Edit, type EmitOptions } from './fragments.ts';
 import { parse, type Lang, type SourceType } from './parse.ts';
-import type { ModuleSymbols, SymbolInfo } from './symbols.ts';
+import type { ModuleSymbols, SymbolInfo } from './symbol-table.ts';
 import type { Plan } from './cache.ts';
 import { nameHash } from './name-hash.ts';
 

@@ -7,7 +7,7 @@
  *   $lpX(frame)       leave it
  *   $lpD(fail, value) throw the error `fail(value)` throws, as if from the caller: a
  *                     destructured arrow parameter the loader moved into the body fails
- *                     with the message V8 gives for a parameter (see emit.ts)
+ *                     with the message V8 gives for a parameter (see instrument/fragments.ts)
  *
  * Per module the loader declares `$lp<key>` (its handle) and its slots; see slots.ts.
  */

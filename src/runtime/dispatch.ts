@@ -25,7 +25,7 @@ import { currentTask, type Task } from './tasks.ts';
 /** The name of the functions entry checks call, for stack readers. */
 export const ENTRY_NAME = '$lpDispatchEntry';
 
-/** A closure's accessor (see emit.ts): `acc(-1)` gives the captured values in order, `acc(i, v)` writes number i. */
+/** A closure's accessor (see instrument/fragments.ts): `acc(-1)` gives the captured values in order, `acc(i, v)` writes number i. */
 export type Accessor = (index?: number, value?: unknown) => unknown;
 /** One call of a replacement: the func, the receiver (or new.target), the closure accessor, the arguments. */
 type Invoke = (f: Func, recv: unknown, acc: Accessor | undefined, args: unknown[]) => unknown;

@@ -17,7 +17,7 @@
  */
 
 import type { ModuleHandle as CoreModuleHandle, ModuleState, Slot, SymbolEntry, SymbolTable } from '../core/index.ts';
-import type { SymbolInfo } from '../instrument/symbols.ts';
+import type { SymbolInfo } from '../instrument/symbol-table.ts';
 import type { ModuleRecord, SlotTable } from './slots.ts';
 
 export class CoreSlot implements Slot {

@@ -18,9 +18,9 @@
 
 import { runInThisContext } from 'node:vm';
 import { fileURLToPath } from 'node:url';
-import type { SymbolInfo } from '../instrument/symbols.ts';
+import type { SymbolInfo } from '../instrument/symbol-table.ts';
 import type { Plan } from '../instrument/cache.ts';
-import { moduleHandleName, slotName } from '../instrument/emit.ts';
+import { moduleHandleName, slotName } from '../instrument/fragments.ts';
 
 /** The object bound to `$lp<key>`: what instrumented code knows of its module. */
 export interface ModuleHandle {

@@ -7,7 +7,7 @@
  * removed exactly — no pattern guessing.
  */
 
-import { functionEdits } from '../instrument/emit.ts';
+import { functionEdits } from '../instrument/fragments.ts';
 import type { SlotTable } from './slots.ts';
 
 const SLOT_NAME = /\$lp([0-9a-z]{7})_([0-9a-z]+)/g;

@@ -24,8 +24,8 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from '../../src/build/build.ts';
-import { dirTree } from '../../src/build/tree.ts';
+import { build } from '../../src/generator/generate.ts';
+import { dirTree } from '../../src/generator/tree.ts';
 import { cliPath } from '../support/lp-process.ts';
 import { startCase } from './case-process.ts';
 import { runNode } from '../support/node.ts';

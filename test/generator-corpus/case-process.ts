@@ -5,7 +5,7 @@
 
 import { LpProcess } from '../support/lp-process.ts';
 
-export const harness = 'test/build-corpus/harness.mjs';
+export const harness = 'test/generator-corpus/harness.mjs';
 
 export interface CaseProcess {
   readonly p: LpProcess;

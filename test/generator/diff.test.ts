@@ -6,8 +6,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { applyDiff, parseDiff } from '../../src/build/unified-diff.ts';
-import type { SourceTree } from '../../src/build/tree.ts';
+import { applyDiff, parseDiff } from '../../src/generator/unified-diff.ts';
+import type { SourceTree } from '../../src/generator/tree.ts';
 
 function memTree(files: Record<string, string>): SourceTree {
   return { label: 'mem', dir: null, paths: () => new Set(Object.keys(files)), read: (p) => files[p] };

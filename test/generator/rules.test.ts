@@ -6,8 +6,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { build, type BuildResult } from '../../src/build/build.ts';
-import type { SourceTree } from '../../src/build/tree.ts';
+import { build, type BuildResult } from '../../src/generator/generate.ts';
+import type { SourceTree } from '../../src/generator/tree.ts';
 
 function memTree(files: Record<string, string>): SourceTree {
   const all: Record<string, string> = { 'package.json': '{ "type": "module" }', ...files };

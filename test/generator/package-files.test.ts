@@ -12,11 +12,11 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { findCopies } from '../../src/build/installed.ts';
-import type { PackageFiles, PackageJson } from '../../src/build/package-files.ts';
-import { reachedFiles } from '../../src/build/reach.ts';
-import { compareVersions, releaseLine } from '../../src/build/semver.ts';
-import { readTarball, TarError } from '../../src/build/tar.ts';
+import { findCopies } from '../../src/generator/installed.ts';
+import type { PackageFiles, PackageJson } from '../../src/generator/package-files.ts';
+import { reachedFiles } from '../../src/generator/reach.ts';
+import { compareVersions, releaseLine } from '../../src/generator/semver.ts';
+import { readTarball, TarError } from '../../src/generator/tar.ts';
 
 function memPackage(json: PackageJson, files: Record<string, string>): PackageFiles {
   const all: Record<string, string> = { 'package.json': JSON.stringify(json), ...files };

@@ -10,7 +10,7 @@
 
 import { resolve } from 'node:path';
 import { parse } from '../instrument/parse.ts';
-import { emitPatch, fileUrl, type EmitModule } from './emit.ts';
+import { emitPatch, fileUrl, type EmitModule } from './patch-module.ts';
 import { importTarget, requireTarget } from './imports.ts';
 import { functionsOf, type Manifest } from './manifest.ts';
 import { diffModules, moduleFile } from './modules.ts';

@@ -9,7 +9,7 @@
 //   3. --old dir --new dir: the fix in typescript.js itself, so the 9 MB
 //      module is parsed and analysed in both versions.
 //
-//   node_modules/.bin/node bench/build/run.ts [RUNS]
+//   node_modules/.bin/node bench/generator/run.ts [RUNS]
 //
 // See docs/benchmarks.md ("Build") for recorded figures.
 import { spawnSync } from 'node:child_process';

@@ -13,10 +13,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cliPath } from '../support/lp-process.ts';
 import { repoRoot, runNode, type RunResult } from '../support/node.ts';
-import { startCase } from '../build-corpus/case-process.ts';
+import { startCase } from '../generator-corpus/case-process.ts';
 import { transform } from '../../src/instrument/transform.ts';
 
-const corpus = fileURLToPath(new URL('../build-corpus/fixtures/', import.meta.url));
+const corpus = fileURLToPath(new URL('../generator-corpus/fixtures/', import.meta.url));
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
 const lp = (...args: string[]): Promise<RunResult> => runNode([cliPath, ...args]);
 

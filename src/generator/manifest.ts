@@ -6,7 +6,7 @@
  */
 
 import type { FunctionInfo } from '../instrument/analyze.ts';
-import type { LeftOut, PackageBump } from './build.ts';
+import type { LeftOut, PackageBump } from './generate.ts';
 import type { ModulePlan } from './plan.ts';
 import type { Refusal } from './refusals.ts';
 

@@ -26,7 +26,7 @@
  */
 
 import { isBuiltin } from 'node:module';
-import { memberName } from '../instrument/names.ts';
+import { memberName } from '../instrument/qualified-names.ts';
 import { isTypeOnly, structuralKey, unwrap, type Node } from './ast.ts';
 import { isData, isPlain, isPrimitive } from './data.ts';
 import { refusal, type Refusal, type Rule } from './refusals.ts';

@@ -1,5 +1,5 @@
 /*
- * symbols.ts — klp_find_object_symbol (R3.5) and the oldHash extension.
+ * find-symbol.ts — klp_find_object_symbol (R3.5) and the oldHash extension.
  *
  * Invariant: a lookup either returns the slot of exactly the entry the
  * kernel would pick (by name, then by 1-based position when sympos > 0, or

@@ -22,7 +22,7 @@
  */
 
 import type { Binding, FunctionInfo } from '../instrument/analyze.ts';
-import type { SymbolInfo } from '../instrument/symbols.ts';
+import type { SymbolInfo } from '../instrument/symbol-table.ts';
 import { sameStructure, unwrap, type FunctionSite, type Node } from './ast.ts';
 import { constantUses, loadTimeFunctions } from './constants.ts';
 import { isPlain } from './data.ts';

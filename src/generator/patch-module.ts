@@ -304,7 +304,7 @@ export function fileUrl(root: string, path: string): string {
 /**
  * `this` of an arrow replacement that can run before super() in a derived
  * constructor: the entry check forwards this marker when the constructor's
- * `this` does not exist yet (src/instrument/emit.ts), and reading it throws
+ * `this` does not exist yet (src/instrument/fragments.ts), and reading it throws
  * V8's own error for that.
  */
 const THIS_HELPER = `const $lpthis = (t) => {

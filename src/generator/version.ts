@@ -8,7 +8,7 @@
 
 import { analyze, type Binding, type FunctionInfo, type ModuleAnalysis } from '../instrument/analyze.ts';
 import { parse } from '../instrument/parse.ts';
-import type { SymbolInfo } from '../instrument/symbols.ts';
+import type { SymbolInfo } from '../instrument/symbol-table.ts';
 import { lineColumn, lineStarts, moduleKey, symbolTable } from '../instrument/transform.ts';
 import { functionSites, type FunctionSite, type Program } from './ast.ts';
 import type { ModuleFile } from './modules.ts';

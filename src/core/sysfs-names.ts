@@ -1,5 +1,5 @@
 /*
- * names.ts — sysfs names for patches, objects and funcs (R12.7, R12.8).
+ * sysfs-names.ts — sysfs names for patches, objects and funcs (R12.7, R12.8).
  *
  * Invariant: a name shown in the tree is the author's name with every '/'
  * written as '!' (as kobject_set_name does for "cciss!c0d0"), so module ids
