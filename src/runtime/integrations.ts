@@ -17,8 +17,13 @@
 
 import { subscribe } from 'node:diagnostics_channel';
 import type { Server as NetServer, Socket } from 'node:net';
-import type { Runtime } from './runtime.ts';
-import { enterTask, runInTask } from './tasks.ts';
+import { enterTask, runInTask, type Task } from './tasks.ts';
+
+/** What the integrations need of the runtime (declared here so runtime.ts and this file do not import each other). */
+export interface TaskFactory {
+  /** a new task, forked from the current one (the kernel's fork: it inherits the parent's patch state) */
+  newTask(name: string): Task;
+}
 
 let installed = false;
 
@@ -30,7 +35,7 @@ let installed = false;
  * Returns what the loader calls for each builtin the program imports or
  * requires (the load hook sees them).
  */
-export function installIntegrations(rt: Runtime): (builtin: string) => void {
+export function installIntegrations(rt: TaskFactory): (builtin: string) => void {
   if (installed) return () => {};
   installed = true;
   // net: when the first server starts listening (Node publishes it at the
@@ -65,7 +70,7 @@ export function installIntegrations(rt: Runtime): (builtin: string) => void {
  * that was current when the listener was added, not in tasks of their own
  * (docs/semantics.md).
  */
-function watchMessaging(rt: Runtime): (builtin: string) => void {
+function watchMessaging(rt: TaskFactory): (builtin: string) => void {
   let wrapped = false;
   const original = process.getBuiltinModule;
   const workerThreads = (): void => {
@@ -85,7 +90,7 @@ function watchMessaging(rt: Runtime): (builtin: string) => void {
 }
 
 /** A connection to a server, and every later event of its socket, runs as a new task. */
-function wrapConnections(rt: Runtime, Server: typeof NetServer): void {
+function wrapConnections(rt: TaskFactory, Server: typeof NetServer): void {
   const serverEmit = Server.prototype.emit as (this: NetServer, event: string | symbol, ...args: unknown[]) => boolean;
   Server.prototype.emit = function (this: NetServer, event: string | symbol, ...args: unknown[]): boolean {
     if (event !== 'connection') return serverEmit.call(this, event, ...args);
@@ -108,7 +113,7 @@ interface Listenable {
 }
 
 /** Each 'message' delivered to a wrapped listener runs as a new task. */
-function wrapMessageListeners(rt: Runtime, proto: Listenable, name: string): void {
+function wrapMessageListeners(rt: TaskFactory, proto: Listenable, name: string): void {
   const wrapped = new WeakMap<Function, (...args: unknown[]) => unknown>();
   const wrap = (listener: (...args: unknown[]) => void): ((...args: unknown[]) => unknown) => {
     let w = wrapped.get(listener);

@@ -14,7 +14,7 @@ import { basename, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { KlpError, EBUSY, EEXIST, EINVAL, ENOENT, type PatchDef } from '../core/index.ts';
 import { PATCH_QUERY } from './loader.ts';
-import type { Runtime } from './runtime.ts';
+import type { Livepatch } from '../core/index.ts';
 
 // Builtins through getBuiltinModule, not `import`: an ES import of node:fs or
 // node:crypto evaluates every lazy export (fs.promises, webcrypto…), ms of each start.
@@ -43,8 +43,17 @@ export interface PackageBump {
 
 let nonce = 0;
 
+/**
+ * What patch modules need of the runtime: its core. Declared here, not
+ * imported from runtime.ts, so the runtime (which owns a PatchModules) and
+ * this file do not import each other.
+ */
+export interface PatchModulesHost {
+  readonly core: Pick<Livepatch, 'enablePatch' | 'forcedPatches' | 'patch'>;
+}
+
 export class PatchModules {
-  private readonly rt: Runtime;
+  private readonly rt: PatchModulesHost;
   private readonly loaded = new Map<string, LoadedPatch>();
   /**
    * The package entry patch modules get for `import ... from 'livepatch'`:
@@ -57,7 +66,7 @@ export class PatchModules {
   }
   #entry: string | undefined;
 
-  constructor(rt: Runtime) {
+  constructor(rt: PatchModulesHost) {
     this.rt = rt;
   }
 

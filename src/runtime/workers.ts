@@ -10,7 +10,8 @@
 
 import type { Worker } from 'node:worker_threads';
 import { subscribe } from 'node:diagnostics_channel';
-import type { Runtime } from './runtime.ts';
+import type { Livepatch } from '../core/index.ts';
+import type { PatchModules } from './patch-modules.ts';
 import { isMainThread } from './thread.ts';
 
 // BroadcastChannel is a global, whose module Node loads on first use: in the
@@ -43,6 +44,18 @@ export interface WorkerReply {
   readonly error?: string;
 }
 
+/**
+ * What the worker links need of the runtime. Declared here, not imported
+ * from runtime.ts, so the runtime (which starts the hub) and this file do
+ * not import each other.
+ */
+export interface WorkerHost {
+  readonly core: Pick<Livepatch, 'patches' | 'sysfs' | 'transitionStatus'>;
+  readonly patchModules: Pick<PatchModules, 'list' | 'load' | 'unload'>;
+  /** the main thread's hub, made when the program starts its first worker */
+  hub: WorkerHub | undefined;
+}
+
 function channelName(): string {
   return `livepatch:${process.pid}`;
 }
@@ -53,13 +66,13 @@ function channelName(): string {
  * before the worker runs and says hello).
  */
 export class WorkerHub {
-  private readonly rt: Runtime;
+  private readonly rt: WorkerHost;
   private readonly channel = new BroadcastChannel(channelName());
   private readonly workers = new Set<number>();
   private seq = 0;
   private readonly waiting = new Map<number, (m: Message) => void>();
 
-  constructor(rt: Runtime) {
+  constructor(rt: WorkerHost) {
     this.rt = rt;
     this.channel.unref();
     this.channel.onmessage = (e) => this.receive((e as { data: Message }).data);
@@ -138,7 +151,7 @@ export class WorkerHub {
  * it, so the worker's program starts patched, as a forked task would), or
  * after `timeoutMs` if the main thread does not answer.
  */
-export function followMainThread(rt: Runtime, timeoutMs = 5000): Promise<void> {
+export function followMainThread(rt: WorkerHost, timeoutMs = 5000): Promise<void> {
   if (isMainThread) return Promise.resolve();
   const { threadId } = process.getBuiltinModule('node:worker_threads');
   const channel = new BroadcastChannel(channelName());
@@ -194,7 +207,7 @@ export function followMainThread(rt: Runtime, timeoutMs = 5000): Promise<void> {
  * In the main thread, start the hub when the program starts its first
  * worker; until then the hub costs nothing (no channel, no module).
  */
-export function hubOnFirstWorker(rt: Runtime): void {
+export function hubOnFirstWorker(rt: WorkerHost): void {
   if (!isMainThread) return;
   subscribe('worker_threads', (msg) => {
     rt.hub ??= new WorkerHub(rt);
