@@ -1,5 +1,5 @@
 /*
- * messages.ts — the kernel's livepatch messages, verbatim (spec §15).
+ * messages.ts — the kernel's livepatch messages, verbatim (R15 in docs/kernel-rules.md).
  *
  * Invariants: every function returns the text after pr_fmt's "livepatch: "
  * prefix exactly as the kernel formats it; the level beside each is the

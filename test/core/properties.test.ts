@@ -1,6 +1,6 @@
 // Property-based tests: random sequences of enable, disable, replace,
 // reverse, force, module loads and unloads, tasks entering and leaving
-// functions, forks and time, checked against the invariants of spec §18 and
+// functions, forks and time, checked against the invariants of docs/kernel-rules.md §18 and
 // R5.1 after every step.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
