@@ -12,6 +12,7 @@
 
 import type { Callbacks, Consistency, KlpState, ObjectDef, PatchDef, StateDef } from './core/index.ts';
 import type { Runtime } from './runtime/runtime.ts';
+import type { RuntimeCode } from './runtime/errors.ts';
 
 export type { Callbacks, Consistency, KlpState, ObjectDef, PatchDef, StateDef };
 export type { CallbackObject, FuncDef } from './core/index.ts';
@@ -21,9 +22,17 @@ function rt(): Runtime | undefined {
   return (globalThis as Record<symbol, Runtime | undefined>)[Symbol.for('livepatch.runtime')];
 }
 
+/** An error of the runtime's, coded as a RuntimeError is, without its module: see runtime/errors.ts. */
+function runtimeError(code: RuntimeCode, message: string): Error & { readonly code: RuntimeCode } {
+  return Object.assign(new Error(message), { code });
+}
+
 function required(what: string): Runtime {
   const r = rt();
-  if (r === undefined) throw new Error(`livepatch: ${what} needs the loader: run with node --import livepatch/register`);
+  if (r === undefined) {
+    const message = `livepatch: ${what} needs the loader: run with node --import livepatch/register`;
+    throw runtimeError('LP_ERR_NEEDS_LOADER', message);
+  }
   return r;
 }
 
@@ -85,7 +94,10 @@ let neverSignaled: AbortSignal | undefined;
 export function closure(): Record<string, unknown> {
   const r = rt();
   const { acc, slot } = r?.api.closureState ?? { acc: undefined, slot: undefined };
-  if (slot === undefined || r === undefined) throw new Error('livepatch: closure() is only available at the start of a replacement of a closure');
+  if (slot === undefined || r === undefined) {
+    const message = 'livepatch: closure() is only available at the start of a replacement of a closure';
+    throw runtimeError('LP_ERR_NO_CLOSURE', message);
+  }
   const sym = slot.symbol;
   const views: ScopeView[] = [];
   if (acc !== undefined && sym.captures.length > 0) {
@@ -114,9 +126,13 @@ export function closure(): Record<string, unknown> {
 export function moduleScope(moduleId: string): Record<string, unknown> {
   const r = required('moduleScope()');
   const record = r.slots.modules(moduleId)[0];
-  if (record === undefined) throw new Error(`livepatch: module '${moduleId}' is not loaded`);
+  if (record === undefined) {
+    throw runtimeError('LP_ERR_MODULE_NOT_LOADED', `livepatch: module '${moduleId}' is not loaded`);
+  }
   const acc = record.handle.scope;
-  if (acc === undefined) throw new Error(`livepatch: module '${moduleId}' has not started running yet`);
+  if (acc === undefined) {
+    throw runtimeError('LP_ERR_MODULE_NOT_STARTED', `livepatch: module '${moduleId}' has not started running yet`);
+  }
   const { scope, scopeWritable } = record.plan().symbols;
   return scopeObject([{ names: scope, writable: scopeWritable, get: (i) => acc(i), set: (i, v) => void acc(i, v, true) }]);
 }

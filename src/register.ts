@@ -10,10 +10,14 @@
  */
 
 import * as nodeModule from 'node:module';
+import type { RuntimeCode } from './runtime/errors.ts';
 
 // Checked before the runtime is imported: on an older Node its imports would fail with a less helpful message.
 if (typeof (nodeModule as { registerHooks?: unknown }).registerHooks !== 'function') {
-  throw new Error(`livepatch needs Node 24 or later (synchronous module hooks); this is Node ${process.version}`);
+  // coded as a RuntimeError is, without its module: see runtime/errors.ts
+  const code: RuntimeCode = 'LP_ERR_NODE_VERSION';
+  const message = `livepatch needs Node 24 or later (synchronous module hooks); this is Node ${process.version}`;
+  throw Object.assign(new Error(message), { code });
 }
 
 // V8's code cache on disk, as Node offers it to tools (module.enableCompileCache;

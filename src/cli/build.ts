@@ -36,9 +36,11 @@ import { formatRefusal } from '../generator/refusals.ts';
 import { openDiff, openVersion } from '../generator/sources.ts';
 import type { SourceTree } from '../generator/tree.ts';
 import type { Manifest } from '../generator/manifest.ts';
-import { connectTo, EXIT, UsageError } from './common.ts';
+import { connectTo } from './common.ts';
+import { EXIT, UsageError } from './errors.ts';
 
-export const BUILD_EXIT = { ok: 0, nothing: 1, refused: 65, input: 66 } as const;
+/** What a build that ends without an error exits with; bad input is an InputError (cli/errors.ts: 66). */
+export const BUILD_EXIT = { ok: EXIT.ok, nothing: EXIT.failure, refused: EXIT.refused } as const;
 
 export async function buildCommand(args: string[]): Promise<number> {
   let values;
@@ -57,7 +59,6 @@ export async function buildCommand(args: string[]): Promise<number> {
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
-  const err = (s: string) => process.stderr.write(s + '\n');
   const useDiff = values.diff !== undefined;
   if (values.package !== undefined) return packageCommand(values as PackageArgs);
   if (useDiff && (values.old !== undefined || values.new !== undefined)) throw new UsageError('build takes either --diff or --old and --new');
@@ -66,31 +67,23 @@ export async function buildCommand(args: string[]): Promise<number> {
   const strip = values.p === undefined ? undefined : Number(values.p);
   if (strip !== undefined && (!Number.isInteger(strip) || strip < 0)) throw new UsageError(`-p takes a number of path components, not '${values.p}'`);
 
-  try {
-    let old: SourceTree;
-    let next: SourceTree;
-    let root: string;
-    if (useDiff) {
-      root = resolve(values.root ?? '.');
-      ({ old, new: next } = openDiff(values.diff!, root, strip));
-    } else {
-      // the running tree: --root, else the old version when it is a directory
-      const repo = resolve(values.root ?? '.');
-      old = openVersion(values.old!, repo);
-      next = openVersion(values.new!, repo);
-      root = values.root !== undefined ? repo : old.dir ?? repo;
-    }
-    const output = resolve(values.o ?? values.output ?? defaultOutput(values.diff, values.name));
-    const manifestFile = resolve(values.manifest ?? output.replace(/\.[cm]?[jt]s$/, '') + '.manifest.json');
-    const result = build({ old, new: next, root, name: values.name, replace: values.replace, output });
-    return await finish(result, { output, manifestFile, json: values.json, pid: values.pid, what: `${old.label} and ${next.label}` });
-  } catch (e) {
-    if (e instanceof InputError) {
-      err(`livepatch build: ${e.message}`);
-      return BUILD_EXIT.input;
-    }
-    throw e;
+  let old: SourceTree;
+  let next: SourceTree;
+  let root: string;
+  if (useDiff) {
+    root = resolve(values.root ?? '.');
+    ({ old, new: next } = openDiff(values.diff!, root, strip));
+  } else {
+    // the running tree: --root, else the old version when it is a directory
+    const repo = resolve(values.root ?? '.');
+    old = openVersion(values.old!, repo);
+    next = openVersion(values.new!, repo);
+    root = values.root !== undefined ? repo : old.dir ?? repo;
   }
+  const output = resolve(values.o ?? values.output ?? defaultOutput(values.diff, values.name));
+  const manifestFile = resolve(values.manifest ?? output.replace(/\.[cm]?[jt]s$/, '') + '.manifest.json');
+  const result = build({ old, new: next, root, name: values.name, replace: values.replace, output });
+  return finish(result, { output, manifestFile, json: values.json, pid: values.pid, what: `${old.label} and ${next.label}` });
 }
 
 interface PackageArgs {
@@ -102,43 +95,35 @@ interface PackageArgs {
 async function packageCommand(values: PackageArgs): Promise<number> {
   const out = (s: string) => process.stdout.write(s + '\n');
   const err = (s: string) => process.stderr.write(s + '\n');
-  try {
-    let pb: PackageBuild;
-    if (values.package !== undefined) {
-      if (values.old !== undefined) throw new UsageError('--package takes the installed copies from the application: give --new for the new version, not --old');
-      const at = values.package.lastIndexOf('@');
-      const name = at > 0 ? values.package.slice(0, at) : values.package;
-      const version = at > 0 ? values.package.slice(at + 1) : null;
-      if (name === '' || version === '') throw new UsageError(`--package needs <name>@<version>, not '${values.package}'`);
-      if (version === null && values.new === undefined) throw new UsageError(`--package ${name} needs the fixed version (${name}@<version>) or --new <dir|tarball>`);
-      const running = values.pid !== undefined ? await runningPackages(values.pid, name) : undefined;
-      pb = buildPackage({
-        name, version, root: values.root ?? '.', newSource: values.new ?? null, only: values.copy, running,
-        patchName: values.name, replace: values.replace, output: null,
-      });
-    } else {
-      pb = buildPackagePair(values.old!, values.new!, values.root, { patchName: values.name, replace: values.replace, only: values.copy });
-    }
-    const patchName = values.name ?? pb.defaultName;
-    const output = resolve(values.o ?? values.output ?? `${patchName}.mjs`);
-    const manifestFile = resolve(values.manifest ?? output.replace(/\.[cm]?[jt]s$/, '') + '.manifest.json');
-    if (!values.json) {
-      out(`${pb.name}: ${pb.next.version} from ${pb.next.label}`);
-      for (const c of pb.copies) out(`  ${c.copy.path}: ${c.status === 'patched' ? c.why : `${c.copy.version} (${c.why})`}`);
-    }
-    if (pb.result === null) {
-      err(`livepatch build: no installed copy of ${pb.name} needs ${pb.next.version}: nothing to patch`);
-      if (values.json) out(JSON.stringify({ copies: pb.copies.map((c) => ({ path: c.copy.path, version: c.copy.version, status: c.status, why: c.why })) }, null, 2));
-      return BUILD_EXIT.nothing;
-    }
-    return await finish(pb.result, { output, manifestFile, json: values.json, pid: values.pid, what: `${pb.name} ${pb.copies.filter((c) => c.status === 'patched').map((c) => c.copy.version).join(', ')} and ${pb.next.version}` });
-  } catch (e) {
-    if (e instanceof InputError) {
-      err(`livepatch build: ${e.message}`);
-      return BUILD_EXIT.input;
-    }
-    throw e;
+  let pb: PackageBuild;
+  if (values.package !== undefined) {
+    if (values.old !== undefined) throw new UsageError('--package takes the installed copies from the application: give --new for the new version, not --old');
+    const at = values.package.lastIndexOf('@');
+    const name = at > 0 ? values.package.slice(0, at) : values.package;
+    const version = at > 0 ? values.package.slice(at + 1) : null;
+    if (name === '' || version === '') throw new UsageError(`--package needs <name>@<version>, not '${values.package}'`);
+    if (version === null && values.new === undefined) throw new UsageError(`--package ${name} needs the fixed version (${name}@<version>) or --new <dir|tarball>`);
+    const running = values.pid !== undefined ? await runningPackages(values.pid, name) : undefined;
+    pb = buildPackage({
+      name, version, root: values.root ?? '.', newSource: values.new ?? null, only: values.copy, running,
+      patchName: values.name, replace: values.replace, output: null,
+    });
+  } else {
+    pb = buildPackagePair(values.old!, values.new!, values.root, { patchName: values.name, replace: values.replace, only: values.copy });
   }
+  const patchName = values.name ?? pb.defaultName;
+  const output = resolve(values.o ?? values.output ?? `${patchName}.mjs`);
+  const manifestFile = resolve(values.manifest ?? output.replace(/\.[cm]?[jt]s$/, '') + '.manifest.json');
+  if (!values.json) {
+    out(`${pb.name}: ${pb.next.version} from ${pb.next.label}`);
+    for (const c of pb.copies) out(`  ${c.copy.path}: ${c.status === 'patched' ? c.why : `${c.copy.version} (${c.why})`}`);
+  }
+  if (pb.result === null) {
+    err(`livepatch build: no installed copy of ${pb.name} needs ${pb.next.version}: nothing to patch`);
+    if (values.json) out(JSON.stringify({ copies: pb.copies.map((c) => ({ path: c.copy.path, version: c.copy.version, status: c.status, why: c.why })) }, null, 2));
+    return BUILD_EXIT.nothing;
+  }
+  return finish(pb.result, { output, manifestFile, json: values.json, pid: values.pid, what: `${pb.name} ${pb.copies.filter((c) => c.status === 'patched').map((c) => c.copy.version).join(', ')} and ${pb.next.version}` });
 }
 
 /** Write the patch and the manifest (or only the manifest when refused) and report. */

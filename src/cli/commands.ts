@@ -11,7 +11,8 @@ import type { ControlClient } from '../control/client.ts';
 import { discover } from '../control/client.ts';
 import type { PackageView, StatusView } from '../control/views.ts';
 import type { WorkerReply, WorkerStatus } from '../runtime/workers.ts';
-import { connectTo, duration, EXIT, table, UsageError } from './common.ts';
+import { connectTo, duration, table } from './common.ts';
+import { EXIT, UsageError } from './errors.ts';
 
 export interface Context {
   out(line: string): void;

@@ -1,16 +1,12 @@
 /**
- * What every CLI command shares: exit codes, usage errors, and finding the
- * process to talk to.
+ * What every CLI command shares: finding the process to talk to, and
+ * formatting tables and durations. (Exit statuses and usage errors: errors.ts.)
  */
 
-import { ControlClient, ConnectError, discover } from '../control/client.ts';
+import { ControlClient, discover } from '../control/client.ts';
+import { ConnectError } from '../control/errors.ts';
 import type { Hello } from '../control/protocol.ts';
-
-export const EXIT = { ok: 0, failure: 1, usage: 64, unavailable: 69, timeout: 75 } as const;
-
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
+import { UsageError } from './errors.ts';
 
 /** Connect to `--pid`, or to the only process under the loader. */
 export async function connectTo(pid: string | undefined): Promise<{ client: ControlClient; hello: Hello }> {
@@ -24,7 +20,10 @@ export async function connectTo(pid: string | undefined): Promise<{ client: Cont
   for (const deadline = Date.now() + 1000; found.length === 0 && Date.now() < deadline; found = await discover()) {
     await new Promise((r) => setTimeout(r, 50));
   }
-  if (found.length === 0) throw new ConnectError('livepatch: no process runs under the loader (start one with `livepatch run <entry>`)');
+  if (found.length === 0) {
+    const message = 'livepatch: no process runs under the loader (start one with `livepatch run <entry>`)';
+    throw new ConnectError('LP_ERR_NO_PROCESS', message);
+  }
   if (found.length > 1) {
     throw new UsageError(`${found.length} processes run under the loader (${found.map((h) => h.pid).join(', ')}): choose one with --pid`);
   }

@@ -17,13 +17,15 @@
  * process is under the loader) and `--json`. Exit codes: 0 success; the
  * kernel's errno for an error the process reports (22 EINVAL, 16 EBUSY,
  * 2 ENOENT, 17 EEXIST, 13 EACCES); 64 usage; 69 no such process or not a
- * livepatch socket; 75 `--wait` timed out with the transition still open.
+ * livepatch socket; 75 `--wait` timed out with the transition still open;
+ * `build`'s own (src/cli/build.ts); 1 anything else. An error's status
+ * comes from its code, through the one table in src/cli/errors.ts.
  */
 
 import { isKlpError } from '../core/index.ts';
-import { ConnectError } from '../control/client.ts';
+import { CONTROL_CODES } from '../control/errors.ts';
 import { commands, type Context } from './commands.ts';
-import { UsageError, EXIT } from './common.ts';
+import { errorCode, exitStatus, EXIT, UsageError } from './errors.ts';
 import { run } from './run.ts';
 
 const USAGE = `usage: livepatch <command> [options]
@@ -68,18 +70,22 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    if (error instanceof UsageError) {
-      process.stderr.write(`livepatch: ${error.message}\n\n${USAGE}`);
-      process.exitCode = EXIT.usage;
-    } else if (error instanceof ConnectError) {
-      process.stderr.write(error.message + '\n');
-      process.exitCode = EXIT.unavailable;
-    } else if (isKlpError(error)) {
-      process.stderr.write(`${error.message} (${error.code})\n`);
-      process.exitCode = -error.errno;
-    } else {
-      process.stderr.write(`livepatch: ${error instanceof Error ? error.message : String(error)}\n`);
-      process.exitCode = 1;
-    }
+    process.stderr.write(report(error));
+    process.exitCode = exitStatus(error);
   },
 );
+
+/**
+ * What an error prints: its message, after who reports it where the message does not say it, and the
+ * usage after a usage error.
+ */
+function report(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  if (isKlpError(error)) return `${message} (${error.code})\n`;
+  const code = errorCode(error);
+  if (code === 'LP_ERR_USAGE') return `livepatch: ${message}\n\n${USAGE}`;
+  // the control layer's messages start with 'livepatch: ' themselves
+  if (code !== null && Object.hasOwn(CONTROL_CODES, code)) return message + '\n';
+  if (code === 'LP_ERR_BUILD_INPUT' || code === 'LP_ERR_TARBALL') return `livepatch build: ${message}\n`;
+  return `livepatch: ${message}\n`;
+}

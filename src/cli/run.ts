@@ -6,7 +6,7 @@
 
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { UsageError } from './common.ts';
+import { UsageError } from './errors.ts';
 
 /** Node options that take their value as the next argument. */
 const WITH_VALUE = new Set([

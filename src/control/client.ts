@@ -6,17 +6,13 @@
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { KlpError } from '../core/index.ts';
+import { ConnectError } from './errors.ts';
 import { checkSocketDir, socketDir, socketPath } from './paths.ts';
 import { PROTOCOL, type Hello, type Request, type Response } from './protocol.ts';
 
 // Builtins through getBuiltinModule, not `import`: an ES import of node:fs or
 // node:crypto evaluates every lazy export (fs.promises, webcrypto…), ms of each start.
 const { readdirSync } = process.getBuiltinModule('node:fs');
-
-/** A failure to reach a process (as opposed to an error the process reported). */
-export class ConnectError extends Error {
-  override readonly name = 'ConnectError';
-}
 
 export class ControlClient {
   private readonly socket: Socket;
@@ -34,8 +30,8 @@ export class ControlClient {
       for (const w of this.waiting.values()) w.reject(e);
       this.waiting.clear();
     };
-    socket.on('error', (e) => fail(new ConnectError(`livepatch: connection lost: ${e.message}`)));
-    socket.on('close', () => fail(new ConnectError('livepatch: the process closed the connection')));
+    socket.on('error', (e) => fail(new ConnectError('LP_ERR_CONNECT', `livepatch: connection lost: ${e.message}`)));
+    socket.on('close', () => fail(new ConnectError('LP_ERR_CONNECT', 'livepatch: the process closed the connection')));
   }
 
   /**
@@ -63,9 +59,11 @@ export class ControlClient {
           continue;
         }
         const who = pid !== undefined ? `process ${pid}` : path;
-        throw new ConnectError(absent
-          ? `livepatch: no livepatch process ${pid ?? ''} (no control socket at ${path}; has it exited, or was it started without the loader?)`.replace('  ', ' ')
-          : `livepatch: cannot reach ${who}: ${(e as Error).message}`);
+        const cause = (e as Error).message;
+        if (!absent) throw new ConnectError('LP_ERR_CONNECT', `livepatch: cannot reach ${who}: ${cause}`);
+        const why = `no control socket at ${path}; has it exited, or was it started without the loader?`;
+        const message = `livepatch: no livepatch process ${pid ?? ''} (${why})`.replace('  ', ' ');
+        throw new ConnectError('LP_ERR_NO_PROCESS', message);
       }
     }
     const client = new ControlClient(socket);
@@ -74,11 +72,11 @@ export class ControlClient {
       hello = (await withTimeout(client.request('hello'), 3000, `livepatch: ${path} does not answer as a livepatch process`)) as Hello;
     } catch (e) {
       client.close();
-      throw new ConnectError(`livepatch: ${path} is not a livepatch control socket (${(e as Error).message.replace(/^livepatch: /, '')})`);
+      throw notControlSocket(path, (e as Error).message.replace(/^livepatch: /, ''));
     }
     if (hello?.protocol !== PROTOCOL) {
       client.close();
-      throw new ConnectError(`livepatch: ${path} is not a livepatch control socket (protocol ${String(hello?.protocol)})`);
+      throw notControlSocket(path, `protocol ${String(hello?.protocol)}`);
     }
     return { client, hello };
   }
@@ -130,9 +128,13 @@ function connectSocket(path: string): Promise<Socket> {
   });
 }
 
+function notControlSocket(path: string, why: string): ConnectError {
+  return new ConnectError('LP_ERR_NOT_CONTROL_SOCKET', `livepatch: ${path} is not a livepatch control socket (${why})`);
+}
+
 function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
   return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new ConnectError(message)), ms);
+    const t = setTimeout(() => reject(new ConnectError('LP_ERR_NOT_CONTROL_SOCKET', message)), ms);
     p.then((v) => { clearTimeout(t); resolve(v); }, (e) => { clearTimeout(t); reject(e); });
   });
 }

@@ -7,6 +7,7 @@
  */
 
 import { join } from 'node:path';
+import { ControlError } from './errors.ts';
 
 // Builtins through getBuiltinModule, not `import`: an ES import of node:fs or
 // node:crypto evaluates every lazy export (fs.promises, webcrypto…), ms of each start.
@@ -39,12 +40,19 @@ export function ensureSocketDir(dir: string): void {
 
 export function checkSocketDir(dir: string): void {
   const st = lstatSync(dir);
-  if (!st.isDirectory()) throw new Error(`livepatch: ${dir} is not a directory`);
+  if (!st.isDirectory()) throw new ControlError('LP_ERR_SOCKET_DIR_UNSAFE', `livepatch: ${dir} is not a directory`);
   const me = process.getuid?.();
-  if (me !== undefined && st.uid !== me) throw new Error(`livepatch: ${dir} belongs to uid ${st.uid}, not to this user (${me})`);
+  if (me !== undefined && st.uid !== me) {
+    const message = `livepatch: ${dir} belongs to uid ${st.uid}, not to this user (${me})`;
+    throw new ControlError('LP_ERR_SOCKET_DIR_UNSAFE', message);
+  }
   if ((st.mode & 0o077) !== 0) {
     // created by us with a looser umask? tighten it; anything else is refused
     if (me !== undefined && st.uid === me) chmodSync(dir, 0o700);
-    else throw new Error(`livepatch: ${dir} is accessible to other users (mode ${(st.mode & 0o777).toString(8)})`);
+    else {
+      const mode = (st.mode & 0o777).toString(8);
+      const message = `livepatch: ${dir} is accessible to other users (mode ${mode})`;
+      throw new ControlError('LP_ERR_SOCKET_DIR_UNSAFE', message);
+    }
   }
 }

@@ -1,58 +1,18 @@
 /**
- * What the build reads off the ESTree oxc produces: child iteration that
- * skips TypeScript-only data, a structural key (what a piece of code means,
- * without positions, comments, formatting or types), and the place of every
- * function in its module (the node, the member it defines, its class).
+ * What the build reads off the ESTree oxc produces, beyond the syntax
+ * knowledge it shares with the loader (src/instrument/syntax.ts: children,
+ * function and type-only nodes, wrappers): a structural key (what a piece of
+ * code means, without positions, comments, formatting or types), and the
+ * place of every function in its module (the node, the member it defines,
+ * its class).
  */
 
 import type { Node, Program } from '../instrument/estree.ts';
+import {
+  eachChild, FUNCTION_TYPES, isNode, isTypeOnly, NOT_CODE_KEYS, TRANSPARENT_TYPES, unwrap,
+} from '../instrument/syntax.ts';
 
 export type { Node, Program };
-
-/** Keys that hold positions, parents or TypeScript-only data: not what the code does. */
-const SKIP = new Set([
-  'start', 'end', 'range', 'loc', 'parent', 'raw',
-  'typeAnnotation', 'returnType', 'typeParameters', 'typeArguments', 'superTypeArguments', 'implements',
-  'accessibility', 'override', 'readonly', 'definite', 'declare', 'abstract',
-]);
-
-/** Wrappers that do nothing at run time. */
-const TRANSPARENT = new Set(['ParenthesizedExpression', 'TSAsExpression', 'TSSatisfiesExpression', 'TSNonNullExpression', 'TSTypeAssertion', 'TSInstantiationExpression']);
-
-/** Statements and members that exist only for the type checker. */
-export function isTypeOnly(n: Node): boolean {
-  const t = n.type;
-  if (t === 'TSInterfaceDeclaration' || t === 'TSTypeAliasDeclaration' || t === 'TSDeclareFunction' || t === 'TSIndexSignature') return true;
-  if (t === 'TSAbstractMethodDefinition' || t === 'TSAbstractPropertyDefinition' || t === 'TSAbstractAccessorProperty') return true;
-  if (t === 'TSEmptyBodyFunctionExpression') return true;
-  if ((t === 'ImportDeclaration' || t === 'ExportNamedDeclaration' || t === 'ExportAllDeclaration') && (n.importKind === 'type' || n.exportKind === 'type')) return true;
-  if (n.declare === true) return true;
-  if (t === 'MethodDefinition' && (n.value as Node | null)?.type === 'TSEmptyBodyFunctionExpression') return true;
-  if ((t === 'ExportNamedDeclaration' || t === 'ExportDefaultDeclaration') && n.declaration != null && isTypeOnly(n.declaration as Node)) return true;
-  return false;
-}
-
-export const FUNCTION_TYPES = new Set(['FunctionDeclaration', 'FunctionExpression', 'ArrowFunctionExpression']);
-
-export function isNode(v: unknown): v is Node {
-  return v !== null && typeof v === 'object' && typeof (v as Node).type === 'string';
-}
-
-/** Call `fn` on each child node, skipping TypeScript-only data. */
-export function eachChild(node: Node, fn: (child: Node, key: string) => void): void {
-  for (const key in node) {
-    if (SKIP.has(key)) continue;
-    const v = node[key];
-    if (Array.isArray(v)) {
-      for (const c of v) if (isNode(c)) fn(c, key);
-    } else if (isNode(v)) fn(v, key);
-  }
-}
-
-export function unwrap(n: Node): Node {
-  while (TRANSPARENT.has(n.type)) n = n.expression as Node;
-  return n;
-}
 
 /**
  * A string that is equal for two pieces of code iff they do the same thing
@@ -64,7 +24,7 @@ export function unwrap(n: Node): Node {
 export function structuralKey(node: Node, fn: (n: Node) => string | undefined): string {
   const parts: string[] = [];
   const visit = (n: Node): void => {
-    if (TRANSPARENT.has(n.type)) return visit(n.expression as Node);
+    if (TRANSPARENT_TYPES.has(n.type)) return visit(n.expression as Node);
     if (isTypeOnly(n)) { parts.push('~'); return; }
     if (FUNCTION_TYPES.has(n.type)) {
       const name = fn(n);
@@ -84,7 +44,7 @@ export function structuralKey(node: Node, fn: (n: Node) => string | undefined): 
     }
     parts.push(n.type, '{');
     for (const key in n) {
-      if (SKIP.has(key)) continue;
+      if (NOT_CODE_KEYS.has(key)) continue;
       // `optional` is TypeScript's `x?:` on identifiers and members, but `?.` on calls and members
       if (key === 'optional' && n.type !== 'MemberExpression' && n.type !== 'CallExpression') continue;
       const v = n[key];
@@ -121,8 +81,8 @@ export function sameStructure(
   sameString?: (x: string, y: string) => boolean,
 ): boolean {
   const same = (x: Node, y: Node): boolean => {
-    while (TRANSPARENT.has(x.type)) x = x.expression as Node;
-    while (TRANSPARENT.has(y.type)) y = y.expression as Node;
+    while (TRANSPARENT_TYPES.has(x.type)) x = x.expression as Node;
+    while (TRANSPARENT_TYPES.has(y.type)) y = y.expression as Node;
     const tx = isTypeOnly(x);
     if (tx || isTypeOnly(y)) return tx && isTypeOnly(y);
     if (FUNCTION_TYPES.has(x.type) || FUNCTION_TYPES.has(y.type)) {
@@ -141,7 +101,7 @@ export function sameStructure(
       return Object.is(x.value, y.value);
     }
     for (const key in x) {
-      if (SKIP.has(key) || key === 'type') continue;
+      if (NOT_CODE_KEYS.has(key) || key === 'type') continue;
       if (key === 'optional' && x.type !== 'MemberExpression' && x.type !== 'CallExpression') continue;
       const vx = x[key];
       const vy = y[key];

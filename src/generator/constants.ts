@@ -18,8 +18,9 @@
  * - a primitive can be used in any way.
  */
 
-import type { FunctionInfo } from '../instrument/analyze.ts';
-import { eachChild, FUNCTION_TYPES, isTypeOnly, unwrap, type Node } from './ast.ts';
+import type { FunctionInfo } from '../instrument/analysis-types.ts';
+import { eachChild, FUNCTION_TYPES, isTypeOnly, unwrap } from '../instrument/syntax.ts';
+import type { Node } from './ast.ts';
 import { codeUses } from './scope.ts';
 import { lineAt, type ModuleVersion } from './version.ts';
 

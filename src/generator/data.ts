@@ -16,7 +16,8 @@
  *   of it is a read.
  */
 
-import { unwrap, type Node } from './ast.ts';
+import { unwrap } from '../instrument/syntax.ts';
+import type { Node } from './ast.ts';
 
 const PLAIN_CALLS = new Set(['Set', 'Map', 'WeakMap', 'WeakSet', 'RegExp', 'Array', 'Symbol']);
 const PLAIN_NAMESPACES = new Set(['Math', 'Number', 'Object', 'String', 'Symbol']);

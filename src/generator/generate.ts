@@ -8,11 +8,12 @@
  * wrote.
  */
 
+import { GeneratorError } from './errors.ts';
 import { resolve } from 'node:path';
 import { parse } from '../instrument/parse.ts';
 import { emitPatch, fileUrl, type EmitModule } from './patch-module.ts';
 import { importTarget, requireTarget } from './imports.ts';
-import { functionsOf, type Manifest } from './manifest.ts';
+import { functionsOf, type LeftOut, type Manifest, type PackageBump } from './manifest.ts';
 import { diffModules, moduleFile } from './modules.ts';
 import { planModule, type ModulePlan } from './plan.ts';
 import { refusal, type Refusal } from './refusals.ts';
@@ -39,24 +40,6 @@ export interface BuildOptions {
   readonly packages?: readonly PackageBump[];
   /** notes from before the comparison */
   readonly notes?: readonly string[];
-}
-
-export interface LeftOut {
-  readonly path: string;
-  readonly reason: string;
-}
-
-/** One installed copy of a package the patch brings from one version to another. */
-export interface PackageBump {
-  readonly name: string;
-  readonly from: string;
-  readonly to: string;
-  /** the copy's directory, relative to the application root */
-  readonly path: string;
-  /** what the loader's module ids of its files start with */
-  readonly idPrefix: string;
-  /** the module ids the patch changes (filled in by the build) */
-  readonly modules?: readonly string[];
 }
 
 export interface BuildResult {
@@ -143,7 +126,10 @@ export function build(opts: BuildOptions): BuildResult {
     });
     code = out.code + `//# sourceMappingURL=data:application/json;charset=utf-8;base64,${Buffer.from(JSON.stringify(map)).toString('base64')}\n`;
     const check = parse(code, 'js', 'module');
-    if (check.error !== null) throw new Error(`livepatch build: internal error: the patch module does not parse: ${check.error.message} at offset ${check.error.start}`);
+    if (check.error !== null) {
+      const why = `${check.error.message} at offset ${check.error.start}`;
+      throw new GeneratorError('LP_ERR_BUILD_INTERNAL', `livepatch build: internal error: the patch module does not parse: ${why}`);
+    }
   }
 
   const manifest: Manifest = {

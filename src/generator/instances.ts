@@ -10,7 +10,8 @@
  * is noted (the objects made before do not have it, like a new field).
  */
 
-import { eachChild, FUNCTION_TYPES, structuralKey, unwrap, type Node } from './ast.ts';
+import { eachChild, FUNCTION_TYPES, unwrap } from '../instrument/syntax.ts';
+import { structuralKey, type Node } from './ast.ts';
 
 export interface InstanceInit {
   /** the value's expression */

@@ -5,10 +5,28 @@
  * the new declarations and imports the patch carries, and every refusal.
  */
 
-import type { FunctionInfo } from '../instrument/analyze.ts';
-import type { LeftOut, PackageBump } from './generate.ts';
+import type { FunctionInfo } from '../instrument/analysis-types.ts';
 import type { ModulePlan } from './plan.ts';
 import type { Refusal } from './refusals.ts';
+
+/** A file left out of the comparison, and why (a package's tests, bundles, docs). */
+export interface LeftOut {
+  readonly path: string;
+  readonly reason: string;
+}
+
+/** One installed copy of a package the patch brings from one version to another. */
+export interface PackageBump {
+  readonly name: string;
+  readonly from: string;
+  readonly to: string;
+  /** the copy's directory, relative to the application root */
+  readonly path: string;
+  /** what the loader's module ids of its files start with */
+  readonly idPrefix: string;
+  /** the module ids the patch changes (filled in by the build) */
+  readonly modules?: readonly string[];
+}
 
 export interface ManifestFunction {
   readonly module: string;

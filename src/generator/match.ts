@@ -16,7 +16,7 @@
  * than patched into the wrong closures.
  */
 
-import type { FunctionInfo } from '../instrument/analyze.ts';
+import type { FunctionInfo } from '../instrument/analysis-types.ts';
 import { structuralKey } from './ast.ts';
 import type { ModuleVersion } from './version.ts';
 

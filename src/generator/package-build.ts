@@ -15,7 +15,8 @@
 
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
-import { build, type BuildResult, type LeftOut, type PackageBump } from './generate.ts';
+import { build, type BuildResult } from './generate.ts';
+import type { LeftOut, PackageBump } from './manifest.ts';
 import { InputError } from './errors.ts';
 import { findCopies, posixRelative, type InstalledCopy } from './installed.ts';
 import { isModulePath, moduleIdOf } from './modules.ts';

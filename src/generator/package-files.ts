@@ -11,9 +11,9 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { InputError } from './errors.ts';
+import { InputError, TarError } from './errors.ts';
 import { cachedReader, walkFiles } from './text-files.ts';
-import { readTarball, TarError } from './tar.ts';
+import { readTarball } from './tar.ts';
 
 export interface PackageJson {
   readonly name?: string;
@@ -90,7 +90,7 @@ export function packageTarball(file: string, label = file): PackageFiles {
   }
   const pj = entries.get('package.json');
   const json = readJson(() => {
-    if (pj === undefined) throw new Error('the tarball has no package.json');
+    if (pj === undefined) throw new InputError('the tarball has no package.json');
     return pj.toString('utf8');
   }, `${file}: package.json`);
   const text = new Map<string, string>();
@@ -174,7 +174,7 @@ function readJson(read: () => string, what: string): PackageJson {
   }
   try {
     const v = JSON.parse(text) as unknown;
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Error('not an object');
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new InputError('not an object');
     return v as PackageJson;
   } catch (e) {
     throw new InputError(`${what} is not valid JSON (${(e as Error).message})`);

@@ -4,31 +4,28 @@
  * bindings through `moduleScope`, closure variables through `closure()`, new
  * helpers and imports in the patch module), and every refusal.
  *
- * The rules for a changed function, each with its refusal:
- * - the loader armed it (`unpatchable`), and which running function it is
- *   can be told (`ambiguous`);
- * - it keeps its kind: an arrow stays an arrow, a generator a generator (`kind`);
- * - its entry check forwards what it needs: no more parameters than the
- *   running function forwards, `arguments` only if it forwards them all (`signature`);
- * - a closure reaches only variables the running closure captures, and
- *   writes only those the running code writes (`closure-captures`,
- *   `readonly-binding`); the same for module bindings;
- * - `super` has a home: the class is a top-level binding (`super`);
- *   `#private` names are not used (`private-name`); an arrow does not use
- *   its enclosing function's `arguments`/`new.target`/`super` (`lexical-arrow`);
- * - nothing depends on the module it runs in: `import.meta` (except
- *   url/filename/dirname, which become constants), computed `import()`,
- *   direct `eval`, `with` (`module-context`, `dynamic-scope`); no JSX (`syntax`).
+ * planModule is the sequence: match the functions, run the rule checks of
+ * plan-rules.ts on each changed one and on all code the patch copies (the
+ * rules and their checks are listed there), and assemble the plan from what
+ * they accept. The order the checks run in is the order of the refusals.
  */
 
-import type { Binding, FunctionInfo } from '../instrument/analyze.ts';
+import { GeneratorError } from './errors.ts';
+import type { Binding, FunctionInfo } from '../instrument/analysis-types.ts';
+import { unwrap } from '../instrument/syntax.ts';
 import type { SymbolInfo } from '../instrument/symbol-table.ts';
-import { sameStructure, unwrap, type FunctionSite, type Node } from './ast.ts';
+import { sameStructure, type FunctionSite, type Node } from './ast.ts';
 import { constantUses, loadTimeFunctions } from './constants.ts';
-import { isPlain } from './data.ts';
 import { instanceInits } from './instances.ts';
 import { matchFunctions, type Pair } from './match.ts';
-import { refusal, type Refusal, type Rule } from './refusals.ts';
+import {
+  checkAmbiguous, checkArguments, checkClassMember, checkClosureCaptures, checkClosureWrite, checkConstantUses,
+  checkDynamicScope, checkImplicitGlobals, checkInstanceState, checkJsx, checkKind, checkLexicalArrow,
+  checkModuleContext, checkModuleWrite, checkNewDeclarationWrite, checkNewExport, checkNewTarget, checkPrivateNames,
+  checkRunsAtLoad, checkSignature, checkSuper, checkUnpatchable, isInstanceField, isPrivateMember, named, superHome,
+  type ClosureView, type Finding,
+} from './plan-rules.ts';
+import { refusal, type Refusal } from './refusals.ts';
 import { codeUses, functionUses, type FreeRef, type FunctionUses } from './scope.ts';
 import { diffStructure, type ChangedConstant, type NewDeclaration, type NewExport, type NewImport, type StructureDiff, type VersionStrings } from './structure.ts';
 import { lineAt, type ModuleVersion } from './version.ts';
@@ -125,7 +122,6 @@ export interface RefusedFunction {
 }
 
 const CJS_EXTRAS = new Set(['require', 'module', 'exports', '__filename', '__dirname']);
-const META_CONSTANTS = new Set(['url', 'filename', 'dirname']);
 
 export function planModule(old: ModuleVersion, next: ModuleVersion, versions: VersionStrings | null = null): ModulePlan {
   const path = next.file.path;
@@ -134,10 +130,12 @@ export function planModule(old: ModuleVersion, next: ModuleVersion, versions: Ve
   const notes: string[] = [...structure.notes];
   // one refusal per reason: the first place it applies (a name used ten times is one problem)
   const reported = new Set<string>();
-  const refuse = (rule: Rule, pos: number, reason: string) => {
-    if (reported.has(rule + '\0' + reason)) return;
-    reported.add(rule + '\0' + reason);
-    refusals.push(refusal(rule, path, lineAt(next, pos), reason));
+  const report = (findings: readonly Finding[]) => {
+    for (const { rule, at, reason } of findings) {
+      if (reported.has(rule + '\0' + reason)) continue;
+      reported.add(rule + '\0' + reason);
+      refusals.push(refusal(rule, path, lineAt(next, at), reason));
+    }
   };
   const matching = matchFunctions(old, next);
   const replacements: Replacement[] = [];
@@ -156,20 +154,14 @@ export function planModule(old: ModuleVersion, next: ModuleVersion, versions: Ve
   const readsOf = new Map<number, string[]>();
   if (constants.size > 0) {
     const kinds = new Map([...constants].map(([name, c]) => [name, c.value] as const));
-    const refusedHere = new Set<string>();
-    for (const [v, label] of [[old, ' of the running version'], [next, '']] as const) {
-      for (const u of constantUses(v, kinds, v === old ? loadOld : loadNew)) {
-        if (u.kind === 'read') {
-          if (v === next) readsOf.set(u.fn!.start, [...(readsOf.get(u.fn!.start) ?? []), u.name]);
-          continue;
-        }
-        if (refusedHere.has(u.name)) continue;
-        refusedHere.add(u.name);
-        const c = constants.get(u.name)!;
-        refusals.push(refusal('module-data', path, c.decl.line, `changes the module-level value '${u.name}', and ${u.fn !== null && u.kind !== 'init' ? `'${u.fn.name}' ` : ''}${u.what.replace(/^'[^']*' /, '')} (line ${u.line}${label}): the running value cannot be replaced`));
-      }
+    const oldUses = constantUses(old, kinds, loadOld);
+    const newUses = constantUses(next, kinds, loadNew);
+    for (const u of newUses) {
+      if (u.kind === 'read') readsOf.set(u.fn!.start, [...(readsOf.get(u.fn!.start) ?? []), u.name]);
     }
-    for (const name of refusedHere) constants.delete(name);
+    const refusedHere = checkConstantUses(path, constants, oldUses, newUses);
+    refusals.push(...refusedHere.values());
+    for (const name of refusedHere.keys()) constants.delete(name);
   }
 
   /**
@@ -182,11 +174,8 @@ export function planModule(old: ModuleVersion, next: ModuleVersion, versions: Ve
     const name = ref.name;
     const captured = near?.get(name);
     if (captured !== undefined && !(captured.kind === 'name' && name === classBinding && old.scope.names.has(name))) {
-      if (running === null || !running.names.has(name)) {
-        refuse('closure-captures', ref.start, `${what} uses '${name}' of the function around it, which the running closure does not capture`);
-      } else if (ref.write && !running.writable.has(name)) {
-        refuse('readonly-binding', ref.start, `${what} writes '${name}', which the running code never writes`);
-      }
+      report(checkClosureCaptures(ref, what, running));
+      report(checkClosureWrite(ref, what, running));
       return { kind: 'closure' };
     }
     if (next.topLevel.has(name) || (cjs && CJS_EXTRAS.has(name))) {
@@ -195,11 +184,11 @@ export function planModule(old: ModuleVersion, next: ModuleVersion, versions: Ve
         return { kind: 'helper' };
       }
       if (old.scope.names.has(name) && (old.topLevel.has(name) || !next.topLevel.has(name))) {
-        if (ref.write && !old.scope.writable.has(name)) refuse('readonly-binding', ref.start, `${what} writes the module binding '${name}', which the running code never writes`);
+        report(checkModuleWrite(ref, what, old.scope.writable));
         return { kind: 'module' };
       }
       if (structure.declarations.has(name)) {
-        if (ref.write) refuse('new-data', ref.start, `${what} assigns '${name}', a declaration the fix adds: module-level state cannot be added`);
+        report(checkNewDeclarationWrite(ref, what));
         usedHelpers.add(name);
         return { kind: 'helper' };
       }
@@ -212,16 +201,12 @@ export function planModule(old: ModuleVersion, next: ModuleVersion, versions: Ve
     return { kind: 'global' };
   };
 
-  /** Refusals any copied code shares. */
+  /** The checks any copied code shares. */
   const checkCode = (uses: FunctionUses, what: string): void => {
-    for (const p of uses.privateAt) refuse('private-name', p.start, `${what} uses the private name #${p.name}`);
-    for (const m of uses.importMeta) {
-      if (m.property === null || !META_CONSTANTS.has(m.property)) refuse('module-context', m.start, `${what} uses import.meta${m.property ? '.' + m.property : ''}`);
-    }
-    for (const d of uses.dynamicImports) if (d.literal === null) refuse('module-context', d.start, `${what} calls import() with a computed specifier`);
-    for (const at of uses.evalAt) refuse('dynamic-scope', at, `${what} calls eval directly`);
-    for (const at of uses.withAt) refuse('dynamic-scope', at, `${what} uses a with statement`);
-    for (const at of uses.jsxAt) refuse('syntax', at, `${what} contains JSX`);
+    report(checkPrivateNames(uses, what));
+    report(checkModuleContext(uses, what));
+    report(checkDynamicScope(uses, what));
+    report(checkJsx(uses, what));
   };
 
   const rewrite = (node: Node, what: string, own: boolean, near: ReadonlyMap<string, Binding> | null, running: ClosureView | null, classBinding: string | null): Rewrite => {
@@ -255,8 +240,9 @@ export function planModule(old: ModuleVersion, next: ModuleVersion, versions: Ve
         innerOnly.push(pair.new);
         continue;
       }
-      if (loadOld.has(pair.old.start)) {
-        refuse('module-init', pair.new.start, `changes the code of '${pair.new.name}', a function that runs when the module loads (a bundle's wrapper or factory, an immediately invoked function): the change would never run`);
+      const atLoad = checkRunsAtLoad(pair, loadOld);
+      if (atLoad.length > 0) {
+        report(atLoad);
         refused.push({ old: pair.old, oldSymbol, new: pair.new, newSymbol, refusals: refusals.slice(-1) });
         continue;
       }
@@ -273,109 +259,62 @@ export function planModule(old: ModuleVersion, next: ModuleVersion, versions: Ve
       innerOnly.splice(i, 1);
     }
   }
-  for (const name of matching.ambiguous) {
-    const left = matching.added.filter((f) => f.name === name);
-    const oldLeft = matching.removed.filter((f) => f.name === name).length;
-    refuse('ambiguous', left[0]!.start, `the functions named '${name}' (${left.length} new, ${oldLeft} running, left unpaired) cannot be matched to the running ones`);
-  }
+  report(checkAmbiguous(matching));
   for (const f of matching.removed) {
     if (!matching.ambiguous.has(f.name)) notes.push(`${path}: '${f.name}' (old line ${lineAt(old, f.start)}) is gone from the new version; running instances keep their code`);
   }
 
   function planFunction(pair: Pair, oldSymbol: SymbolInfo, newSymbol: SymbolInfo, site: FunctionSite, reads: readonly string[]): Replacement | null {
     const fn = pair.new;
-    const what = `'${fn.name}'`;
+    const what = named(fn);
     const before = refusals.length;
-    const at = fn.start;
-    if (oldSymbol.unpatchable !== null) {
+    const unpatchable = checkUnpatchable(fn, oldSymbol);
+    if (unpatchable.length > 0) {
       // nothing else matters: there is no entry check to take the call
-      refuse('unpatchable', at, `${what} cannot be patched: ${oldSymbol.unpatchable}`);
+      report(unpatchable);
       refused.push({ old: pair.old, oldSymbol, new: fn, newSymbol, refusals: refusals.slice(before) });
       return null;
     }
-    const oldArrow = pair.old.kind === 'arrow';
-    const newArrow = fn.kind === 'arrow';
-    if (oldArrow !== newArrow) refuse('kind', at, `${what} was ${oldArrow ? 'an arrow function' : 'a function'} and is now ${newArrow ? 'an arrow function' : 'a function'}: \`this\` would change meaning`);
-    if (pair.old.isGenerator !== fn.isGenerator) refuse('kind', at, `${what} ${fn.isGenerator ? 'became' : 'is no longer'} a generator`);
-
-    // what the entry check forwards (see docs/loader.md)
-    const params = (site.node.params as Node[]).filter((p) => !(p.type === 'Identifier' && p.name === 'this'));
-    if (oldSymbol.arity !== -1 && !oldSymbol.rest) {
-      const hasRest = params.length > 0 && params[params.length - 1]!.type === 'RestElement';
-      if (hasRest) refuse('signature', at, `${what} now takes a rest parameter; the running function forwards only its ${oldSymbol.arity} declared parameter(s)`);
-      else if (params.length > oldSymbol.arity) refuse('signature', at, `${what} now takes ${params.length} parameters; the running function forwards ${oldSymbol.arity}`);
-    }
+    report(checkKind(pair.old, fn));
+    report(checkSignature(fn, site.node, oldSymbol));
 
     const main = rewrite(site.node, what, true, nearBindings(next, fn), closureView(old, oldSymbol), site.classBinding);
     const uses = main.uses;
-    if (uses.argumentsAt.length > 0) {
-      if (newArrow) refuse('lexical-arrow', uses.argumentsAt[0]!, `the arrow function ${what} uses \`arguments\` of the function around it`);
-      else if (oldSymbol.arity !== -1 && !oldSymbol.rest) refuse('signature', uses.argumentsAt[0]!, `${what} reads \`arguments\`, but the running function forwards only its declared parameters`);
-    }
-    if (uses.newTargetAt.length > 0 && fn.kind !== 'constructor') {
-      if (newArrow) refuse('lexical-arrow', uses.newTargetAt[0]!, `the arrow function ${what} uses \`new.target\` of the function around it`);
-      else refuse('new-target', uses.newTargetAt[0]!, `${what} reads \`new.target\`, which is undefined in a replacement`);
-    }
-    let superClass: string | null = null;
-    if (uses.superAt.length > 0) {
-      if (newArrow) refuse('lexical-arrow', uses.superAt[0]!, `the arrow function ${what} uses \`super\` of the method around it`);
-      else if (site.classNode === null || site.classBinding === null || !old.topLevel.has(site.classBinding)) {
-        refuse('super', uses.superAt[0]!, site.classNode === null
-          ? `${what} uses \`super\` in a method of an object literal, whose home object a replacement cannot have`
-          : `${what} uses \`super\`, and its class is not a top-level binding of the module`);
-      } else superClass = site.classBinding;
-    }
+    report(checkLexicalArrow(fn, uses));
+    report(checkArguments(fn, uses, oldSymbol));
+    report(checkNewTarget(fn, uses));
+    report(checkSuper(fn, site, uses, old.topLevel));
 
+    const newArrow = fn.kind === 'arrow';
     const shape: Replacement['shape'] = newArrow ? 'arrow' : fn.kind === 'constructor' ? 'constructor' : fn.kind === 'function' ? 'function' : 'method';
+    const derived = shape === 'constructor' && site.classNode!.superClass != null;
+    // the class whose parent `super` refers to (checkSuper refused it if there is none)
+    const superClass = (uses.superAt.length > 0 && !newArrow) || derived ? superHome(site, old.topLevel) : null;
     const fields: Replacement['fields'] = [];
     if (shape === 'constructor') {
-      const klass = site.classNode!;
-      const derived = klass.superClass != null;
-      if (derived && (site.classBinding === null || !old.topLevel.has(site.classBinding))) {
-        refuse('super', at, `the constructor of a derived class is replaced by a class whose parent is found at run time, and this class is not a top-level binding of the module`);
-      } else if (derived) superClass = site.classBinding;
-      for (const m of (klass.body as Node).body as Node[]) {
-        const key = m.key as Node | undefined;
-        if (key?.type === 'PrivateIdentifier') {
-          refuse('constructor', m.start, `the constructor ${what} is in a class with #private members, which a replacement cannot install`);
-          break;
-        }
-        if ((m.type === 'PropertyDefinition' || m.type === 'AccessorProperty') && !m.static && m.declare !== true) {
-          if (m.computed || m.type === 'AccessorProperty') { refuse('constructor', m.start, `the constructor ${what} is in a class with a computed or accessor field`); continue; }
-          if (!derived && m.value != null && !isPlain(m.value as Node)) {
-            refuse('constructor', m.start, `the constructor ${what} is in a base class whose field initializer runs code: it would run twice (once before the replacement takes over)`);
-            continue;
-          }
-          if (m.value != null && fn.parent !== -1) {
-            // the variables a field initializer sees in a class inside a function are not the constructor's to hand over
-            refuse('constructor', m.start, `the constructor ${what} is in a class inside a function, with field initializers`);
-            continue;
-          }
-          const rw = m.value ? rewrite(m.value as Node, what, false, null, null, site.classBinding) : { uses: codeUses(m.key as Node), access: new Map<FreeRef, Access>() };
-          fields.push({ node: m, rewrite: rw });
-        }
+      for (const m of (site.classNode!.body as Node).body as Node[]) {
+        const found = checkClassMember(fn, m, derived);
+        report(found);
+        // a class with #private members cannot be rebuilt: its other members do not matter
+        if (isPrivateMember(m)) break;
+        if (found.length > 0 || !isInstanceField(m)) continue;
+        const rw = m.value
+          ? rewrite(m.value as Node, what, false, null, null, site.classBinding)
+          : { uses: codeUses(m.key as Node), access: new Map<FreeRef, Access>() };
+        fields.push({ node: m, rewrite: rw });
       }
     }
     // the initial state every instance gets: objects made before the patch keep the old one
     if (shape === 'constructor' || isConstructorFunction(next, fn, site)) {
-      const before = instanceInits(old.sites.get(pair.old.start)!.node);
-      for (const [prop, init] of instanceInits(site.node)) {
-        if (!init.fixed) continue;
-        const was = before.get(prop);
-        if (was === undefined) {
-          // like a new field: the objects made from now on have it, the others do not (new code must not count on it)
-          if (!before.has(prop)) notes.push(`${path}: the constructor ${what} now sets this.${prop}; objects made before the patch do not have it`);
-          continue;
-        }
-        if (was.key === init.key) continue;
-        const oldText = old.source.slice(was.node.start, was.node.end).replace(/\s+/g, ' ');
-        refuse('instance-state', init.node.start, `the constructor ${what} changes the initial value of this.${prop}, which every object made before the patch keeps (\`${oldText}\`)`);
+      const oldNode = old.sites.get(pair.old.start)!.node;
+      // like a new field: the objects made from now on have it, the others do not (new code must not count on it)
+      for (const prop of newInstanceProperties(oldNode, site.node)) {
+        notes.push(`${path}: the constructor ${what} now sets this.${prop};`
+          + ' objects made before the patch do not have it');
       }
+      report(checkInstanceState(fn, oldNode, site.node, old.source));
     }
-    for (const [ref, a] of main.access) {
-      // an ES module is strict: an implicit global of sloppy code would throw there
-      if (a.kind === 'global' && ref.write && !fn.strict) refuse('syntax', ref.start, `${what} assigns the undeclared variable '${ref.name}' (an implicit global in sloppy mode; replacements run in strict mode)`);
-    }
+    report(checkImplicitGlobals(fn, main.access));
     if (refusals.length > before) {
       refused.push({ old: pair.old, oldSymbol, new: fn, newSymbol, refusals: refusals.slice(before) });
       return null;
@@ -401,13 +340,9 @@ export function planModule(old: ModuleVersion, next: ModuleVersion, versions: Ve
   const exportPlans: ExportPlan[] = [];
   for (const e of structure.exports) {
     const rw = rewrite(e.value, `the new export '${e.name}'`, true, null, null, null);
-    const v = unwrap(e.value);
-    // a value the patch can make: a name, a function, plain data, or a function called at once that reaches nothing of the module
-    const callee = v.type === 'CallExpression' && (v.arguments as Node[]).length === 0 ? unwrap(v.callee as Node) : null;
-    const selfContained = callee !== null && (callee.type === 'FunctionExpression' || callee.type === 'ArrowFunctionExpression')
-      && [...rw.access.values()].every((a) => a.kind === 'global' || a.kind === 'helper');
-    if (v.type === 'Identifier' || isPlain(v) || selfContained) exportPlans.push({ export: e, ...rw });
-    else refusals.push(refusal('export', path, e.line, `adds the export '${e.name}' with a value computed by code that runs when the module loads (it would run again, in the patch)`));
+    const computed = checkNewExport(path, e, rw.access);
+    if (computed.length === 0) exportPlans.push({ export: e, ...rw });
+    else refusals.push(...computed);
   }
 
   // new declarations the replacements use, and the ones those use
@@ -434,6 +369,12 @@ export function planModule(old: ModuleVersion, next: ModuleVersion, versions: Ve
   return { old, next, structure, replacements, helpers, imports, exports: exportPlans, constants: constantPlans, refusals, notes, formattingOnly, innerOnly, refused };
 }
 
+/** The properties a constructor now sets to a value that does not depend on the call, and did not set before. */
+function newInstanceProperties(oldNode: Node, newNode: Node): string[] {
+  const before = instanceInits(oldNode);
+  return [...instanceInits(newNode)].filter(([prop, init]) => init.fixed && !before.has(prop)).map(([prop]) => prop);
+}
+
 /**
  * A function written as a constructor (ES5): a top-level function whose name
  * starts with a capital letter, used with `new` or given a prototype in its
@@ -456,12 +397,6 @@ function namesByStart(v: ModuleVersion): Map<number, string> {
 /** Names of the functions nested in `root` (not of `root` itself), for a comparison of its own code. */
 function nestedName(byStart: ReadonlyMap<number, string>, root: Node): (n: Node) => string | undefined {
   return (n) => (n === root ? undefined : byStart.get(n.start));
-}
-
-/** What `closure()` offers in a replacement of the running function: its names, and those it can write. */
-interface ClosureView {
-  readonly names: ReadonlySet<string>;
-  readonly writable: ReadonlySet<string>;
 }
 
 function closureView(v: ModuleVersion, sym: SymbolInfo): ClosureView {
@@ -496,7 +431,9 @@ function declarationNode(v: ModuleVersion, decl: NewDeclaration): Node {
     }
   };
   for (const st of v.program.body) visit(st);
-  if (found === null) throw new Error(`livepatch build: internal error: declaration '${decl.name}' not found`);
+  if (found === null) {
+    throw new GeneratorError('LP_ERR_BUILD_INTERNAL', `livepatch build: internal error: declaration '${decl.name}' not found`);
+  }
   const f = found as Node;
   return f.type === 'VariableDeclarator' ? unwrap(f.init as Node) : f;
 }

@@ -18,7 +18,8 @@
  */
 
 import { parse } from '../instrument/parse.ts';
-import { eachChild, type Node } from './ast.ts';
+import { eachChild } from '../instrument/syntax.ts';
+import type { Node } from './ast.ts';
 import { isModulePath } from './modules.ts';
 import type { PackageFiles } from './package-files.ts';
 

@@ -10,9 +10,21 @@
  * name not declared inside the function is free. Whether a free name is a
  * closure variable, a module binding or a global is decided by the caller
  * from the loader's analysis (captures, top-level bindings).
+ *
+ * The loader resolves names too (src/instrument/scopes.ts), for another
+ * question: per binding, for a whole module, in one pass at load — which
+ * bindings each function captures and which are written — without
+ * recording a single reference, since it runs on every module a program
+ * loads. This file answers per reference, where the build must rewrite
+ * each one, on a function cut from its module; it shares the loader's
+ * syntax knowledge (src/instrument/syntax.ts) and uses its answers. Unlike
+ * scopes.ts, it does not also bind a function declared in a block of sloppy
+ * code in the enclosing function (Annex B), nor TypeScript enums and
+ * namespaces: those names come out free.
  */
 
-import { eachChild, FUNCTION_TYPES, isTypeOnly, type Node } from './ast.ts';
+import { boundNames, eachChild, FUNCTION_TYPES, isTypeOnly } from '../instrument/syntax.ts';
+import type { Node } from './ast.ts';
 
 export interface FreeRef {
   readonly name: string;
@@ -92,35 +104,12 @@ class Walker {
 
   // ---- declarations ----------------------------------------------------------
 
-  private bindPattern(p: Node, scope: Scope): void {
-    switch (p.type) {
-      case 'Identifier':
-        if (p.name !== 'this') scope.names.add(p.name as string);
-        break;
-      case 'ObjectPattern':
-        for (const prop of p.properties as Node[]) this.bindPattern((prop.type === 'RestElement' ? prop.argument : prop.value) as Node, scope);
-        break;
-      case 'ArrayPattern':
-        for (const el of p.elements as (Node | null)[]) if (el) this.bindPattern(el, scope);
-        break;
-      case 'RestElement':
-        this.bindPattern(p.argument as Node, scope);
-        break;
-      case 'AssignmentPattern':
-        this.bindPattern(p.left as Node, scope);
-        break;
-      case 'TSParameterProperty':
-        this.bindPattern(p.parameter as Node, scope);
-        break;
-    }
-  }
-
   /** Lexical declarations of a statement list (and, for a function body, its `var`s). */
   private hoist(body: readonly Node[], scope: Scope, vars: boolean): void {
     for (const st of body) {
       const d = st.type === 'ExportNamedDeclaration' || st.type === 'ExportDefaultDeclaration' ? (st.declaration as Node | null) ?? st : st;
       if (d.type === 'VariableDeclaration') {
-        if (d.kind !== 'var') for (const decl of d.declarations as Node[]) this.bindPattern(decl.id as Node, scope);
+        if (d.kind !== 'var') for (const decl of d.declarations as Node[]) boundNames(decl.id as Node, scope.names);
       } else if ((d.type === 'FunctionDeclaration' || d.type === 'ClassDeclaration') && d.id) {
         scope.names.add((d.id as Node).name as string);
       }
@@ -132,7 +121,7 @@ class Walker {
   private hoistVars(n: Node, scope: Scope): void {
     if (FUNCTION_TYPES.has(n.type) || n.type === 'ClassDeclaration' || n.type === 'ClassExpression') return;
     if (n.type === 'VariableDeclaration') {
-      if (n.kind === 'var') for (const decl of n.declarations as Node[]) this.bindPattern(decl.id as Node, scope);
+      if (n.kind === 'var') for (const decl of n.declarations as Node[]) boundNames(decl.id as Node, scope.names);
       return;
     }
     // statements only: expressions cannot declare a `var`
@@ -168,7 +157,7 @@ class Walker {
     if (isRoot) this.root = scope;
     if (fn.type === 'FunctionExpression' && fn.id) scope.names.add((fn.id as Node).name as string);
     const params = fn.params as Node[];
-    for (const p of params) this.bindPattern(p, scope);
+    for (const p of params) boundNames(p, scope.names);
     const body = fn.body as Node | null;
     if (body?.type === 'BlockStatement') this.hoist(body.body as Node[], scope, true);
     for (const p of params) this.visitPattern(p, scope);
@@ -408,7 +397,7 @@ class Walker {
       case 'CatchClause': {
         const s = new Scope(scope);
         if (n.param) {
-          this.bindPattern(n.param as Node, s);
+          boundNames(n.param as Node, s.names);
           this.visitPattern(n.param as Node, s);
         }
         this.visit(n.body as Node, s);

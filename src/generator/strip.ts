@@ -7,7 +7,8 @@
 
 import { stripTypeScriptTypes } from 'node:module';
 import { lineColumn, lineStarts } from '../instrument/transform.ts';
-import { eachChild, type Node, type Program } from './ast.ts';
+import { eachChild, NON_ERASABLE_TYPES } from '../instrument/syntax.ts';
+import type { Node, Program } from './ast.ts';
 
 export type Stripped = { readonly ok: true; readonly code: string } | { readonly ok: false; readonly line: number; readonly message: string };
 
@@ -25,11 +26,9 @@ export function stripTypes(source: string, program: Program): Stripped {
   }
 }
 
-const NON_ERASABLE = new Set(['TSEnumDeclaration', 'TSModuleDeclaration', 'TSParameterProperty', 'TSImportEqualsDeclaration', 'TSExportAssignment', 'JSXElement', 'JSXFragment']);
-
 /** Where Node's stripper gives up, for the message (it gives no position). */
 function firstNonErasable(n: Node): number | null {
-  if (NON_ERASABLE.has(n.type) && n.declare !== true) return n.start;
+  if (NON_ERASABLE_TYPES.has(n.type) && n.declare !== true) return n.start;
   let found: number | null = null;
   eachChild(n, (c) => {
     if (found === null) found = firstNonErasable(c);

@@ -27,7 +27,8 @@
 
 import { isBuiltin } from 'node:module';
 import { memberName } from '../instrument/qualified-names.ts';
-import { isTypeOnly, structuralKey, unwrap, type Node } from './ast.ts';
+import { isTypeOnly, unwrap } from '../instrument/syntax.ts';
+import { structuralKey, type Node } from './ast.ts';
 import { isData, isPlain, isPrimitive } from './data.ts';
 import { refusal, type Refusal, type Rule } from './refusals.ts';
 import { lineAt, type ModuleVersion } from './version.ts';

@@ -7,10 +7,7 @@
  */
 
 import { gunzipSync } from 'node:zlib';
-
-export class TarError extends Error {
-  override readonly name = 'TarError';
-}
+import { TarError } from './errors.ts';
 
 export function readTarball(data: Buffer): Map<string, Buffer> {
   let tar: Buffer;

@@ -6,7 +6,8 @@
  * running process has.
  */
 
-import { analyze, type Binding, type FunctionInfo, type ModuleAnalysis } from '../instrument/analyze.ts';
+import type { Binding, FunctionInfo, ModuleAnalysis } from '../instrument/analysis-types.ts';
+import { analyze } from '../instrument/analyze.ts';
 import { parse } from '../instrument/parse.ts';
 import type { SymbolInfo } from '../instrument/symbol-table.ts';
 import { lineColumn, lineStarts, moduleKey, symbolTable } from '../instrument/transform.ts';

@@ -1,8 +1,10 @@
 /**
- * One walk over a module's ESTree: every function (where its entry check goes,
- * how its parameters are forwarded, its qualified name) and the scopes the
- * replacement code will need to reach (the kernel's `.klp.rela` targets: the
- * module's top-level bindings, and each closure's captured variables).
+ * The loader's analysis of one module, in one walk over its ESTree: every
+ * function (where its entry check goes, how its parameters are forwarded,
+ * its qualified name, whether it can be armed) and, through scopes.ts, the
+ * scopes the replacement code will need to reach (the kernel's `.klp.rela`
+ * targets: the module's top-level bindings, and each closure's captured
+ * variables). The types of what it produces are in analysis-types.ts.
  *
  * Invariants:
  * - Functions are listed in source order of their start (pre-order), which is
@@ -13,152 +15,24 @@
  * - A binding is `assigned` iff some code other than its declaration writes
  *   it. Accessors offer a setter only for assigned bindings, so V8's
  *   "maybe assigned" analysis of the program stays what it was.
+ *
+ * The walk is one switch over node types, the commonest first (a string
+ * switch tests its cases in order, and this one runs over every module at
+ * its first load); a node it does not name is walked through its children
+ * (syntax.ts).
  */
 
+import type { FunctionInfo, FunctionKind, ModuleAnalysis } from './analysis-types.ts';
 import type { Node, Program } from './estree.ts';
 import { planForwarding } from './forwarding.ts';
 import { bodyHazard } from './scope-hazards.ts';
 import { prologueStart } from './prologue-site.ts';
 import { accessorName, join, memberName, targetName } from './qualified-names.ts';
-
-export type FunctionKind = 'function' | 'arrow' | 'method' | 'get' | 'set' | 'constructor';
-
-/** How the entry check forwards the call to a replacement. */
-export type Forwarding =
-  /** explicit parameters (and `...rest`), in order */
-  | { readonly mode: 'params'; readonly names: readonly string[] }
-  /** `arguments` (non-simple parameter lists of non-arrow functions, or functions that already use it) */
-  | { readonly mode: 'arguments' };
-
-export interface Binding {
-  readonly name: string;
-  readonly kind: 'var' | 'let' | 'const' | 'function' | 'class' | 'param' | 'import' | 'catch' | 'name';
-  /** written somewhere other than its declaration */
-  assigned: boolean;
-}
-
-export interface FunctionInfo {
-  /** index in source order; also the slot index within the module */
-  readonly index: number;
-  /** qualified name: `parse`, `Router.prototype.handle`, `makeServer/onRequest` */
-  readonly name: string;
-  readonly kind: FunctionKind;
-  readonly isAsync: boolean;
-  readonly isGenerator: boolean;
-  readonly isStatic: boolean;
-  /** a constructor of a class with `extends` */
-  readonly isDerived: boolean;
-  /** index of the enclosing function, or -1 at module level */
-  readonly parent: number;
-  /** the function's source range (for hashes and locations) */
-  readonly start: number;
-  readonly end: number;
-  /** where the entry check goes: after `{` and the directive prologue */
-  readonly insertAt: number;
-  /** the directive prologue ends without `;`: inserted code must start with one (no ASI on one line) */
-  readonly afterBareDirective: boolean;
-  /** for an arrow with an expression body: that body's range (it becomes a block) */
-  readonly exprBody: { readonly start: number; readonly end: number } | null;
-  readonly strict: boolean;
-  forwarding: Forwarding;
-  /** destructured arrow parameters rewritten to temporaries: [start, end, pattern text, default text] */
-  paramRewrites: readonly ParamRewrite[];
-  usesArguments: boolean;
-  usesThis: boolean;
-  /** an arrow whose `this` is a derived constructor's: it can run before `super()`, while `this` cannot be read */
-  thisBeforeSuper: boolean;
-  usesNewTarget: boolean;
-  /** variables of enclosing function scopes this function can see and V8 already context-allocates */
-  captures: readonly Binding[];
-  /**
-   * The function runs once per module evaluation (an immediately invoked
-   * function at the top level of the module or of another such function, as
-   * bundlers emit): its own variables that nested functions capture are
-   * reached through one accessor made when it runs, not one per closure.
-   */
-  runsOnce: boolean;
-  /** for a function that runs once: its variables that nested functions capture */
-  scopeBindings: readonly Binding[];
-  /** functions that run once whose scope accessors this function reaches, nearest first */
-  scopes: readonly number[];
-  /** why this function cannot be patched (null: it can) */
-  unpatchable: string | null;
-}
-
-export interface ParamRewrite {
-  readonly start: number;
-  readonly end: number;
-  /** the parameter's original text */
-  readonly original: string;
-  readonly temp: string;
-  /** the destructuring pattern printed on one line, without types */
-  readonly pattern: string;
-  readonly init: string | null;
-  /**
-   * For an object pattern: a pattern with only its first key (`{x:$lpz}`,
-   * `{}` when it has none), destructured as a parameter on the error path,
-   * so that a null or undefined argument fails with V8's own message for a
-   * parameter (the moved `var` would name the temporary). Null for an array
-   * pattern, whose message a comma expression keeps.
-   */
-  readonly errorPattern: string | null;
-  /** line breaks in the original parameter */
-  readonly newlines: number;
-}
-
-export interface ModuleAnalysis {
-  readonly functions: FunctionInfo[];
-  /** top-level bindings of the module (or the CommonJS wrapper's body) */
-  readonly topLevel: Binding[];
-  /** where the module prologue goes: after a `#!` line and the directive prologue (see prologueStart) */
-  readonly prologueAt: number;
-  /** the module's directive prologue ends without `;` */
-  readonly prologueAfterBareDirective: boolean;
-  readonly strict: boolean;
-  /** direct `eval` or `with` somewhere: scope analysis is a lower bound there */
-  readonly dynamicScope: boolean;
-}
-
-const ScopeKind = { Top: 0, Function: 1, Block: 2, Class: 3, Catch: 4 } as const;
-type ScopeKind = (typeof ScopeKind)[keyof typeof ScopeKind];
-
-interface Scope {
-  readonly kind: ScopeKind;
-  readonly parent: Scope | null;
-  /** the function this scope belongs to (null at top level) */
-  readonly fn: FnRecord | null;
-  /** made on the first declaration: many function scopes declare nothing */
-  decls: Map<string, Binding> | null;
-}
-
-interface FnRecord {
-  readonly info: FunctionInfo;
-  readonly parent: FnRecord | null;
-  readonly isArrow: boolean;
-  /** made on first use: most functions capture nothing */
-  captureSet: Set<Binding> | null;
-  scopeSet: Set<Binding> | null;
-  scopeRefs: Set<FnRecord> | null;
-  /** the function and lexical declarations at the top of its body (for scope-hazards.ts), made when there are any */
-  topDeclarations: Node[] | null;
-}
-
-const FUNCTION_TYPES = new Set(['FunctionDeclaration', 'FunctionExpression', 'ArrowFunctionExpression']);
+import { fnRecord, publishCaptures, ScopeKind, Scopes, type FnRecord } from './scopes.ts';
+import { eachChild, runsNothing, SCOPE_SKIP_KEYS } from './syntax.ts';
 
 /** The empty list most functions share (frozen: nothing may add to it). */
 const NONE: readonly never[] = Object.freeze([]);
-
-/** Keys that hold TypeScript types or other non-runtime data: never walked. */
-const SKIP_KEYS = new Set([
-  'typeAnnotation', 'returnType', 'typeParameters', 'typeArguments', 'superTypeArguments', 'implements',
-  'name', 'label', 'key', 'attributes', 'regex',
-]);
-
-const TYPE_ONLY = new Set([
-  'TSInterfaceDeclaration', 'TSTypeAliasDeclaration', 'TSDeclareFunction', 'TSEmptyBodyFunctionExpression',
-  'TSAbstractMethodDefinition', 'TSAbstractPropertyDefinition', 'TSAbstractAccessorProperty', 'TSIndexSignature',
-  'TSImportEqualsDeclaration', 'TSNamespaceExportDeclaration', 'TSExportAssignment',
-]);
 
 export function analyze(program: Program, source: string, sourceType: 'module' | 'commonjs' | 'script'): ModuleAnalysis {
   return new Analyzer(source, sourceType).run(program);
@@ -169,21 +43,18 @@ class Analyzer {
   private readonly records: FnRecord[] = [];
   /** function nodes invoked where they are defined, at a level that itself runs once */
   private readonly once = new Set<Node>();
-  private scope: Scope;
-  private fn: FnRecord | null = null;
+  private readonly scopes = new Scopes();
   private strict: boolean;
   private dynamicScope = false;
-  /** the function whose body's top-level declarations are being hoisted */
-  private topOf: FnRecord | null = null;
-  private readonly top: Scope;
   private readonly source: string;
   private readonly isModule: boolean;
+  /** a child of a node the switch does not name: it gets no contextual name (one closure per module, not per node) */
+  private readonly visitChild = (child: Node): void => this.visit(child, null);
 
   constructor(source: string, sourceType: 'module' | 'commonjs' | 'script') {
     this.source = source;
     this.isModule = sourceType === 'module';
     this.strict = this.isModule;
-    this.top = this.scope = { kind: ScopeKind.Top, parent: null, fn: null, decls: new Map() };
   }
 
   run(program: Program): ModuleAnalysis {
@@ -198,20 +69,14 @@ class Analyzer {
       } else break;
     }
     const strict = this.strict;
-    this.hoistBlock(body);
+    this.scopes.hoistBlock(body);
     for (const st of body) this.markRunsOnce(st);
     for (const st of body) this.visit(st, null);
-    this.closeScope(this.top);
     // Captures are known only once every enclosing scope has closed.
-    for (const rec of this.records) {
-      if (rec.captureSet !== null) rec.info.captures = [...rec.captureSet];
-      if (rec.scopeSet !== null) rec.info.scopeBindings = [...rec.scopeSet];
-      // nearest first: records are in pre-order, so a deeper function has a larger index
-      if (rec.scopeRefs !== null) rec.info.scopes = [...rec.scopeRefs].sort((x, y) => y.info.index - x.info.index).map((o) => o.info.index);
-    }
+    publishCaptures(this.records);
     return {
       functions: this.functions,
-      topLevel: this.top.decls === null ? [] : [...this.top.decls.values()],
+      topLevel: this.scopes.topLevel(),
       prologueAt,
       prologueAfterBareDirective,
       strict,
@@ -245,169 +110,7 @@ class Analyzer {
     if ((callee.type === 'FunctionExpression' || callee.type === 'ArrowFunctionExpression') && callee.async !== true && callee.generator !== true) this.once.add(callee);
   }
 
-  // ---- scopes -------------------------------------------------------------
-
-  private openScope(kind: ScopeKind): Scope {
-    const s: Scope = { kind, parent: this.scope, fn: this.fn, decls: null };
-    this.scope = s;
-    return s;
-  }
-
-  private closeScope(s: Scope): void {
-    if (s.parent !== null) this.scope = s.parent;
-  }
-
-  private bind(name: string, kind: Binding['kind'], scope: Scope = this.scope): void {
-    const decls = (scope.decls ??= new Map());
-    if (!decls.has(name)) decls.set(name, { name, kind, assigned: false });
-  }
-
-  /** `var` and function-level declarations go to the nearest function (or top) scope. */
-  private varScope(): Scope {
-    let s = this.scope;
-    while (s.kind !== ScopeKind.Function && s.kind !== ScopeKind.Top) s = s.parent!;
-    return s;
-  }
-
-  /**
-   * Resolve a reference at once. Every scope declares all it will ever hold
-   * on entry (hoisting is done before its body is walked), so the innermost
-   * declaration visible now is the one the reference binds to.
-   */
-  private reference(name: string, write: boolean): void {
-    for (let s: Scope | null = this.scope; s !== null; s = s.parent) {
-      const b = s.decls?.get(name);
-      if (b === undefined) continue;
-      if (write) b.assigned = true;
-      // A reference from a function nested below the declaring function is
-      // a capture for it and for every function between. Bindings of the
-      // top scope itself are reached through the module accessor instead, and
-      // those of a function that runs once through that function's accessor.
-      if (s === this.top || this.fn === s.fn) return;
-      const owner = s.fn;
-      if (owner !== null && owner.info.runsOnce && s.kind === ScopeKind.Function) {
-        (owner.scopeSet ??= new Set()).add(b);
-        for (let f = this.fn; f !== null && f !== owner; f = f.parent) (f.scopeRefs ??= new Set()).add(owner);
-      } else {
-        for (let f = this.fn; f !== null && f !== owner; f = f.parent) (f.captureSet ??= new Set()).add(b);
-      }
-      return;
-    }
-    // not declared anywhere: a global
-  }
-
-  /** Declare the lexical declarations of a statement list before walking it (hoisting). */
-  private hoistBlock(body: Node[]): void {
-    for (const st of body) this.hoistStatement(st);
-  }
-
-  private hoistStatement(st: Node): void {
-    switch (st.type) {
-      case 'VariableDeclaration': {
-        const kind = st.kind as string;
-        if (kind !== 'var' && this.topOf !== null) (this.topOf.topDeclarations ??= []).push(st);
-        const scope = kind === 'var' ? this.varScope() : this.scope;
-        const k = kind === 'var' ? 'var' : kind === 'const' ? 'const' : 'let';
-        for (const d of st.declarations as Node[]) this.declarePattern(d.id as Node, k, scope);
-        break;
-      }
-      case 'FunctionDeclaration':
-        if (st.id) this.bind((st.id as Node).name as string, 'function');
-        if (this.topOf !== null) (this.topOf.topDeclarations ??= []).push(st);
-        break;
-      case 'ClassDeclaration':
-        if (st.id) this.bind((st.id as Node).name as string, 'class');
-        if (this.topOf !== null) (this.topOf.topDeclarations ??= []).push(st);
-        break;
-      case 'ExportNamedDeclaration':
-      case 'ExportDefaultDeclaration':
-        if (st.declaration) this.hoistStatement(st.declaration as Node);
-        break;
-      case 'ImportDeclaration':
-        if (st.importKind === 'type') break;
-        for (const sp of st.specifiers as Node[]) {
-          if (sp.importKind === 'type') continue;
-          this.bind((sp.local as Node).name as string, 'import');
-        }
-        break;
-      case 'TSEnumDeclaration':
-      case 'TSModuleDeclaration':
-        if (!st.declare && st.id && (st.id as Node).type === 'Identifier') this.bind((st.id as Node).name as string, 'let');
-        break;
-      default:
-        // `var` inside nested statements (if/for/try/...) hoists to the function.
-        this.hoistVarsIn(st);
-    }
-  }
-
-  /** Find `var` declarations nested in non-function statements. */
-  private hoistVarsIn(st: Node): void {
-    switch (st.type) {
-      case 'IfStatement':
-        this.hoistVarsIn(st.consequent as Node);
-        if (st.alternate) this.hoistVarsIn(st.alternate as Node);
-        break;
-      case 'ForStatement':
-        if (st.init && (st.init as Node).type === 'VariableDeclaration' && (st.init as Node).kind === 'var') this.hoistStatement(st.init as Node);
-        this.hoistVarsIn(st.body as Node);
-        break;
-      case 'ForInStatement':
-      case 'ForOfStatement':
-        if ((st.left as Node).type === 'VariableDeclaration' && (st.left as Node).kind === 'var') this.hoistStatement(st.left as Node);
-        this.hoistVarsIn(st.body as Node);
-        break;
-      case 'WhileStatement':
-      case 'DoWhileStatement':
-      case 'LabeledStatement':
-      case 'WithStatement':
-        this.hoistVarsIn(st.body as Node);
-        break;
-      case 'BlockStatement':
-      case 'StaticBlock':
-        for (const s of st.body as Node[]) {
-          if (s.type === 'VariableDeclaration') { if (s.kind === 'var') this.hoistStatement(s); } else this.hoistVarsIn(s);
-        }
-        break;
-      case 'TryStatement':
-        this.hoistVarsIn(st.block as Node);
-        if (st.handler) this.hoistVarsIn((st.handler as Node).body as Node);
-        if (st.finalizer) this.hoistVarsIn(st.finalizer as Node);
-        break;
-      case 'SwitchStatement':
-        for (const c of st.cases as Node[]) for (const s of c.consequent as Node[]) {
-          if (s.type === 'VariableDeclaration') { if (s.kind === 'var') this.hoistStatement(s); } else this.hoistVarsIn(s);
-        }
-        break;
-      case 'VariableDeclaration':
-        if (st.kind === 'var') this.hoistStatement(st);
-        break;
-    }
-  }
-
-  private declarePattern(p: Node, kind: Binding['kind'], scope: Scope): void {
-    switch (p.type) {
-      case 'Identifier':
-        this.bind(p.name as string, kind, scope);
-        break;
-      case 'ObjectPattern':
-        for (const prop of p.properties as Node[]) {
-          this.declarePattern((prop.type === 'RestElement' ? prop.argument : prop.value) as Node, kind, scope);
-        }
-        break;
-      case 'ArrayPattern':
-        for (const el of p.elements as (Node | null)[]) if (el) this.declarePattern(el, kind, scope);
-        break;
-      case 'RestElement':
-        this.declarePattern(p.argument as Node, kind, scope);
-        break;
-      case 'AssignmentPattern':
-        this.declarePattern(p.left as Node, kind, scope);
-        break;
-      case 'TSParameterProperty':
-        this.declarePattern(p.parameter as Node, kind, scope);
-        break;
-    }
-  }
+  // ---- patterns and assignment targets ------------------------------------
 
   /** Walk a binding pattern in a declaration: its defaults and computed keys are expressions. */
   private visitPatternExpressions(p: Node): void {
@@ -447,8 +150,8 @@ class Analyzer {
   private visitAssignTarget(p: Node, alsoRead: boolean): void {
     switch (p.type) {
       case 'Identifier':
-        this.reference(p.name as string, true);
-        if (alsoRead) this.reference(p.name as string, false);
+        this.scopes.reference(p.name as string, true);
+        if (alsoRead) this.scopes.reference(p.name as string, false);
         break;
       case 'ObjectPattern':
         for (const prop of p.properties as Node[]) {
@@ -488,7 +191,7 @@ class Analyzer {
     switch (node.type) {
       case 'Identifier':
         if (node.name === 'arguments') this.markArguments();
-        this.reference(node.name as string, false);
+        this.scopes.reference(node.name as string, false);
         return;
       // then the commonest nodes: a string switch tests its cases in order
       case 'MemberExpression':
@@ -606,68 +309,22 @@ class Analyzer {
       case 'LabeledStatement':
         this.visit(node.body as Node, null);
         return;
-      case 'StaticBlock': {
-        // A class static block is its own function-like scope for `var`.
-        const saved = this.fn;
-        const s = this.openScope(ScopeKind.Function);
-        this.hoistBlock(node.body as Node[]);
-        for (const st of node.body as Node[]) this.visit(st, null);
-        this.closeScope(s);
-        this.fn = saved;
+      case 'StaticBlock':
+        this.visitStaticBlock(node);
         return;
-      }
-      case 'ForStatement': {
-        const s = this.openScope(ScopeKind.Block);
-        const init = node.init as Node | null;
-        if (init) {
-          if (init.type === 'VariableDeclaration' && init.kind !== 'var') this.hoistStatement(init);
-          this.visit(init, null);
-        }
-        if (node.test) this.visit(node.test as Node, null);
-        if (node.update) this.visit(node.update as Node, null);
-        this.visit(node.body as Node, null);
-        this.closeScope(s);
+      case 'ForStatement':
+        this.visitFor(node);
         return;
-      }
       case 'ForInStatement':
-      case 'ForOfStatement': {
-        const s = this.openScope(ScopeKind.Block);
-        const left = node.left as Node;
-        if (left.type === 'VariableDeclaration') {
-          if (left.kind !== 'var') this.hoistStatement(left);
-          this.visit(left, null);
-        } else this.visitAssignTarget(left, false);
-        this.visit(node.right as Node, null);
-        this.visit(node.body as Node, null);
-        this.closeScope(s);
+      case 'ForOfStatement':
+        this.visitForInOf(node);
         return;
-      }
-      case 'SwitchStatement': {
-        this.visit(node.discriminant as Node, null);
-        const s = this.openScope(ScopeKind.Block);
-        for (const c of node.cases as Node[]) for (const st of c.consequent as Node[]) this.hoistLexical(st);
-        for (const c of node.cases as Node[]) {
-          if (c.test) this.visit(c.test as Node, null);
-          for (const st of c.consequent as Node[]) this.visit(st, null);
-        }
-        this.closeScope(s);
+      case 'SwitchStatement':
+        this.visitSwitch(node);
         return;
-      }
-      case 'TryStatement': {
-        this.visit(node.block as Node, null);
-        const h = node.handler as Node | null;
-        if (h) {
-          const s = this.openScope(ScopeKind.Catch);
-          if (h.param) {
-            this.declarePattern(h.param as Node, 'catch', s);
-            this.visitPatternExpressions(h.param as Node);
-          }
-          this.visit(h.body as Node, null);
-          this.closeScope(s);
-        }
-        if (node.finalizer) this.visit(node.finalizer as Node, null);
+      case 'TryStatement':
+        this.visitTry(node);
         return;
-      }
       case 'WithStatement':
         this.dynamicScope = true;
         this.visit(node.object as Node, null);
@@ -720,19 +377,8 @@ class Analyzer {
         if (node.value) this.visit(node.value as Node, null);
         return;
       default:
-        if (TYPE_ONLY.has(node.type as string) || (node.type as string).startsWith('TSType') || node.type === 'TSInterfaceBody') return;
-        this.visitChildren(node);
-    }
-  }
-
-  private visitChildren(node: Node): void {
-    for (const key in node) {
-      if (SKIP_KEYS.has(key)) continue;
-      const v = node[key];
-      if (v === null || typeof v !== 'object') continue;
-      if (Array.isArray(v)) {
-        for (const c of v) if (c !== null && typeof c === 'object' && typeof (c as Node).type === 'string') this.visit(c as Node, null);
-      } else if (typeof (v as Node).type === 'string') this.visit(v as Node, null);
+        if (runsNothing(node.type)) return;
+        eachChild(node, this.visitChild, SCOPE_SKIP_KEYS);
     }
   }
 
@@ -740,14 +386,17 @@ class Analyzer {
     if (n.type === 'JSXIdentifier') {
       const name = n.name as string;
       const c = name.charCodeAt(0);
-      if (c >= 65 && c <= 90) this.reference(name, false); // components start upper-case
+      if (c >= 65 && c <= 90) this.scopes.reference(name, false); // components start upper-case
     } else if (n.type === 'JSXMemberExpression') {
       let o = n.object as Node;
       while (o.type === 'JSXMemberExpression') o = o.object as Node;
-      if (o.type === 'JSXIdentifier') this.reference(o.name as string, false);
+      if (o.type === 'JSXIdentifier') this.scopes.reference(o.name as string, false);
     }
   }
 
+  // ---- statements that open a scope ---------------------------------------
+
+  /** A block opens a scope only if it declares something lexical (most declare nothing). */
   private visitBlock(body: Node[]): void {
     let lexical = false;
     for (const st of body) {
@@ -758,44 +407,91 @@ class Analyzer {
       for (const st of body) this.visit(st, null);
       return;
     }
-    const s = this.openScope(ScopeKind.Block);
-    for (const st of body) this.hoistLexical(st);
+    const s = this.scopes.open(ScopeKind.Block);
+    for (const st of body) this.scopes.hoistLexical(st, this.strict);
     for (const st of body) this.visit(st, null);
-    this.closeScope(s);
+    this.scopes.close(s);
   }
 
-  /** Block-level declarations (`var`s were hoisted to the function already). */
-  private hoistLexical(st: Node): void {
-    if (st.type === 'VariableDeclaration') {
-      if (st.kind !== 'var') for (const d of st.declarations as Node[]) this.declarePattern(d.id as Node, st.kind === 'const' ? 'const' : 'let', this.scope);
-    } else if (st.type === 'FunctionDeclaration') {
-      if (st.id) {
-        const name = (st.id as Node).name as string;
-        this.bind(name, 'function');
-        // Annex B: in sloppy code a function in a block is also var-scoped.
-        if (!this.strict) this.bind(name, 'var', this.varScope());
-      }
-    } else if (st.type === 'ClassDeclaration') {
-      if (st.id) this.bind((st.id as Node).name as string, 'class');
-    }
+  /** A class static block is its own function-like scope for `var`. */
+  private visitStaticBlock(node: Node): void {
+    const saved = this.scopes.fn;
+    const s = this.scopes.open(ScopeKind.Function);
+    this.scopes.hoistBlock(node.body as Node[]);
+    for (const st of node.body as Node[]) this.visit(st, null);
+    this.scopes.close(s);
+    this.scopes.fn = saved;
   }
+
+  private visitFor(node: Node): void {
+    const s = this.scopes.open(ScopeKind.Block);
+    const init = node.init as Node | null;
+    if (init) {
+      if (init.type === 'VariableDeclaration' && init.kind !== 'var') this.scopes.hoistStatement(init);
+      this.visit(init, null);
+    }
+    if (node.test) this.visit(node.test as Node, null);
+    if (node.update) this.visit(node.update as Node, null);
+    this.visit(node.body as Node, null);
+    this.scopes.close(s);
+  }
+
+  private visitForInOf(node: Node): void {
+    const s = this.scopes.open(ScopeKind.Block);
+    const left = node.left as Node;
+    if (left.type === 'VariableDeclaration') {
+      if (left.kind !== 'var') this.scopes.hoistStatement(left);
+      this.visit(left, null);
+    } else this.visitAssignTarget(left, false);
+    this.visit(node.right as Node, null);
+    this.visit(node.body as Node, null);
+    this.scopes.close(s);
+  }
+
+  private visitSwitch(node: Node): void {
+    this.visit(node.discriminant as Node, null);
+    const s = this.scopes.open(ScopeKind.Block);
+    for (const c of node.cases as Node[]) for (const st of c.consequent as Node[]) this.scopes.hoistLexical(st, this.strict);
+    for (const c of node.cases as Node[]) {
+      if (c.test) this.visit(c.test as Node, null);
+      for (const st of c.consequent as Node[]) this.visit(st, null);
+    }
+    this.scopes.close(s);
+  }
+
+  private visitTry(node: Node): void {
+    this.visit(node.block as Node, null);
+    const h = node.handler as Node | null;
+    if (h) {
+      const s = this.scopes.open(ScopeKind.Catch);
+      if (h.param) {
+        this.scopes.declarePattern(h.param as Node, 'catch', s);
+        this.visitPatternExpressions(h.param as Node);
+      }
+      this.visit(h.body as Node, null);
+      this.scopes.close(s);
+    }
+    if (node.finalizer) this.visit(node.finalizer as Node, null);
+  }
+
+  // ---- what a function's code uses of its context -------------------------
 
   private markArguments(): void {
-    for (let f = this.fn; f !== null; f = f.parent) {
+    for (let f = this.scopes.fn; f !== null; f = f.parent) {
       f.info.usesArguments = true;
       if (!f.isArrow) return;
     }
   }
 
   private markThis(): void {
-    for (let f = this.fn; f !== null; f = f.parent) {
+    for (let f = this.scopes.fn; f !== null; f = f.parent) {
       f.info.usesThis = true;
       if (!f.isArrow) return;
     }
   }
 
   private markNewTarget(): void {
-    for (let f = this.fn; f !== null; f = f.parent) {
+    for (let f = this.scopes.fn; f !== null; f = f.parent) {
       f.info.usesNewTarget = true;
       if (!f.isArrow) return;
     }
@@ -808,8 +504,8 @@ class Analyzer {
     if (node.superClass) this.visit(node.superClass as Node, null);
     const savedStrict = this.strict;
     this.strict = true; // class bodies are strict code
-    const s = this.openScope(ScopeKind.Class);
-    if (id) this.bind(id.name as string, 'name', s);
+    const s = this.scopes.open(ScopeKind.Class);
+    if (id) this.scopes.bind(id.name as string, 'name', s);
     const derived = node.superClass != null;
     for (const m of (node.body as Node).body as Node[]) {
       if (m.decorators) for (const d of m.decorators as Node[]) this.visit(d, null);
@@ -847,7 +543,7 @@ class Analyzer {
           break;
       }
     }
-    this.closeScope(s);
+    this.scopes.close(s);
     this.strict = savedStrict;
   }
 
@@ -862,7 +558,7 @@ class Analyzer {
     const ownName = id ? (id.name as string) : null;
     const fkind: FunctionKind = kind ?? (isArrow ? 'arrow' : 'function');
     const local = kind === null || kind === 'function' || kind === 'arrow' ? (ownName ?? hint ?? '<anonymous>') : (hint ?? ownName ?? '<anonymous>');
-    const parentRec = this.fn;
+    const parentRec = this.scopes.fn;
     const name = parentRec !== null ? parentRec.info.name + '/' + local : local;
 
     const body = node.body as Node;
@@ -912,24 +608,22 @@ class Analyzer {
       unpatchable: null,
     };
     this.functions.push(info);
-    const rec: FnRecord = { info, parent: parentRec, isArrow, captureSet: null, scopeSet: null, scopeRefs: null, topDeclarations: null };
+    const rec = fnRecord(info, parentRec, isArrow);
     this.records.push(rec);
 
     // Parameters and body share one function scope (parameter-expression
     // scopes are folded in: a lower bound for captures, never wrong for names).
-    this.fn = rec;
-    const s = this.openScope(ScopeKind.Function);
-    if (ownName !== null && type === 'FunctionExpression') this.bind(ownName, 'name', s);
+    this.scopes.fn = rec;
+    const s = this.scopes.open(ScopeKind.Function);
+    if (ownName !== null && type === 'FunctionExpression') this.scopes.bind(ownName, 'name', s);
     const params = node.params as Node[];
-    for (const p of params) this.declarePattern(p, 'param', s);
+    for (const p of params) this.scopes.declarePattern(p, 'param', s);
     info.forwarding = planForwarding(info, params, body, isArrow, this.source);
     for (const p of params) this.visitPatternExpressions(p);
     if (body.type === 'BlockStatement') {
       const stmts = body.body as Node[];
       // hoisting reads every top-level declaration anyway: it notes those scope-hazards.ts looks at
-      this.topOf = rec;
-      this.hoistBlock(stmts);
-      this.topOf = null;
+      this.scopes.hoistBody(stmts, rec);
       if (rec.topDeclarations !== null && info.unpatchable === null) {
         info.unpatchable = bodyHazard(params, rec.topDeclarations, body, this.source, this.strict, info.isAsync || info.isGenerator);
       }
@@ -938,8 +632,8 @@ class Analyzer {
     } else {
       this.visit(body, null);
     }
-    this.closeScope(s);
-    this.fn = parentRec;
+    this.scopes.close(s);
+    this.scopes.fn = parentRec;
     this.strict = savedStrict;
 
     if (!isArrow && info.usesArguments) info.forwarding = { mode: 'arguments' };

@@ -21,7 +21,7 @@
  */
 
 import { join } from 'node:path';
-import type { FunctionInfo } from './analyze.ts';
+import type { FunctionInfo } from './analysis-types.ts';
 import type { EmitOptions } from './fragments.ts';
 import type { SourceType } from './parse.ts';
 import type { ModuleSymbols } from './symbol-table.ts';
@@ -31,8 +31,15 @@ import { nameHash } from './name-hash.ts';
 // evaluates every lazy export (fs.promises…), ms of each start.
 const { closeSync, mkdirSync, openSync, readFileSync, readSync, renameSync, writeFileSync } = process.getBuiltinModule('node:fs');
 
-/** The files whose code decides the transform's output (the bundler hashes the same). */
-export const TRANSFORM_FILES = ['analyze', 'qualified-names', 'prologue-site', 'forwarding', 'scope-hazards', 'fragments', 'transform', 'parse', 'cache', 'name-hash'] as const;
+/**
+ * The files whose code decides the transform's output (the bundler hashes the
+ * same): every file transform.ts reaches, types included, since the cache
+ * stores the plan whose shape they define (test/instrument/transform-files.test.ts).
+ */
+export const TRANSFORM_FILES = [
+  'analyze', 'analysis-types', 'scopes', 'syntax', 'qualified-names', 'prologue-site', 'forwarding', 'scope-hazards',
+  'fragments', 'symbol-table', 'estree', 'transform', 'parse', 'cache', 'name-hash',
+] as const;
 
 /** Set by the bundler (tools/bundle.ts): the hash of the transform's source files. */
 declare const LIVEPATCH_TRANSFORM_HASH: string | undefined;

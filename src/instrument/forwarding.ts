@@ -7,14 +7,12 @@
  * left unarmed, where that would change what the parameter's defaults see.
  */
 
+import type { Forwarding, FunctionInfo } from './analysis-types.ts';
 import type { Node } from './estree.ts';
-import type { Forwarding, FunctionInfo } from './analyze.ts';
 import { movesIntoBody, paramMoveHazard } from './scope-hazards.ts';
+import { eachChild, TYPE_KEYS } from './syntax.ts';
 
 const NO_NAMES: Set<string> = new Set();
-
-/** Keys that hold TypeScript types: never walked. */
-const TYPE_KEYS = new Set(['typeAnnotation', 'returnType', 'typeParameters', 'typeArguments', 'superTypeArguments', 'implements']);
 
 /** Decide how the entry check passes the call on (see loader.md, "Forwarding"). */
 export function planForwarding(info: FunctionInfo, params: Node[], body: Node, isArrow: boolean, source: string): Forwarding {
@@ -219,15 +217,4 @@ function hasLaterDefault(params: Node[], p: Node): boolean {
     if (after && q.type === 'AssignmentPattern') return true;
   }
   return false;
-}
-
-/** Each child node (property keys and values alike; types skipped). */
-function eachChild(node: Node, visit: (child: Node) => void): void {
-  for (const key in node) {
-    if (TYPE_KEYS.has(key)) continue;
-    const v = (node as Record<string, unknown>)[key];
-    if (Array.isArray(v)) {
-      for (const c of v) if (c !== null && typeof c === 'object' && typeof (c as Node).type === 'string') visit(c as Node);
-    } else if (v !== null && typeof v === 'object' && typeof (v as Node).type === 'string') visit(v as Node);
-  }
 }

@@ -23,7 +23,7 @@
  * Arrows with an expression body get a block body.
  */
 
-import type { Binding, FunctionInfo, ModuleAnalysis } from './analyze.ts';
+import type { Binding, FunctionInfo, ModuleAnalysis } from './analysis-types.ts';
 
 export interface EmitOptions {
   /** the module's key: slot names are `$lp<key>_<index>` */

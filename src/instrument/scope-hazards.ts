@@ -20,6 +20,7 @@
  */
 
 import type { Node } from './estree.ts';
+import { boundNames } from './syntax.ts';
 
 /**
  * Why the body of this function cannot be wrapped (`wrapped`: an async
@@ -116,31 +117,6 @@ export function paramMoveHazard(params: readonly Node[], body: Node, declaredInB
 export function movesIntoBody(p: Node): boolean {
   const target = p.type === 'AssignmentPattern' ? (p.left as Node) : p.type === 'RestElement' ? (p.argument as Node) : p;
   return target.type !== 'Identifier';
-}
-
-/** The names a binding pattern binds. */
-function boundNames(p: Node, out: { add(name: string): unknown } | string[]): void {
-  switch (p.type) {
-    case 'Identifier':
-      if (Array.isArray(out)) out.push(p.name as string);
-      else out.add(p.name as string);
-      return;
-    case 'ObjectPattern':
-      for (const prop of p.properties as Node[]) boundNames((prop.type === 'RestElement' ? prop.argument : prop.value) as Node, out);
-      return;
-    case 'ArrayPattern':
-      for (const el of p.elements as (Node | null)[]) if (el) boundNames(el, out);
-      return;
-    case 'RestElement':
-      boundNames(p.argument as Node, out);
-      return;
-    case 'AssignmentPattern':
-      boundNames(p.left as Node, out);
-      return;
-    case 'TSParameterProperty':
-      boundNames(p.parameter as Node, out);
-      return;
-  }
 }
 
 /** The names `var` declares in a statement, nested blocks included, nested functions not. */

@@ -6,7 +6,7 @@
  * hash of its source text — not its line — says whether it changed.
  */
 
-import type { FunctionKind } from './analyze.ts';
+import type { FunctionKind } from './analysis-types.ts';
 
 export interface SymbolInfo {
   /** the function's index in the module: its slot is `$lp<key>_<index in base 36>` */

@@ -4,7 +4,8 @@
  * module registry (those are the runtime's and the cache's).
  */
 
-import { analyze, type FunctionInfo, type ModuleAnalysis } from './analyze.ts';
+import { analyze } from './analyze.ts';
+import type { FunctionInfo, ModuleAnalysis } from './analysis-types.ts';
 import { compareEdits, functionEdits, isWritable, moduleScope, prologue, type Edit, type EmitOptions } from './fragments.ts';
 import { parse, type Lang, type SourceType } from './parse.ts';
 import type { ModuleSymbols, SymbolInfo } from './symbol-table.ts';

@@ -14,6 +14,7 @@ import type { Plan, TransformCache } from '../instrument/cache.ts';
 import type { Lang, SourceType } from '../instrument/parse.ts';
 import type { ModuleRecord, SlotTable } from './slots.ts';
 import { moduleId } from './module-id.ts';
+import { RuntimeError } from './errors.ts';
 import { compileFilter, type Filter } from './filter.ts';
 
 // Builtins through getBuiltinModule, not `import`: an ES import of node:fs or
@@ -237,15 +238,22 @@ function packageType(dir: string): 'module' | 'commonjs' | undefined {
  */
 function replan(file: string, input: Omit<TransformInput, 'source'>, loaded: Buffer | undefined): Plan {
   if (loaded === undefined) {
-    throw new Error(`livepatch: ${input.moduleId}: its symbol table is no longer in the transform cache (the entry was removed or replaced since the module loaded); restart the process to patch this module`);
+    throw new RuntimeError(
+      'LP_ERR_SYMBOLS_LOST',
+      `livepatch: ${input.moduleId}: its symbol table is no longer in the transform cache ` +
+        '(the entry was removed or replaced since the module loaded); restart the process to patch this module',
+    );
   }
   const now = readFileSync(file);
   if (Buffer.compare(now, loaded) !== 0) {
-    throw new Error(`livepatch: ${input.moduleId} changed on disk since it was loaded; its symbol table is gone from the cache`);
+    throw new RuntimeError(
+      'LP_ERR_SYMBOLS_LOST',
+      `livepatch: ${input.moduleId} changed on disk since it was loaded; its symbol table is gone from the cache`,
+    );
   }
   let source = now.toString('utf8');
   if (source.charCodeAt(0) === 0xfeff) source = source.slice(1);
   const t = transform({ ...input, source });
-  if (!t.ok) throw new Error(`livepatch: ${input.moduleId}: ${t.message}`);
+  if (!t.ok) throw new RuntimeError('LP_ERR_SYMBOLS_LOST', `livepatch: ${input.moduleId}: ${t.message}`);
   return t.plan;
 }

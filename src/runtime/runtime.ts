@@ -28,6 +28,7 @@ import { installIntegrations } from './integrations.ts';
 import { hubOnFirstWorker, followMainThread, type WorkerHub } from './workers.ts';
 import { isMainThread } from './thread.ts';
 
+import { LivepatchSignal } from './errors.ts';
 export { isMainThread };
 
 const { existsSync } = process.getBuiltinModule('node:fs');
@@ -37,16 +38,6 @@ export interface RuntimeOptions {
   readonly core?: LivepatchOptions;
   /** multiplies the core's delays (retries every ~1 s, signals after 15): for tests and demonstrations */
   readonly clockScale?: number;
-}
-
-/** The fake signal (R5.14) a pending task receives. */
-export class LivepatchSignal extends Error {
-  readonly patch: string;
-  constructor(patch: string) {
-    super(`livepatch: patch '${patch}' is waiting for this task to leave the patched functions`);
-    this.name = 'LivepatchSignal';
-    this.patch = patch;
-  }
 }
 
 export class Runtime {

@@ -21,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import type { SymbolInfo } from '../instrument/symbol-table.ts';
 import type { Plan } from '../instrument/cache.ts';
 import { moduleHandleName, slotName } from '../instrument/fragments.ts';
+import { RuntimeError } from './errors.ts';
 
 /** The object bound to `$lp<key>`: what instrumented code knows of its module. */
 export interface ModuleHandle {
@@ -119,7 +120,9 @@ export class SlotTable {
    */
   declare(d: Declaration): ModuleRecord {
     const { key, moduleId, count } = d;
-    if (this.byKey.has(key)) throw new Error(`livepatch: slot key ${key} is already declared (${moduleId})`);
+    if (this.byKey.has(key)) {
+      throw new RuntimeError('LP_ERR_INTERNAL', `livepatch: slot key ${key} is already declared (${moduleId})`);
+    }
     const unpatchable = new Set(d.unpatchable);
     /** the `let`s of this module's armed slots from number `from` on */
     const slotLets = (from: number): string => {
@@ -211,8 +214,12 @@ export class SlotTable {
     let setter = this.setters.get(slotId);
     if (setter === undefined) {
       const found = this.lookup(slotId);
-      if (found === undefined) throw new Error(`livepatch: no slot ${slotId}`);
-      if (found.symbol.unpatchable !== null) throw new Error(`livepatch: ${found.symbol.name} cannot be patched: ${found.symbol.unpatchable}`);
+      if (found === undefined) throw new RuntimeError('LP_ERR_INTERNAL', `livepatch: no slot ${slotId}`);
+      // unreachable: dispatch.ts refuses an unpatchable function (EINVAL) first, and its instances run the same code
+      if (found.symbol.unpatchable !== null) {
+        const why = found.symbol.unpatchable;
+        throw new RuntimeError('LP_ERR_INTERNAL', `livepatch: ${found.symbol.name} cannot be patched: ${why}`);
+      }
       setter = runInThisContext(`(function(v){${slotName(found.record.key, found.symbol.index)}=v})`) as (v: SlotValue) => void;
       this.setters.set(slotId, setter);
     }

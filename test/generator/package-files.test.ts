@@ -16,7 +16,8 @@ import { findCopies } from '../../src/generator/installed.ts';
 import type { PackageFiles, PackageJson } from '../../src/generator/package-files.ts';
 import { reachedFiles } from '../../src/generator/reach.ts';
 import { compareVersions, releaseLine } from '../../src/generator/semver.ts';
-import { readTarball, TarError } from '../../src/generator/tar.ts';
+import { readTarball } from '../../src/generator/tar.ts';
+import { TarError } from '../../src/generator/errors.ts';
 
 function memPackage(json: PackageJson, files: Record<string, string>): PackageFiles {
   const all: Record<string, string> = { 'package.json': JSON.stringify(json), ...files };
