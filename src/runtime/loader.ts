@@ -8,14 +8,13 @@
 
 import { basename, dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { moduleKey, planEdits, transform, type TransformInput } from '../instrument/transform.ts';
-import { buildSourceMap, sourceMapComment } from '../instrument/sourcemap.ts';
+import { moduleKey, transform, type TransformInput } from '../instrument/transform.ts';
 import type { Plan, TransformCache } from '../instrument/cache.ts';
 import type { Lang, SourceType } from '../instrument/parse.ts';
 import type { ModuleRecord, SlotTable } from './slots.ts';
 import { moduleId } from './module-id.ts';
-import { RuntimeError } from './errors.ts';
 import { compileFilter, type Filter } from './filter.ts';
+import { RuntimeError } from './errors.ts';
 
 // Builtins through getBuiltinModule, not `import`: an ES import of node:fs or
 // node:crypto evaluates every lazy export (fs.promises, webcrypto…), ms of each start.
@@ -120,10 +119,9 @@ export function installLoader(opts: LoaderOptions): void {
     }
     const record = opts.slots.declare({ url, moduleId: id, key, count, unpatchable, plan });
     opts.onModule?.(record);
-    if (!process.sourceMapsEnabled) return { code, sourceType };
-    // Lines never move; with source maps on, columns in stack traces are exact too.
-    const p = record.plan();
-    return { code: code + sourceMapComment(buildSourceMap(m.source(), planEdits(p.functions, p.options, p.prologue), url)), sourceType };
+    // No source map, even with source maps on: stack positions are mapped in the call sites
+    // (stack-positions.ts), and the module's own map, if it has one, must stay the one Node reads.
+    return { code, sourceType };
   };
 
   // A load hook only: a resolve hook would take every require() off Node's

@@ -13,6 +13,7 @@ import { SlotTable, type ModuleRecord } from './slots.ts';
 import { FrameTable } from './frames.ts';
 import { installAbi } from './abi.ts';
 import { installToString } from './tostring.ts';
+import { installStackPositions } from './stack-positions.ts';
 import { installLoader } from './loader.ts';
 import { appRoot } from './module-id.ts';
 import { compileFilter } from './filter.ts';
@@ -27,8 +28,8 @@ import { PatchModules } from './patch-modules.ts';
 import { installIntegrations } from './integrations.ts';
 import { hubOnFirstWorker, followMainThread, type WorkerHub } from './workers.ts';
 import { isMainThread } from './thread.ts';
-
 import { LivepatchSignal } from './errors.ts';
+
 export { isMainThread };
 
 const { existsSync } = process.getBuiltinModule('node:fs');
@@ -239,11 +240,11 @@ function selfDirs(): string[] {
 }
 
 /**
- * The packages livepatch runs on (the parser, the source map codec), by
+ * The packages livepatch runs on (the parser and its platform binding), by
  * name, wherever installed: never instrumented. Resolving where they are
  * (import.meta.resolve) cost ≈ 1.5 ms of every start.
  */
-const SELF_PACKAGES = ['oxc-parser', '@oxc-parser', '@jridgewell/sourcemap-codec'].map((name) => `${sep}node_modules${sep}${name.split('/').join(sep)}${sep}`);
+const SELF_PACKAGES = ['oxc-parser', '@oxc-parser'].map((name) => `${sep}node_modules${sep}${name.split('/').join(sep)}${sep}`);
 
 export function startRuntime(env: NodeJS.ProcessEnv = process.env): Runtime {
   if (current !== undefined) return current;
@@ -257,6 +258,7 @@ export function startRuntime(env: NodeJS.ProcessEnv = process.env): Runtime {
   Object.defineProperty(globalThis, Symbol.for('livepatch.runtime'), { value: rt });
   installAbi(rt.frames);
   installToString(rt.slots);
+  installStackPositions(rt.slots);
   const dir = env.LIVEPATCH_CACHE === '0' ? undefined : cacheDir(rt.root, env);
   const cache = dir === undefined ? undefined : new TransformCache(dir);
   const noteSlots = dir !== undefined && isMainThread ? keepSlotManifest(rt, dir) : undefined;
