@@ -43,6 +43,13 @@ class Analyzer {
   private readonly records: FnRecord[] = [];
   /** function nodes invoked where they are defined, at a level that itself runs once */
   private readonly once = new Set<Node>();
+  /**
+   * CommonJS only: function nodes whose text Node's export lexer reads
+   * (see exportFormFunctions), and the indices of the functions found inside
+   * them. Their text must stay as written: they are left unarmed.
+   */
+  private readonly exportForms = new Set<Node>();
+  private readonly inExportForm = new Set<number>();
   private readonly scopes = new Scopes();
   private strict: boolean;
   private dynamicScope = false;
@@ -201,6 +208,9 @@ class Analyzer {
       case 'CallExpression': {
         const callee = node.callee as Node;
         if (callee.type === 'Identifier' && callee.name === 'eval') this.dynamicScope = true;
+        if (!this.isModule && callee.type === 'MemberExpression') {
+          exportFormFunctions(node, this.scopes.fn === null, this.source, this.exportForms);
+        }
         this.visit(callee, null);
         for (const a of node.arguments as Node[]) this.visit(a, null);
         return;
@@ -607,6 +617,10 @@ class Analyzer {
       scopes: NONE,
       unpatchable: null,
     };
+    if (this.exportForms.has(node) || (parentRec !== null && this.inExportForm.has(parentRec.info.index))) {
+      this.inExportForm.add(info.index);
+      info.unpatchable = EXPORT_FORM;
+    }
     this.functions.push(info);
     const rec = fnRecord(info, parentRec, isArrow);
     this.records.push(rec);
@@ -637,6 +651,64 @@ class Analyzer {
     this.strict = savedStrict;
 
     if (!isArrow && info.usesArguments) info.forwarding = { mode: 'arguments' };
+  }
+}
+
+const EXPORT_FORM =
+  "part of a CommonJS export form Node's export lexer reads (a getter in Object.defineProperty(exports, …), " +
+  "a re-export's Object.keys(…).forEach callback): armed, its export would vanish for ES importers";
+
+/**
+ * The functions of a call whose text Node's CommonJS export lexer
+ * (cjs-module-lexer's grammar) reads to find a module's named exports
+ * without running it — an ES module's `import { x } from './cjs.js'` links
+ * only to names found so:
+ * - `Object.defineProperty(exports | module.exports, 'x', { get() { return a.b } })`,
+ *   how tsc, Babel and Rollup re-export: a getter whose body is not the
+ *   lexer's `return <member>` form makes it drop the name altogether;
+ * - `Object.keys(_x).forEach(function (key) { … exports[key] = _x[key] … })`,
+ *   Babel's and Rollup's `export *`, matched down to the callback's text —
+ *   at the module's top level only, as the lexer looks for it there, and
+ *   only a callback that reaches `exports` (a library's own
+ *   `Object.keys(o).forEach` inside its functions stays armed).
+ * An entry check in such a function changes its text and the export is
+ * lost, so these are left as written (test/instrument/cjs-exports.test.ts
+ * checks the lexer's result on every CommonJS file of node_modules).
+ */
+function exportFormFunctions(call: Node, topLevel: boolean, source: string, out: Set<Node>): void {
+  const callee = call.callee as Node;
+  const prop = callee.property as Node;
+  if (callee.computed || prop.type !== 'Identifier') return;
+  const args = call.arguments as Node[];
+  if (prop.name === 'defineProperty') {
+    const obj = callee.object as Node;
+    if (obj.type !== 'Identifier' || obj.name !== 'Object' || args.length !== 3) return;
+    const target = args[0]!;
+    const isExports =
+      (target.type === 'Identifier' && target.name === 'exports') ||
+      (target.type === 'MemberExpression' &&
+        !target.computed &&
+        (target.object as Node).type === 'Identifier' &&
+        (target.object as Node).name === 'module' &&
+        (target.property as Node).name === 'exports');
+    const desc = args[2]!;
+    if (!isExports || desc.type !== 'ObjectExpression') return;
+    for (const p of desc.properties as Node[]) {
+      const key = p.key as Node | undefined;
+      if (p.type !== 'Property' || key === undefined || p.computed) continue;
+      if ((key.type === 'Identifier' && key.name === 'get') || (key.type === 'Literal' && key.value === 'get')) {
+        out.add(p.value as Node);
+      }
+    }
+  } else if (prop.name === 'forEach' && topLevel && args.length >= 1) {
+    const keys = callee.object as Node;
+    if (keys.type !== 'CallExpression') return;
+    const kc = keys.callee as Node;
+    if (kc.type !== 'MemberExpression' || kc.computed) return;
+    if ((kc.object as Node).type !== 'Identifier' || (kc.object as Node).name !== 'Object') return;
+    if ((kc.property as Node).name !== 'keys') return;
+    const callback = args[0]!;
+    if (source.slice(callback.start, callback.end).includes('exports')) out.add(callback);
   }
 }
 
