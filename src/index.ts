@@ -101,7 +101,12 @@ export function closure(): Record<string, unknown> {
   const sym = slot.symbol;
   const views: ScopeView[] = [];
   if (acc !== undefined && sym.captures.length > 0) {
-    views.push({ names: sym.captures, writable: sym.writable, get: (i) => (acc(-1) as unknown[])[i], set: (i, v) => void acc(i, v) });
+    views.push({
+      names: sym.captures,
+      writable: sym.writable,
+      get: (i) => (acc(-1) as unknown[])[i],
+      set: (i, v) => void acc(i, v),
+    });
   }
   // variables of enclosing functions that run once (a bundle's wrapper): their own accessors
   const found = r.slots.lookup(slot.members[0] ?? -1);
@@ -111,7 +116,12 @@ export function closure(): Record<string, unknown> {
       const sacc = found.record.handle.scopes[index];
       const owner = symbols[index];
       if (sacc !== undefined && owner?.scope !== undefined) {
-        views.push({ names: owner.scope, writable: owner.scopeWritable ?? [], get: (i) => sacc(i), set: (i, v) => void sacc(i, v, true) });
+        views.push({
+          names: owner.scope,
+          writable: owner.scopeWritable ?? [],
+          get: (i) => sacc(i),
+          set: (i, v) => void sacc(i, v, true),
+        });
       }
     }
   }
@@ -134,7 +144,9 @@ export function moduleScope(moduleId: string): Record<string, unknown> {
     throw runtimeError('LP_ERR_MODULE_NOT_STARTED', `livepatch: module '${moduleId}' has not started running yet`);
   }
   const { scope, scopeWritable } = record.plan().symbols;
-  return scopeObject([{ names: scope, writable: scopeWritable, get: (i) => acc(i), set: (i, v) => void acc(i, v, true) }]);
+  return scopeObject([
+    { names: scope, writable: scopeWritable, get: (i) => acc(i), set: (i, v) => void acc(i, v, true) },
+  ]);
 }
 
 interface ScopeView {
@@ -154,7 +166,8 @@ function scopeObject(views: readonly ScopeView[]): Record<string, unknown> {
       Object.defineProperty(o, n, {
         get: () => view.get(i),
         set: (v: unknown) => {
-          if (!canWrite) throw new TypeError(`livepatch: '${n}' is not assigned by the original code, so it cannot be written`);
+          if (!canWrite)
+            throw new TypeError(`livepatch: '${n}' is not assigned by the original code, so it cannot be written`);
           view.set(i, v);
         },
         enumerable: true,
@@ -168,7 +181,8 @@ function scopeObject(views: readonly ScopeView[]): Record<string, unknown> {
 export const shadow = {
   get: (obj: object, id: number | string) => required('shadow').core.shadow.get(obj, id),
   alloc: (...a: Parameters<Runtime['core']['shadow']['alloc']>) => required('shadow').core.shadow.alloc(...a),
-  getOrAlloc: (...a: Parameters<Runtime['core']['shadow']['getOrAlloc']>) => required('shadow').core.shadow.getOrAlloc(...a),
+  getOrAlloc: (...a: Parameters<Runtime['core']['shadow']['getOrAlloc']>) =>
+    required('shadow').core.shadow.getOrAlloc(...a),
   free: (...a: Parameters<Runtime['core']['shadow']['free']>) => required('shadow').core.shadow.free(...a),
   freeAll: (...a: Parameters<Runtime['core']['shadow']['freeAll']>) => required('shadow').core.shadow.freeAll(...a),
 };

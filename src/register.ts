@@ -48,7 +48,9 @@ if (isMainThread && process.env.LIVEPATCH_CONTROL !== '0') {
     import('./control/server.ts')
       .then(({ ControlServer }) => new ControlServer(rt).start())
       .catch((error: unknown) => {
-        process.emitWarning(`livepatch: no control socket: ${(error as Error).message}`, { code: 'LIVEPATCH_NO_CONTROL' });
+        process.emitWarning(`livepatch: no control socket: ${(error as Error).message}`, {
+          code: 'LIVEPATCH_NO_CONTROL',
+        });
       });
   }, CONTROL_DELAY_MS).unref();
 }

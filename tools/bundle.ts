@@ -28,7 +28,10 @@ for (const f of TRANSFORM_FILES) h.update(readFileSync(`${root}src/instrument/${
 
 /** every package the project depends on */
 function external(): string[] {
-  const pkg = JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as Record<string, Record<string, string> | undefined>;
+  const pkg = JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as Record<
+    string,
+    Record<string, string> | undefined
+  >;
   return [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.devDependencies ?? {})];
 }
 
@@ -64,5 +67,8 @@ for (const file of result.outputFiles) {
     continue;
   }
   // left only in comments (charset: 'ascii' escapes the code's): same line, same meaning
-  writeFileSync(file.path, file.text.replace(/[^\0-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+  writeFileSync(
+    file.path,
+    file.text.replace(/[^\0-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`),
+  );
 }

@@ -9,7 +9,16 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import os from 'node:os';
 import {
-  Livepatch, dispatch, type Frame, type Func, type PatchDef, type PatchState, type Slot, type SymbolEntry, type Task, type Timer,
+  Livepatch,
+  dispatch,
+  type Frame,
+  type Func,
+  type PatchDef,
+  type PatchState,
+  type Slot,
+  type SymbolEntry,
+  type Task,
+  type Timer,
 } from '../../src/core/index.ts';
 
 v8.setFlagsFromString('--expose-gc');
@@ -20,11 +29,17 @@ const gc = (globalThis as { gc?: () => void }).gc ?? (vm.runInNewContext('gc') a
 class Clock {
   t = 0;
   timers: { at: number; fn: () => void; dead: boolean }[] = [];
-  now(): number { return this.t; }
+  now(): number {
+    return this.t;
+  }
   schedule(ms: number, fn: () => void): Timer {
     const x = { at: this.t + ms, fn, dead: false };
     this.timers.push(x);
-    return { cancel: () => { x.dead = true; } };
+    return {
+      cancel: () => {
+        x.dead = true;
+      },
+    };
   }
   advance(ms: number): void {
     this.t += ms;
@@ -40,8 +55,13 @@ class BenchTask implements Task {
   readonly stack: Frame[] = [];
   readonly id: number;
   readonly name: string;
-  constructor(id: number) { this.id = id; this.name = `task${id}`; }
-  frames(): Iterable<Frame> { return this.stack; }
+  constructor(id: number) {
+    this.id = id;
+    this.name = `task${id}`;
+  }
+  frames(): Iterable<Frame> {
+    return this.stack;
+  }
 }
 
 function world(nFuncs: number, nTasks: number) {
@@ -56,12 +76,19 @@ function world(nFuncs: number, nTasks: number) {
   const tasks: BenchTask[] = [];
   for (let i = 0; i < nTasks; i++) tasks.push(new BenchTask(i + 1));
   let sinkCalls = 0;
-  const lp = new Livepatch({
-    clock,
-    tasks: { [Symbol.iterator]: () => tasks[Symbol.iterator](), signal: () => {} },
-    vmlinux: { lookup: (name) => table.get(name) ?? [] },
-    sink: { update: () => { sinkCalls++; } },
-  }, { logSize: 256 });
+  const lp = new Livepatch(
+    {
+      clock,
+      tasks: { [Symbol.iterator]: () => tasks[Symbol.iterator](), signal: () => {} },
+      vmlinux: { lookup: (name) => table.get(name) ?? [] },
+      sink: {
+        update: () => {
+          sinkCalls++;
+        },
+      },
+    },
+    { logSize: 256 },
+  );
   return { lp, clock, slots, tasks, sinkCalls: () => sinkCalls };
 }
 
@@ -95,7 +122,11 @@ const rows: [string, string, string][] = [];
     enable.push(time(() => lp.enablePatch(def)));
     disable.push(time(() => lp.disable(`p${i}`)));
   }
-  rows.push(['enable, 1,000 funcs, 10 idle tasks (init → complete)', `${median(enable).toFixed(2)} ms`, 'median of 30']);
+  rows.push([
+    'enable, 1,000 funcs, 10 idle tasks (init → complete)',
+    `${median(enable).toFixed(2)} ms`,
+    'median of 30',
+  ]);
   rows.push(['disable, 1,000 funcs (→ freed)', `${median(disable).toFixed(2)} ms`, 'median of 30']);
 }
 
@@ -104,14 +135,19 @@ const rows: [string, string, string][] = [];
   const N = 10_000;
   const { lp, clock, slots, tasks } = world(200, N);
   // Every task holds three frames in functions the patch does not touch.
-  for (const t of tasks) for (let k = 0; k < 3; k++) t.stack.push({ slot: slots[100 + ((t.id + k) % 100)]!, version: 0 });
+  for (const t of tasks)
+    for (let k = 0; k < 3; k++) t.stack.push({ slot: slots[100 + ((t.id + k) % 100)]!, version: 0 });
   const full: number[] = [];
   for (let i = 0; i < 15; i++) {
     gc();
     full.push(time(() => lp.enablePatch(patch(`t${i}`, 0, 50))));
     lp.disable(`t${i}`);
   }
-  rows.push([`transition over ${N.toLocaleString('en')} tasks, 3 frames each, none blocking (enable → complete)`, `${median(full).toFixed(2)} ms`, 'median of 15; target ≤ 10 ms']);
+  rows.push([
+    `transition over ${N.toLocaleString('en')} tasks, 3 frames each, none blocking (enable → complete)`,
+    `${median(full).toFixed(2)} ms`,
+    'median of 15; target ≤ 10 ms',
+  ]);
 
   // 10 % of the tasks sleep in a patched function: the first attempt fails,
   // a retry is scheduled; then they leave and the retry completes.
@@ -127,7 +163,11 @@ const rows: [string, string, string][] = [];
     if (lp.transitionStatus() !== null) throw new Error('transition did not complete');
     lp.disable(`b${i}`);
   }
-  rows.push([`enable with ${blockers.length.toLocaleString('en')} of ${N.toLocaleString('en')} tasks blocked (first attempt)`, `${median(firstAttempt).toFixed(2)} ms`, 'median of 15']);
+  rows.push([
+    `enable with ${blockers.length.toLocaleString('en')} of ${N.toLocaleString('en')} tasks blocked (first attempt)`,
+    `${median(firstAttempt).toFixed(2)} ms`,
+    'median of 15',
+  ]);
   rows.push(['retry that switches the rest and completes', `${median(retry).toFixed(2)} ms`, 'median of 15']);
 }
 
@@ -148,7 +188,9 @@ const rows: [string, string, string][] = [];
   };
   loop(5_000_000); // warm up (optimize)
   let gcs = 0;
-  const obs = new PerformanceObserver((list) => { gcs += list.getEntries().length; });
+  const obs = new PerformanceObserver((list) => {
+    gcs += list.getEntries().length;
+  });
   obs.observe({ entryTypes: ['gc'] });
   // Allocation check: heap growth and GC count over n and 10·n calls. A
   // per-call allocation of even 8 bytes would grow with n (and force
@@ -168,16 +210,30 @@ const rows: [string, string, string][] = [];
   const [ms1, grow1, gc1] = await measure(10_000_000);
   const [ms2, grow2, gc2] = await measure(100_000_000);
   obs.disconnect();
-  rows.push(['dispatch (stack of 2, top in transition, both task states)', `${((ms2 * 1e6) / 1e8).toFixed(2)} ns/call`, '100 M calls']);
-  rows.push(['dispatch allocations: heap growth / GCs over 10 M calls', `${Math.max(0, grow1)} B / ${gc1}`, 'zero allocation: no growth with 10× the calls']);
-  rows.push(['dispatch allocations: heap growth / GCs over 100 M calls', `${Math.max(0, grow2)} B / ${gc2}`, `(${((ms1 * 1e6) / 1e7).toFixed(2)} ns/call over 10 M)`]);
+  rows.push([
+    'dispatch (stack of 2, top in transition, both task states)',
+    `${((ms2 * 1e6) / 1e8).toFixed(2)} ns/call`,
+    '100 M calls',
+  ]);
+  rows.push([
+    'dispatch allocations: heap growth / GCs over 10 M calls',
+    `${Math.max(0, grow1)} B / ${gc1}`,
+    'zero allocation: no growth with 10× the calls',
+  ]);
+  rows.push([
+    'dispatch allocations: heap growth / GCs over 100 M calls',
+    `${Math.max(0, grow2)} B / ${gc2}`,
+    `(${((ms1 * 1e6) / 1e7).toFixed(2)} ns/call over 10 M)`,
+  ]);
   if (sink === -1) console.log('');
 }
 
 // --------------------------------------------------------------- table
 const w0 = Math.max(...rows.map((r) => r[0].length));
 const w1 = Math.max(...rows.map((r) => r[1].length));
-console.log(`node ${process.version}, ${os.cpus()[0]?.model ?? 'cpu'} ×${os.cpus().length}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB`);
+console.log(
+  `node ${process.version}, ${os.cpus()[0]?.model ?? 'cpu'} ×${os.cpus().length}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB`,
+);
 console.log(`${'benchmark'.padEnd(w0)}  ${'result'.padEnd(w1)}  note`);
 console.log(`${'-'.repeat(w0)}  ${'-'.repeat(w1)}  ----`);
 for (const [a, b, c] of rows) console.log(`${a.padEnd(w0)}  ${b.padEnd(w1)}  ${c}`);

@@ -27,10 +27,20 @@ const work = mkdtempSync(join(os.tmpdir(), 'lp-bench-build-'));
 function project(dir: string): void {
   for (let d = 0; d < 30; d++) {
     for (let m = 0; m < 10; m++) {
-      const lines = [`import { helper${(m + 1) % 10} } from './m${(m + 1) % 10}.mjs';`, `const TABLE_${m} = new Map();`];
+      const lines = [
+        `import { helper${(m + 1) % 10} } from './m${(m + 1) % 10}.mjs';`,
+        `const TABLE_${m} = new Map();`,
+      ];
       for (let f = 0; f < 20; f++) {
-        lines.push(`export function f${f}(x, y) {`, `  const k = \`\${x}:\${y}:${d}:${m}:${f}\`;`, `  if (TABLE_${m}.has(k)) return TABLE_${m}.get(k);`,
-          `  const v = helper${(m + 1) % 10}(x) + y * ${f};`, `  TABLE_${m}.set(k, v);`, '  return v;', '}');
+        lines.push(
+          `export function f${f}(x, y) {`,
+          `  const k = \`\${x}:\${y}:${d}:${m}:${f}\`;`,
+          `  if (TABLE_${m}.has(k)) return TABLE_${m}.get(k);`,
+          `  const v = helper${(m + 1) % 10}(x) + y * ${f};`,
+          `  TABLE_${m}.set(k, v);`,
+          '  return v;',
+          '}',
+        );
       }
       lines.push(`export function helper${m}(x) { return x + ${m}; }`);
       mkdirSync(join(dir, `src/d${d}`), { recursive: true });
@@ -38,7 +48,11 @@ function project(dir: string): void {
     }
   }
   writeFileSync(join(dir, 'package.json'), '{ "name": "big", "type": "module" }\n');
-  for (const [from, to] of [['typescript5', 'typescript'], ['acorn', 'acorn'], ['marked', 'marked']]) {
+  for (const [from, to] of [
+    ['typescript5', 'typescript'],
+    ['acorn', 'acorn'],
+    ['marked', 'marked'],
+  ]) {
     cpSync(join(repo, 'node_modules', from!), join(dir, 'node_modules', to!), { recursive: true });
   }
 }
@@ -64,14 +78,48 @@ try {
   // the fix: one function of one application module
   const mod = 'src/d17/m3.mjs';
   const text = readFileSync(join(old, mod), 'utf8');
-  writeFileSync(join(next, mod), text.replace('const v = helper4(x) + y * 7;', 'const v = helper4(Number(x)) + y * 7;'));
-  const diff = spawnSync('git', ['diff', '--no-index', join(old, mod), join(next, mod)], { encoding: 'utf8' }).stdout
-    .replaceAll(`a${old}/`, 'a/').replaceAll(`b${next}/`, 'b/');
+  writeFileSync(
+    join(next, mod),
+    text.replace('const v = helper4(x) + y * 7;', 'const v = helper4(Number(x)) + y * 7;'),
+  );
+  const diff = spawnSync('git', ['diff', '--no-index', join(old, mod), join(next, mod)], { encoding: 'utf8' })
+    .stdout.replaceAll(`a${old}/`, 'a/')
+    .replaceAll(`b${next}/`, 'b/');
   writeFileSync(join(work, 'fix.diff'), diff);
-  const files = spawnSync('find', [old, '-type', 'f', '(', '-name', '*.js', '-o', '-name', '*.mjs', '-o', '-name', '*.cjs', '-o', '-name', '*.ts', ')', '-not', '-name', '*.d.ts'], { encoding: 'utf8' }).stdout.trim().split('\n');
+  const files = spawnSync(
+    'find',
+    [
+      old,
+      '-type',
+      'f',
+      '(',
+      '-name',
+      '*.js',
+      '-o',
+      '-name',
+      '*.mjs',
+      '-o',
+      '-name',
+      '*.cjs',
+      '-o',
+      '-name',
+      '*.ts',
+      ')',
+      '-not',
+      '-name',
+      '*.d.ts',
+    ],
+    { encoding: 'utf8' },
+  )
+    .stdout.trim()
+    .split('\n');
   const bytes = files.reduce((n, f) => n + readFileSync(f).length, 0);
 
-  const rows: [string, number[]][] = [['app fix, --old dir --new dir', []], ['app fix, --diff', []], ['fix in typescript.js (9 MB), --old dir --new dir', []]];
+  const rows: [string, number[]][] = [
+    ['app fix, --old dir --new dir', []],
+    ['app fix, --diff', []],
+    ['fix in typescript.js (9 MB), --old dir --new dir', []],
+  ];
   for (let i = 0; i < RUNS; i++) {
     const a = time(['--old', old, '--new', next, '-o', join(work, 'a.mjs')]);
     if (!/1 function\(s\) in 1 module/.test(a.out)) throw new Error(a.out);
@@ -82,7 +130,10 @@ try {
   writeFileSync(join(next, mod), text);
   const ts = 'node_modules/typescript/lib/typescript.js';
   const tsText = readFileSync(join(old, ts), 'utf8');
-  const fixed = tsText.replace('function isIdentifierText(name, languageVersion, identifierVariant) {', 'function isIdentifierText(name, languageVersion, identifierVariant) {\n    if (typeof name !== "string") return false;');
+  const fixed = tsText.replace(
+    'function isIdentifierText(name, languageVersion, identifierVariant) {',
+    'function isIdentifierText(name, languageVersion, identifierVariant) {\n    if (typeof name !== "string") return false;',
+  );
   if (fixed === tsText) throw new Error('isIdentifierText not found in typescript.js');
   writeFileSync(join(next, ts), fixed);
   for (let i = 0; i < Math.max(3, RUNS >> 1); i++) {
@@ -91,11 +142,14 @@ try {
     rows[2]![1].push(c.ms);
   }
 
-  console.log(`project: ${files.length} module files, ${(bytes / 1e6).toFixed(1)} MB of JavaScript (node_modules: typescript 5.9, acorn, marked)`);
+  console.log(
+    `project: ${files.length} module files, ${(bytes / 1e6).toFixed(1)} MB of JavaScript (node_modules: typescript 5.9, acorn, marked)`,
+  );
   console.log(`${os.cpus().length} cores of ${os.cpus()[0]?.model}, Node ${process.version}\n`);
   console.log('| build | median | runs |');
   console.log('|---|---|---|');
-  for (const [name, ms] of rows) console.log(`| ${name} | ${median(ms).toFixed(0)} ms | ${ms.map((x) => x.toFixed(0)).join(', ')} |`);
+  for (const [name, ms] of rows)
+    console.log(`| ${name} | ${median(ms).toFixed(0)} ms | ${ms.map((x) => x.toFixed(0)).join(', ')} |`);
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

@@ -15,7 +15,9 @@ import { parseArgs } from 'node:util';
 const register = process.env.BENCH_REGISTER ?? fileURLToPath(new URL('../../dist/register.js', import.meta.url));
 const server = fileURLToPath(new URL('./workloads/http-server.mjs', import.meta.url));
 const client = fileURLToPath(new URL('./workloads/http-client.mjs', import.meta.url));
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, requests: { type: 'string', default: '20000' } } });
+const { values } = parseArgs({
+  options: { rounds: { type: 'string', default: '5' }, requests: { type: 'string', default: '20000' } },
+});
 
 const variants: Record<string, { args: string[]; env: Record<string, string> }> = {
   plain: { args: [], env: {} },
@@ -25,9 +27,17 @@ const variants: Record<string, { args: string[]; env: Record<string, string> }> 
 
 async function once(name: string): Promise<number> {
   const v = variants[name]!;
-  const child = spawn(process.execPath, [...v.args, server], { env: { ...process.env, NODE_OPTIONS: '', LIVEPATCH_CONTROL: '0', ...v.env }, stdio: ['ignore', 'pipe', 'inherit'] });
-  const { port } = await new Promise<{ port: number }>((resolve) => createInterface({ input: child.stdout }).once('line', (l) => resolve(JSON.parse(l))));
-  const r = spawnSync(process.execPath, [client, String(port)], { encoding: 'utf8', env: { ...process.env, REQUESTS: values.requests } });
+  const child = spawn(process.execPath, [...v.args, server], {
+    env: { ...process.env, NODE_OPTIONS: '', LIVEPATCH_CONTROL: '0', ...v.env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const { port } = await new Promise<{ port: number }>((resolve) =>
+    createInterface({ input: child.stdout }).once('line', (l) => resolve(JSON.parse(l))),
+  );
+  const r = spawnSync(process.execPath, [client, String(port)], {
+    encoding: 'utf8',
+    env: { ...process.env, REQUESTS: values.requests },
+  });
   child.kill('SIGTERM');
   const out = JSON.parse(r.stdout) as { rps: number; failed: number };
   if (out.failed > 0) throw new Error(`${name}: ${out.failed} failed requests`);

@@ -49,7 +49,12 @@ const { values } = parseArgs({
   },
 });
 
-interface Variant { name: string; which: 'armed' | 'plain'; env: Record<string, string>; flags: string[] }
+interface Variant {
+  name: string;
+  which: 'armed' | 'plain';
+  env: Record<string, string>;
+  flags: string[];
+}
 
 function parseVariant(spec: string): Variant {
   const i = spec.indexOf('=');
@@ -68,14 +73,26 @@ type Count = Record<Category | 'total', number>;
 
 /** Which part of V8 a function callgrind names belongs to. JIT code has no symbol (`0x…`). */
 function categoryOf(fn: string): Category {
-  if (/Scaveng|Marking|MarkCompact|Sweep|Heap::|heap::|Evacuat|Compactor|RememberedSet|SlotSet|BodyDescriptor|Worklist|MemoryChunk|PageMetadata|MinorMS/.test(fn)) return 'gc';
-  if (/compiler::|[Mm]aglev|turboshaft|Scanner|Parser|AstValueFactory|PreParse|DeclarationScope|Scope::|FuncNameInferrer|interpreter::Bytecode|BytecodeGenerator|baseline::|Zone::/.test(fn)) return 'compile';
+  if (
+    /Scaveng|Marking|MarkCompact|Sweep|Heap::|heap::|Evacuat|Compactor|RememberedSet|SlotSet|BodyDescriptor|Worklist|MemoryChunk|PageMetadata|MinorMS/.test(
+      fn,
+    )
+  )
+    return 'gc';
+  if (
+    /compiler::|[Mm]aglev|turboshaft|Scanner|Parser|AstValueFactory|PreParse|DeclarationScope|Scope::|FuncNameInferrer|interpreter::Bytecode|BytecodeGenerator|baseline::|Zone::/.test(
+      fn,
+    )
+  )
+    return 'compile';
   return 'code';
 }
 
 /** Instructions per part, from callgrind's per-function totals. */
 async function splitCount(outFile: string): Promise<Omit<Count, 'total'>> {
-  const { stdout } = await execFileAsync('callgrind_annotate', ['--inclusive=no', '--threshold=100', outFile], { maxBuffer: 1 << 28 });
+  const { stdout } = await execFileAsync('callgrind_annotate', ['--inclusive=no', '--threshold=100', outFile], {
+    maxBuffer: 1 << 28,
+  });
   const count = { code: 0, compile: 0, gc: 0 };
   for (const line of stdout.split('\n')) {
     const m = /^\s*([\d,]+) \(\s*[\d.]+%\)\s+(.*)$/.exec(line);
@@ -91,15 +108,35 @@ let runs = 0;
 async function instructions(workload: string, v: Variant, n: number): Promise<Count> {
   const outFile = values.split ? join(outDir, `${++runs}.out`) : '/dev/null';
   // execFile rejects with the command's stderr when it fails
-  const { stderr } = await execFileAsync('valgrind', [
-    '--tool=callgrind', `--callgrind-out-file=${outFile}`, '--smc-check=all-non-file',
-    process.execPath, '--predictable', ...v.flags, '--import', register, single,
-  ], {
-    env: { ...process.env, NODE_OPTIONS: '', WORKLOAD: workload, WHICH: v.which, N: String(n), LIVEPATCH_EXCLUDE: 'bench/loader/.plain/**', ...v.env },
-    maxBuffer: 1 << 24,
-  });
+  const { stderr } = await execFileAsync(
+    'valgrind',
+    [
+      '--tool=callgrind',
+      `--callgrind-out-file=${outFile}`,
+      '--smc-check=all-non-file',
+      process.execPath,
+      '--predictable',
+      ...v.flags,
+      '--import',
+      register,
+      single,
+    ],
+    {
+      env: {
+        ...process.env,
+        NODE_OPTIONS: '',
+        WORKLOAD: workload,
+        WHICH: v.which,
+        N: String(n),
+        LIVEPATCH_EXCLUDE: 'bench/loader/.plain/**',
+        ...v.env,
+      },
+      maxBuffer: 1 << 24,
+    },
+  );
   const collected = /Collected : (\d+)/.exec(stderr);
-  if (collected === null) throw new Error(`${workload}/${v.name}: no count in callgrind's output:\n${stderr.slice(-2000)}`);
+  if (collected === null)
+    throw new Error(`${workload}/${v.name}: no count in callgrind's output:\n${stderr.slice(-2000)}`);
   const total = Number(collected[1]);
   if (!values.split) return { total, code: 0, compile: 0, gc: 0 };
   const split = await splitCount(outFile);
@@ -146,7 +183,8 @@ async function perIteration(w: string, v: Variant): Promise<Count> {
 }
 
 const results = new Map<string, Promise<Count>>();
-for (const w of values.workloads.split(',')) for (const v of variants) results.set(`${w}\0${v.name}`, perIteration(w, v));
+for (const w of values.workloads.split(','))
+  for (const v of variants) results.set(`${w}\0${v.name}`, perIteration(w, v));
 
 console.log(`instructions per warm iteration (callgrind, --predictable), node ${process.version}`);
 const splitHead = values.split ? ' code | compile | gc |' : '';
@@ -161,7 +199,9 @@ for (const w of values.workloads.split(',')) {
     const split = values.split
       ? ` ${CATEGORIES.map((k) => `${m(per[k])} (${(per[k] / base![k]).toFixed(3)})`).join(' | ')} |`
       : '';
-    console.log(`| ${w} | ${v.name} | ${windowOf(w).join(' vs ')} | ${m(per.total)} | ${(per.total / base.total).toFixed(3)} |${split}`);
+    console.log(
+      `| ${w} | ${v.name} | ${windowOf(w).join(' vs ')} | ${m(per.total)} | ${(per.total / base.total).toFixed(3)} |${split}`,
+    );
   }
 }
 rmSync(outDir, { recursive: true, force: true });

@@ -30,7 +30,12 @@ const { values } = parseArgs({
   },
 });
 
-interface Variant { name: string; armed: boolean; env: Record<string, string>; flags: string[] }
+interface Variant {
+  name: string;
+  armed: boolean;
+  env: Record<string, string>;
+  flags: string[];
+}
 
 const PRESETS: Record<string, string> = {
   plain: '',
@@ -40,7 +45,9 @@ const PRESETS: Record<string, string> = {
 };
 
 function parseVariant(spec: string): Variant {
-  const [name, rest] = spec.includes('=') ? [spec.slice(0, spec.indexOf('=')), spec.slice(spec.indexOf('=') + 1)] : [spec, PRESETS[spec] ?? ''];
+  const [name, rest] = spec.includes('=')
+    ? [spec.slice(0, spec.indexOf('=')), spec.slice(spec.indexOf('=') + 1)]
+    : [spec, PRESETS[spec] ?? ''];
   const v: Variant = { name: name!, armed: false, env: {}, flags: [] };
   for (const part of (rest ?? '').split(';').filter(Boolean)) {
     if (part === 'ARMED') v.armed = true;
@@ -53,7 +60,11 @@ function parseVariant(spec: string): Variant {
   return v;
 }
 
-interface Sample { load: number; first: number; warm: number }
+interface Sample {
+  load: number;
+  first: number;
+  warm: number;
+}
 
 function runOnce(workload: string, v: Variant, cache: string): Sample {
   const args = [...v.flags, ...(v.armed ? ['--import', register] : []), join(here, 'workloads', workload + '.mjs')];
@@ -103,13 +114,19 @@ for (const w of workloads) {
     const ratio = (k: keyof Sample) => s.map((x, i) => x[k] / b[i]![k]);
     const warmR = ratio('warm');
     const row = {
-      workload: w, variant: v.name,
+      workload: w,
+      variant: v.name,
       warmMs: +median(s.map((x) => x.warm)).toFixed(1),
-      warm: +median(warmR).toFixed(3), warmMin: +Math.min(...warmR).toFixed(3), warmMax: +Math.max(...warmR).toFixed(3),
-      first: +median(ratio('first')).toFixed(3), load: +median(ratio('load')).toFixed(3),
+      warm: +median(warmR).toFixed(3),
+      warmMin: +Math.min(...warmR).toFixed(3),
+      warmMax: +Math.max(...warmR).toFixed(3),
+      first: +median(ratio('first')).toFixed(3),
+      load: +median(ratio('load')).toFixed(3),
     };
     out[`${w}/${v.name}`] = row;
-    rows.push(`| ${w} | ${v.name} | ${row.warmMs} | ${row.warm} (${row.warmMin}–${row.warmMax}) | ${row.first} | ${row.load} |`);
+    rows.push(
+      `| ${w} | ${v.name} | ${row.warmMs} | ${row.warm} (${row.warmMin}–${row.warmMax}) | ${row.first} | ${row.load} |`,
+    );
   }
 }
 if (values.json) process.stdout.write(JSON.stringify(out, null, 2) + '\n');

@@ -2,8 +2,18 @@
 import { definePatch } from 'livepatch';
 export default definePatch({
   name: 'fix_lookup',
-  objects: [{
-    name: 'bench/loader/workloads/http-app.mjs',
-    funcs: [{ oldName: 'lookup', async newFunc(id) { await null; return { id: Number(id), name: `user${id}`, email: `u${id}@example.com`, tags: ['patched'] }; } }],
-  }],
+  objects: [
+    {
+      name: 'bench/loader/workloads/http-app.mjs',
+      funcs: [
+        {
+          oldName: 'lookup',
+          async newFunc(id) {
+            await null;
+            return { id: Number(id), name: `user${id}`, email: `u${id}@example.com`, tags: ['patched'] };
+          },
+        },
+      ],
+    },
+  ],
 });

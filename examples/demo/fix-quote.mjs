@@ -6,16 +6,20 @@ import { subtotal } from './shop/pricing.mjs';
 
 export default definePatch({
   name: 'fix_quote',
-  objects: [{
-    name: 'examples/demo/shop/pricing.mjs',
-    funcs: [{
-      oldName: 'quote',
-      async newFunc(cart) {
-        const rate = await taxRate(cart.id);
-        const sub = subtotal(cart);
-        const tax = Math.round(sub * rate);
-        return { cart: cart.id, subtotal: sub, tax, total: sub + tax };
-      },
-    }],
-  }],
+  objects: [
+    {
+      name: 'examples/demo/shop/pricing.mjs',
+      funcs: [
+        {
+          oldName: 'quote',
+          async newFunc(cart) {
+            const rate = await taxRate(cart.id);
+            const sub = subtotal(cart);
+            const tax = Math.round(sub * rate);
+            return { cart: cart.id, subtotal: sub, tax, total: sub + tax };
+          },
+        },
+      ],
+    },
+  ],
 });

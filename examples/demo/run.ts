@@ -31,14 +31,26 @@ const t0 = performance.now();
 const at = (t = performance.now()): string => `[${((t - t0) / 1000).toFixed(1).padStart(4)}s]`;
 const say = (line: string): void => console.log(`${at()} ${line}`);
 
-interface Quote { cart: string; started: number; ended: number; ok: boolean; total?: number; expected: number; error?: string }
+interface Quote {
+  cart: string;
+  started: number;
+  ended: number;
+  ok: boolean;
+  total?: number;
+  expected: number;
+  error?: string;
+}
 
 async function main(): Promise<number> {
   const sockets = mkdtempSync(join(tmpdir(), 'livepatch-demo-'));
   const env = { ...process.env, LIVEPATCH_SOCKET_DIR: sockets, PORT: '0' };
   console.log('livepatch demo: a shop service with a bug in quote() — the tax is added twice —');
   console.log('is fixed while it serves requests, without a restart.\n');
-  const service = spawn(process.execPath, [cli, 'run', 'examples/demo/shop/server.mjs'], { cwd: root, env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const service = spawn(process.execPath, [cli, 'run', 'examples/demo/shop/server.mjs'], {
+    cwd: root,
+    env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   process.once('exit', () => service.kill('SIGTERM')); // also when the demo fails with an error
   const first = await new Promise<{ listening: number; pid: number }>((resolve, reject) => {
     createInterface({ input: service.stdout }).once('line', (l) => resolve(JSON.parse(l)));
@@ -59,10 +71,13 @@ async function main(): Promise<number> {
     new Promise((resolve, reject) => {
       const req = request({ host: '127.0.0.1', port, method, path, agent }, (res) => {
         let body = '';
-        res.setEncoding('utf8').on('data', (d: string) => (body += d)).on('end', () => {
-          if (res.statusCode === 200) resolve(JSON.parse(body));
-          else reject(new Error(`HTTP ${res.statusCode}: ${body}`));
-        });
+        res
+          .setEncoding('utf8')
+          .on('data', (d: string) => (body += d))
+          .on('end', () => {
+            if (res.statusCode === 200) resolve(JSON.parse(body));
+            else reject(new Error(`HTTP ${res.statusCode}: ${body}`));
+          });
       });
       req.on('error', reject);
       req.end();
@@ -102,11 +117,22 @@ async function main(): Promise<number> {
   await sleep(PATCH_AT_MS);
   const loadStart = performance.now();
   say('$ livepatch load examples/demo/fix-quote.mjs --pid ' + pid);
-  const loaded = (await client.request('load', { file: join(root, 'examples/demo/fix-quote.mjs') })) as { patch: { transition: boolean } };
-  const status = (await client.request('status')) as { transition: null | { pending: { id: number; name: string; blocking: { function: string; line: number | null }[] }[] } };
+  const loaded = (await client.request('load', { file: join(root, 'examples/demo/fix-quote.mjs') })) as {
+    patch: { transition: boolean };
+  };
+  const status = (await client.request('status')) as {
+    transition: null | {
+      pending: { id: number; name: string; blocking: { function: string; line: number | null }[] }[];
+    };
+  };
   const pending = status.transition?.pending ?? [];
-  say(`  patch 'fix_quote' enabled; ${pending.length} task(s) are inside quote() on the old code — the transition waits for them`);
-  for (const t of pending.slice(0, 3)) say(`    ${t.name} (task ${t.id}) in ${t.blocking.map((b) => `${b.function}() at pricing.mjs:${b.line}`).join(', ')}`);
+  say(
+    `  patch 'fix_quote' enabled; ${pending.length} task(s) are inside quote() on the old code — the transition waits for them`,
+  );
+  for (const t of pending.slice(0, 3))
+    say(
+      `    ${t.name} (task ${t.id}) in ${t.blocking.map((b) => `${b.function}() at pricing.mjs:${b.line}`).join(', ')}`,
+    );
   if (pending.length > 3) say(`    … and ${pending.length - 3} more`);
   let completeAt = loadStart;
   if (loaded.patch.transition) {
@@ -134,7 +160,8 @@ async function main(): Promise<number> {
   const during = quotes.filter((q) => q.started >= loadStart && q.started < completeAt);
   const after = quotes.filter((q) => q.started >= completeAt);
   const wrong = (qs: Quote[]) => qs.filter((q) => q.ok && q.total !== q.expected).length;
-  const row = (label: string, qs: Quote[]) => `  ${label.padEnd(34)} ${String(qs.length).padStart(5)} ${String(qs.filter((q) => !q.ok).length).padStart(7)} ${String(wrong(qs)).padStart(13)}`;
+  const row = (label: string, qs: Quote[]) =>
+    `  ${label.padEnd(34)} ${String(qs.length).padStart(5)} ${String(qs.filter((q) => !q.ok).length).padStart(7)} ${String(wrong(qs)).padStart(13)}`;
   console.log('quotes                              served  failed  wrong totals');
   console.log(row('finished before the patch', before));
   console.log(row('in flight when the patch loaded', inflight));
@@ -143,20 +170,33 @@ async function main(): Promise<number> {
   console.log(`  items added: ${adds}, failed requests overall: ${failures}\n`);
 
   const pendingIds = new Set(pending.map((t) => t.id));
-  const switches = [...switched].filter(([id]) => pendingIds.has(id)).map(([, t]) => t - loadStart).sort((a, b) => a - b);
-  console.log(`state kept: same process (pid ${state.pid}, up ${((Date.now() - state.startedAt) / 1000).toFixed(1)} s), ${state.carts} carts holding ${state.items} items`);
-  console.log(`in-flight requests: ${inflight.length} finished on the old code (${wrong(inflight)} with the old, wrong total), none was dropped`);
+  const switches = [...switched]
+    .filter(([id]) => pendingIds.has(id))
+    .map(([, t]) => t - loadStart)
+    .sort((a, b) => a - b);
+  console.log(
+    `state kept: same process (pid ${state.pid}, up ${((Date.now() - state.startedAt) / 1000).toFixed(1)} s), ${state.carts} carts holding ${state.items} items`,
+  );
+  console.log(
+    `in-flight requests: ${inflight.length} finished on the old code (${wrong(inflight)} with the old, wrong total), none was dropped`,
+  );
   if (switches.length > 0) {
-    console.log(`tasks that held the transition switched as they left quote(): ${switches.map((s) => `+${(s / 1000).toFixed(2)} s`).join(', ')}`);
+    console.log(
+      `tasks that held the transition switched as they left quote(): ${switches.map((s) => `+${(s / 1000).toFixed(2)} s`).join(', ')}`,
+    );
   }
   console.log(`time from load to complete: ${((completeAt - loadStart) / 1000).toFixed(2)} s\n`);
-  console.log('the service\'s log (livepatch dmesg):');
+  console.log("the service's log (livepatch dmesg):");
   for (const l of dmesg) console.log('  ' + l);
 
   service.kill('SIGTERM');
   rmSync(sockets, { recursive: true, force: true });
   const bad = failures > 0 || wrong(after) > 0 || after.length === 0 || wrong(before) === 0 || state.pid !== pid;
-  if (bad) console.log('\nDEMO FAILED: ' + JSON.stringify({ failures, wrongAfter: wrong(after), after: after.length, wrongBefore: wrong(before) }));
+  if (bad)
+    console.log(
+      '\nDEMO FAILED: ' +
+        JSON.stringify({ failures, wrongAfter: wrong(after), after: after.length, wrongBefore: wrong(before) }),
+    );
   return bad ? 1 : 0;
 }
 
@@ -164,7 +204,10 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-main().then((code) => process.exit(code), (e) => {
-  console.error(e);
-  process.exit(1);
-});
+main().then(
+  (code) => process.exit(code),
+  (e) => {
+    console.error(e);
+    process.exit(1);
+  },
+);

@@ -3,8 +3,10 @@ import { definePatch } from 'livepatch';
 
 export default definePatch({
   name: 'fix_greeting',
-  objects: [{
-    name: 'examples/greet/greet.mjs',
-    funcs: [{ oldName: 'greet', newFunc: (name) => `Hello, ${name}!` }],
-  }],
+  objects: [
+    {
+      name: 'examples/greet/greet.mjs',
+      funcs: [{ oldName: 'greet', newFunc: (name) => `Hello, ${name}!` }],
+    },
+  ],
 });

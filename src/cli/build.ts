@@ -48,10 +48,21 @@ export async function buildCommand(args: string[]): Promise<number> {
     ({ values } = parseArgs({
       args,
       options: {
-        old: { type: 'string' }, new: { type: 'string' }, diff: { type: 'string' }, p: { type: 'string' },
-        root: { type: 'string' }, o: { type: 'string', short: 'o' }, output: { type: 'string' }, name: { type: 'string' },
-        replace: { type: 'boolean', default: false }, manifest: { type: 'string' }, pid: { type: 'string' }, json: { type: 'boolean', default: false },
-        package: { type: 'string' }, copy: { type: 'string', multiple: true }, app: { type: 'boolean', default: false },
+        old: { type: 'string' },
+        new: { type: 'string' },
+        diff: { type: 'string' },
+        p: { type: 'string' },
+        root: { type: 'string' },
+        o: { type: 'string', short: 'o' },
+        output: { type: 'string' },
+        name: { type: 'string' },
+        replace: { type: 'boolean', default: false },
+        manifest: { type: 'string' },
+        pid: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        package: { type: 'string' },
+        copy: { type: 'string', multiple: true },
+        app: { type: 'boolean', default: false },
       },
       allowPositionals: false,
       strict: true,
@@ -61,11 +72,16 @@ export async function buildCommand(args: string[]): Promise<number> {
   }
   const useDiff = values.diff !== undefined;
   if (values.package !== undefined) return packageCommand(values as PackageArgs);
-  if (useDiff && (values.old !== undefined || values.new !== undefined)) throw new UsageError('build takes either --diff or --old and --new');
-  if (!useDiff && (values.old === undefined || values.new === undefined)) throw new UsageError('build needs --old and --new (directories or git revisions), --diff, or --package <name>@<version>');
+  if (useDiff && (values.old !== undefined || values.new !== undefined))
+    throw new UsageError('build takes either --diff or --old and --new');
+  if (!useDiff && (values.old === undefined || values.new === undefined))
+    throw new UsageError(
+      'build needs --old and --new (directories or git revisions), --diff, or --package <name>@<version>',
+    );
   if (!useDiff && !values.app && isPackagePair(values.old!, values.new!)) return packageCommand(values as PackageArgs);
   const strip = values.p === undefined ? undefined : Number(values.p);
-  if (strip !== undefined && (!Number.isInteger(strip) || strip < 0)) throw new UsageError(`-p takes a number of path components, not '${values.p}'`);
+  if (strip !== undefined && (!Number.isInteger(strip) || strip < 0))
+    throw new UsageError(`-p takes a number of path components, not '${values.p}'`);
 
   let old: SourceTree;
   let next: SourceTree;
@@ -78,17 +94,33 @@ export async function buildCommand(args: string[]): Promise<number> {
     const repo = resolve(values.root ?? '.');
     old = openVersion(values.old!, repo);
     next = openVersion(values.new!, repo);
-    root = values.root !== undefined ? repo : old.dir ?? repo;
+    root = values.root !== undefined ? repo : (old.dir ?? repo);
   }
   const output = resolve(values.o ?? values.output ?? defaultOutput(values.diff, values.name));
   const manifestFile = resolve(values.manifest ?? output.replace(/\.[cm]?[jt]s$/, '') + '.manifest.json');
   const result = build({ old, new: next, root, name: values.name, replace: values.replace, output });
-  return finish(result, { output, manifestFile, json: values.json, pid: values.pid, what: `${old.label} and ${next.label}` });
+  return finish(result, {
+    output,
+    manifestFile,
+    json: values.json,
+    pid: values.pid,
+    what: `${old.label} and ${next.label}`,
+  });
 }
 
 interface PackageArgs {
-  package?: string; old?: string; new?: string; root?: string; o?: string; output?: string; name?: string;
-  replace: boolean; manifest?: string; pid?: string; json: boolean; copy?: string[];
+  package?: string;
+  old?: string;
+  new?: string;
+  root?: string;
+  o?: string;
+  output?: string;
+  name?: string;
+  replace: boolean;
+  manifest?: string;
+  pid?: string;
+  json: boolean;
+  copy?: string[];
 }
 
 /** `--package <name>[@<version>]`, or `--old`/`--new` on two versions of a package. */
@@ -97,43 +129,88 @@ async function packageCommand(values: PackageArgs): Promise<number> {
   const err = (s: string) => process.stderr.write(s + '\n');
   let pb: PackageBuild;
   if (values.package !== undefined) {
-    if (values.old !== undefined) throw new UsageError('--package takes the installed copies from the application: give --new for the new version, not --old');
+    if (values.old !== undefined)
+      throw new UsageError(
+        '--package takes the installed copies from the application: give --new for the new version, not --old',
+      );
     const at = values.package.lastIndexOf('@');
     const name = at > 0 ? values.package.slice(0, at) : values.package;
     const version = at > 0 ? values.package.slice(at + 1) : null;
-    if (name === '' || version === '') throw new UsageError(`--package needs <name>@<version>, not '${values.package}'`);
-    if (version === null && values.new === undefined) throw new UsageError(`--package ${name} needs the fixed version (${name}@<version>) or --new <dir|tarball>`);
+    if (name === '' || version === '')
+      throw new UsageError(`--package needs <name>@<version>, not '${values.package}'`);
+    if (version === null && values.new === undefined)
+      throw new UsageError(`--package ${name} needs the fixed version (${name}@<version>) or --new <dir|tarball>`);
     const running = values.pid !== undefined ? await runningPackages(values.pid, name) : undefined;
     pb = buildPackage({
-      name, version, root: values.root ?? '.', newSource: values.new ?? null, only: values.copy, running,
-      patchName: values.name, replace: values.replace, output: null,
+      name,
+      version,
+      root: values.root ?? '.',
+      newSource: values.new ?? null,
+      only: values.copy,
+      running,
+      patchName: values.name,
+      replace: values.replace,
+      output: null,
     });
   } else {
-    pb = buildPackagePair(values.old!, values.new!, values.root, { patchName: values.name, replace: values.replace, only: values.copy });
+    pb = buildPackagePair(values.old!, values.new!, values.root, {
+      patchName: values.name,
+      replace: values.replace,
+      only: values.copy,
+    });
   }
   const patchName = values.name ?? pb.defaultName;
   const output = resolve(values.o ?? values.output ?? `${patchName}.mjs`);
   const manifestFile = resolve(values.manifest ?? output.replace(/\.[cm]?[jt]s$/, '') + '.manifest.json');
   if (!values.json) {
     out(`${pb.name}: ${pb.next.version} from ${pb.next.label}`);
-    for (const c of pb.copies) out(`  ${c.copy.path}: ${c.status === 'patched' ? c.why : `${c.copy.version} (${c.why})`}`);
+    for (const c of pb.copies)
+      out(`  ${c.copy.path}: ${c.status === 'patched' ? c.why : `${c.copy.version} (${c.why})`}`);
   }
   if (pb.result === null) {
     err(`livepatch build: no installed copy of ${pb.name} needs ${pb.next.version}: nothing to patch`);
-    if (values.json) out(JSON.stringify({ copies: pb.copies.map((c) => ({ path: c.copy.path, version: c.copy.version, status: c.status, why: c.why })) }, null, 2));
+    if (values.json)
+      out(
+        JSON.stringify(
+          {
+            copies: pb.copies.map((c) => ({
+              path: c.copy.path,
+              version: c.copy.version,
+              status: c.status,
+              why: c.why,
+            })),
+          },
+          null,
+          2,
+        ),
+      );
     return BUILD_EXIT.nothing;
   }
-  return finish(pb.result, { output, manifestFile, json: values.json, pid: values.pid, what: `${pb.name} ${pb.copies.filter((c) => c.status === 'patched').map((c) => c.copy.version).join(', ')} and ${pb.next.version}` });
+  return finish(pb.result, {
+    output,
+    manifestFile,
+    json: values.json,
+    pid: values.pid,
+    what: `${pb.name} ${pb.copies
+      .filter((c) => c.status === 'patched')
+      .map((c) => c.copy.version)
+      .join(', ')} and ${pb.next.version}`,
+  });
 }
 
 /** Write the patch and the manifest (or only the manifest when refused) and report. */
-async function finish(result: BuildResult, o: { output: string; manifestFile: string; json: boolean; pid: string | undefined; what: string }): Promise<number> {
+async function finish(
+  result: BuildResult,
+  o: { output: string; manifestFile: string; json: boolean; pid: string | undefined; what: string },
+): Promise<number> {
   const out = (s: string) => process.stdout.write(s + '\n');
   const err = (s: string) => process.stderr.write(s + '\n');
   if (result.refusals.length > 0) {
     writeJson(o.manifestFile, result.manifest);
     for (const r of result.refusals) err(formatRefusal(r));
-    err(`livepatch build: refused: ${result.refusals.length} change(s) cannot be patched safely; no patch written (manifest: ${o.manifestFile})`);
+    err(
+      `livepatch build: refused: ${result.refusals.length} change(s) cannot be patched safely; no patch written (manifest: ${o.manifestFile})`,
+    );
     if (o.json) out(JSON.stringify(result.manifest, null, 2));
     return BUILD_EXIT.refused;
   }
@@ -151,10 +228,19 @@ async function finish(result: BuildResult, o: { output: string; manifestFile: st
     return EXIT.ok;
   }
   const m = result.manifest;
-  const modules = new Set([...m.functions.filter((f) => f.status === 'patched').map((f) => f.module), ...m.exports.map((e) => e.module)]);
-  out(`built ${o.output}: ${result.patched} function(s)${result.exported > 0 ? `, ${result.exported} new export(s)` : ''} in ${modules.size} module(s); manifest ${o.manifestFile}`);
-  for (const f of m.functions) out(`  ${f.status.padEnd(15)} ${f.file}:${f.newLine} ${f.name}${f.sympos > 1 ? ` (sympos ${f.sympos})` : ''}`);
-  for (const c of m.constants) out(`  ${'constant'.padEnd(15)} ${c.file}:${c.line} ${c.name} (defined anew; read by ${c.readers.join(', ') || 'no function'})`);
+  const modules = new Set([
+    ...m.functions.filter((f) => f.status === 'patched').map((f) => f.module),
+    ...m.exports.map((e) => e.module),
+  ]);
+  out(
+    `built ${o.output}: ${result.patched} function(s)${result.exported > 0 ? `, ${result.exported} new export(s)` : ''} in ${modules.size} module(s); manifest ${o.manifestFile}`,
+  );
+  for (const f of m.functions)
+    out(`  ${f.status.padEnd(15)} ${f.file}:${f.newLine} ${f.name}${f.sympos > 1 ? ` (sympos ${f.sympos})` : ''}`);
+  for (const c of m.constants)
+    out(
+      `  ${'constant'.padEnd(15)} ${c.file}:${c.line} ${c.name} (defined anew; read by ${c.readers.join(', ') || 'no function'})`,
+    );
   for (const e of m.exports) out(`  ${'new export'.padEnd(15)} ${e.file}:${e.line} ${e.target}.${e.name}`);
   for (const l of m.leftOut) out(`  ${'left out'.padEnd(15)} ${l.path} (${l.reason})`);
   for (const n of m.notes) out(`  note: ${n}`);
@@ -173,23 +259,39 @@ function isPackagePair(oldArg: string, newArg: string): boolean {
   if (resolve(oldArg).split(/[\\/]/).includes('node_modules')) return true;
   const pj = (dir: string): { name?: unknown; version?: unknown; private?: unknown } | null => {
     try {
-      return JSON.parse(readFileSync(resolve(dir, 'package.json'), 'utf8')) as { name?: unknown; version?: unknown; private?: unknown };
+      return JSON.parse(readFileSync(resolve(dir, 'package.json'), 'utf8')) as {
+        name?: unknown;
+        version?: unknown;
+        private?: unknown;
+      };
     } catch {
       return null;
     }
   };
   const a = pj(oldArg);
   const b = pj(newArg);
-  return a !== null && b !== null && typeof a.name === 'string' && a.name === b.name
-    && typeof a.version === 'string' && typeof b.version === 'string' && a.version !== b.version
-    && a.private !== true && b.private !== true;
+  return (
+    a !== null &&
+    b !== null &&
+    typeof a.name === 'string' &&
+    a.name === b.name &&
+    typeof a.version === 'string' &&
+    typeof b.version === 'string' &&
+    a.version !== b.version &&
+    a.private !== true &&
+    b.private !== true
+  );
 }
 
 /** What the process at `pid` loaded of the package `name`: its copies, and their files. */
 async function runningPackages(pid: string, name: string): Promise<RunningPackages> {
   const { client } = await connectTo(pid);
   try {
-    const all = (await client.request('packages')) as { name: string; dir: string; modules: { id: string; file: string }[] }[];
+    const all = (await client.request('packages')) as {
+      name: string;
+      dir: string;
+      modules: { id: string; file: string }[];
+    }[];
     const dirs = new Set<string>();
     const loaded = new Map<string, string[]>();
     for (const p of all) {
@@ -226,7 +328,8 @@ async function checkRunning(pid: string, manifest: Manifest): Promise<void> {
   const { client } = await connectTo(pid);
   try {
     const byModule = new Map<string, Manifest['functions']>();
-    for (const f of manifest.functions) if (f.status === 'patched') byModule.set(f.module, [...(byModule.get(f.module) ?? []), f]);
+    for (const f of manifest.functions)
+      if (f.status === 'patched') byModule.set(f.module, [...(byModule.get(f.module) ?? []), f]);
     for (const [module, funcs] of byModule) {
       let syms: { name: string; sympos: number; hash: string }[];
       try {
@@ -236,8 +339,14 @@ async function checkRunning(pid: string, manifest: Manifest): Promise<void> {
       }
       for (const f of funcs) {
         const s = syms.find((x) => x.name === f.name && x.sympos === f.sympos);
-        if (s === undefined) throw new InputError(`the old version is not what process ${pid} runs: ${module} has no function '${f.name}' (sympos ${f.sympos})`);
-        if (s.hash !== f.oldHash) throw new InputError(`the old version is not what process ${pid} runs: '${f.name}' in ${module} has hash ${s.hash} there and ${f.oldHash} in the old version`);
+        if (s === undefined)
+          throw new InputError(
+            `the old version is not what process ${pid} runs: ${module} has no function '${f.name}' (sympos ${f.sympos})`,
+          );
+        if (s.hash !== f.oldHash)
+          throw new InputError(
+            `the old version is not what process ${pid} runs: '${f.name}' in ${module} has hash ${s.hash} there and ${f.oldHash} in the old version`,
+          );
       }
     }
   } finally {

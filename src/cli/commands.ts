@@ -26,7 +26,11 @@ const common = {
   json: { type: 'boolean', default: false },
 } as const satisfies ParseArgsConfig['options'];
 
-function parse<O extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: O, positionals: [number, number]) {
+function parse<O extends NonNullable<ParseArgsConfig['options']>>(
+  args: string[],
+  options: O,
+  positionals: [number, number],
+) {
   let parsed;
   try {
     parsed = parseArgs({ args, options: { ...common, ...options }, allowPositionals: true, strict: true });
@@ -35,9 +39,14 @@ function parse<O extends NonNullable<ParseArgsConfig['options']>>(args: string[]
   }
   const n = parsed.positionals.length;
   if (n < positionals[0] || n > positionals[1]) {
-    throw new UsageError(n < positionals[0] ? 'missing argument' : `unexpected argument '${parsed.positionals[positionals[1]]}'`);
+    throw new UsageError(
+      n < positionals[0] ? 'missing argument' : `unexpected argument '${parsed.positionals[positionals[1]]}'`,
+    );
   }
-  return parsed as unknown as { values: { pid?: string; json: boolean } & Record<string, unknown>; positionals: string[] };
+  return parsed as unknown as {
+    values: { pid?: string; json: boolean } & Record<string, unknown>;
+    positionals: string[];
+  };
 }
 
 async function withClient<T>(pid: string | undefined, fn: (client: ControlClient) => Promise<T>): Promise<T> {
@@ -56,27 +65,42 @@ function json(ctx: Context, value: unknown): void {
 const ps: Command = async (args, ctx) => {
   const { values } = parse(args, {}, [0, 0]);
   const found = await discover();
-  if (values.json) return json(ctx, found), EXIT.ok;
+  if (values.json) return (json(ctx, found), EXIT.ok);
   if (found.length === 0) {
     ctx.out('no process runs under the loader');
     return EXIT.ok;
   }
   const rows = [['PID', 'UPTIME', 'NODE', 'PATCHES', 'TRANSITION', 'COMMAND']];
   for (const h of found) {
-    rows.push([String(h.pid), duration(Date.now() - h.startedAt), h.node, String(h.patches), h.transition ?? '-', h.argv.slice(1).join(' ')]);
+    rows.push([
+      String(h.pid),
+      duration(Date.now() - h.startedAt),
+      h.node,
+      String(h.patches),
+      h.transition ?? '-',
+      h.argv.slice(1).join(' '),
+    ]);
   }
   ctx.out(table(rows));
   return EXIT.ok;
 };
 
 const load: Command = async (args, ctx) => {
-  const { values, positionals } = parse(args, { wait: { type: 'boolean', default: false }, timeout: { type: 'string' } }, [1, 1]);
+  const { values, positionals } = parse(
+    args,
+    { wait: { type: 'boolean', default: false }, timeout: { type: 'string' } },
+    [1, 1],
+  );
   const timeoutS = values.timeout === undefined ? 60 : Number(values.timeout);
   if (!(timeoutS > 0)) throw new UsageError(`--timeout needs a number of seconds, not '${String(values.timeout)}'`);
   return withClient(values.pid, async (client) => {
     const file = resolve(positionals[0]!);
     const started = performance.now();
-    const result = (await client.request('load', { file })) as { name: string; patch: PatchInfo | null; workers: WorkerReply[] };
+    const result = (await client.request('load', { file })) as {
+      name: string;
+      patch: PatchInfo | null;
+      workers: WorkerReply[];
+    };
     const name = result.name;
     if (!values.json) reportWorkers(ctx, result.workers);
     if (!values.wait || result.patch === null || !result.patch.transition) {
@@ -125,7 +149,9 @@ function oldest(pending: NonNullable<StatusView['transition']>['pending']): stri
 function blockers(pending: NonNullable<StatusView['transition']>['pending']): string[] {
   const out: string[] = [];
   for (const p of pending) {
-    const where = p.blocking.map((b) => `${b.function} (${b.module ?? 'vmlinux'}${b.line !== null ? `:${b.line}` : ''})`).join(', ');
+    const where = p.blocking
+      .map((b) => `${b.function} (${b.module ?? 'vmlinux'}${b.line !== null ? `:${b.line}` : ''})`)
+      .join(', ');
     out.push(`  task ${p.name}:${p.id}, waiting ${duration(p.waitingMs)}${where ? `: in ${where}` : ''}`);
   }
   return out;
@@ -133,7 +159,8 @@ function blockers(pending: NonNullable<StatusView['transition']>['pending']): st
 
 function describe(p: PatchInfo | null): string {
   if (p === null) return 'gone (disabled or replaced)';
-  if (p.transition) return p.enabled ? 'enabled, patching transition in progress' : 'disabled, unpatching transition in progress';
+  if (p.transition)
+    return p.enabled ? 'enabled, patching transition in progress' : 'disabled, unpatching transition in progress';
   return p.enabled ? 'enabled' : 'disabled';
 }
 
@@ -149,7 +176,9 @@ function sysfsWriter(attr: 'enabled' | 'force', value: string, verb: string): Co
   return async (args, ctx) => {
     const { values, positionals } = parse(args, {}, [1, 1]);
     const name = positionals[0]!;
-    const r = (await withClient(values.pid, (c) => c.request('sysfs.write', { path: `${name}/${attr}`, value }))) as { workers?: WorkerReply[] };
+    const r = (await withClient(values.pid, (c) => c.request('sysfs.write', { path: `${name}/${attr}`, value }))) as {
+      workers?: WorkerReply[];
+    };
     if (values.json) json(ctx, { patch: name, [attr]: value, workers: r.workers ?? [] });
     else {
       ctx.out(`${verb} '${name}'`);
@@ -162,16 +191,27 @@ function sysfsWriter(attr: 'enabled' | 'force', value: string, verb: string): Co
 const list: Command = async (args, ctx) => {
   const { values } = parse(args, {}, [0, 0]);
   const st = (await withClient(values.pid, (c) => c.request('status'))) as StatusView;
-  if (values.json) return json(ctx, { patches: st.patches, modules: st.modules }), EXIT.ok;
+  if (values.json) return (json(ctx, { patches: st.patches, modules: st.modules }), EXIT.ok);
   if (st.modules.length === 0 && st.patches.length === 0) {
     ctx.out('no patches');
     return EXIT.ok;
   }
   const rows = [['NAME', 'ENABLED', 'TRANSITION', 'STACK', 'REPLACE', 'FORCED', 'CONSISTENCY', 'FILE']];
   for (const p of st.patches) {
-    rows.push([p.name, p.enabled ? '1' : '0', p.transition ? '1' : '0', String(p.stackOrder), p.replace ? '1' : '0', p.forced ? '1' : '0', p.consistency, p.file ?? '-']);
+    rows.push([
+      p.name,
+      p.enabled ? '1' : '0',
+      p.transition ? '1' : '0',
+      String(p.stackOrder),
+      p.replace ? '1' : '0',
+      p.forced ? '1' : '0',
+      p.consistency,
+      p.file ?? '-',
+    ]);
   }
-  for (const m of st.modules) if (m.state === 'gone') rows.push([m.name, '-', '-', '-', '-', m.forced ? '1' : '0', '-', `${m.file} (patch gone; module loaded)`]);
+  for (const m of st.modules)
+    if (m.state === 'gone')
+      rows.push([m.name, '-', '-', '-', '-', m.forced ? '1' : '0', '-', `${m.file} (patch gone; module loaded)`]);
   ctx.out(table(rows));
   return EXIT.ok;
 };
@@ -179,17 +219,25 @@ const list: Command = async (args, ctx) => {
 const status: Command = async (args, ctx) => {
   const { values, positionals } = parse(args, {}, [0, 1]);
   const name = positionals[0];
-  const st = (await withClient(values.pid, (c) => c.request('status', name !== undefined ? { name } : {}))) as StatusView & { workers: WorkerStatus[] };
-  if (values.json) return json(ctx, st), EXIT.ok;
+  const st = (await withClient(values.pid, (c) =>
+    c.request('status', name !== undefined ? { name } : {}),
+  )) as StatusView & { workers: WorkerStatus[] };
+  if (values.json) return (json(ctx, st), EXIT.ok);
   if (name !== undefined && st.patches.length === 0 && st.modules.length === 0) {
     ctx.err(`livepatch: no patch '${name}'`);
     return 2;
   }
   for (const p of st.patches) {
-    ctx.out(`patch ${p.name}: ${describe(p)}${p.forced ? ', forced' : ''}${p.replace ? ', replace' : ''} (stack_order ${p.stackOrder}, ${p.consistency} consistency)`);
+    ctx.out(
+      `patch ${p.name}: ${describe(p)}${p.forced ? ', forced' : ''}${p.replace ? ', replace' : ''} (stack_order ${p.stackOrder}, ${p.consistency} consistency)`,
+    );
     for (const o of p.objects) {
-      const funcs = o.funcs.map((f) => `${f.oldName}${f.oldSympos > 1 ? `,${f.oldSympos}` : ''}${f.nop ? ' (nop)' : ''}`).join(', ');
-      ctx.out(`  ${o.name ?? 'vmlinux'}: ${o.loaded ? (o.patched ? 'patched' : 'loaded, not patched') : 'not loaded'}${funcs ? ` — ${funcs}` : ''}`);
+      const funcs = o.funcs
+        .map((f) => `${f.oldName}${f.oldSympos > 1 ? `,${f.oldSympos}` : ''}${f.nop ? ' (nop)' : ''}`)
+        .join(', ');
+      ctx.out(
+        `  ${o.name ?? 'vmlinux'}: ${o.loaded ? (o.patched ? 'patched' : 'loaded, not patched') : 'not loaded'}${funcs ? ` — ${funcs}` : ''}`,
+      );
     }
     // a patch built from a version bump: which version the process behaves as
     for (const b of p.packages ?? []) {
@@ -197,18 +245,27 @@ const status: Command = async (args, ctx) => {
       ctx.out(`  package ${b.name} (${b.path}): installed ${b.from}, the process behaves as ${now}`);
     }
   }
-  for (const m of st.modules) if (m.state === 'gone') ctx.out(`patch module ${m.name}: loaded, its patch is gone${m.forced ? ' (forced: cannot be unloaded)' : ''}`);
+  for (const m of st.modules)
+    if (m.state === 'gone')
+      ctx.out(`patch module ${m.name}: loaded, its patch is gone${m.forced ? ' (forced: cannot be unloaded)' : ''}`);
   const t = st.transition;
-  if (t === null) ctx.out(st.patches.length === 0 && st.modules.length === 0 ? 'no patches; no transition' : 'no transition in progress');
+  if (t === null)
+    ctx.out(
+      st.patches.length === 0 && st.modules.length === 0 ? 'no patches; no transition' : 'no transition in progress',
+    );
   else {
-    ctx.out(`transition: ${t.patch} ${t.direction} (${t.consistency}) for ${duration(t.elapsedMs)}, ${t.retries} retries${t.signalRounds > 0 ? `, ${t.signalRounds} signal rounds` : ''}${t.forced ? ', forced' : ''}`);
+    ctx.out(
+      `transition: ${t.patch} ${t.direction} (${t.consistency}) for ${duration(t.elapsedMs)}, ${t.retries} retries${t.signalRounds > 0 ? `, ${t.signalRounds} signal rounds` : ''}${t.forced ? ', forced' : ''}`,
+    );
     ctx.out(`  ${t.pending.length} task(s) pending${t.pending.length > 0 ? ':' : ''}`);
     for (const line of blockers(t.pending)) ctx.out(line);
   }
   ctx.out(`tasks: ${st.tasks}`);
   for (const w of st.workers) {
     const t = w.transition;
-    ctx.out(`worker ${w.threadId}: ${w.patches.map((p) => `${p.name}${p.transition ? ' (in transition)' : ''}`).join(', ') || 'no patches'}${t ? `; ${t.patch} ${t.direction}, ${t.pending} task(s) pending` : ''}`);
+    ctx.out(
+      `worker ${w.threadId}: ${w.patches.map((p) => `${p.name}${p.transition ? ' (in transition)' : ''}`).join(', ') || 'no patches'}${t ? `; ${t.patch} ${t.direction}, ${t.pending} task(s) pending` : ''}`,
+    );
   }
   return EXIT.ok;
 };
@@ -224,14 +281,18 @@ const sysfs: Command = async (args, ctx) => {
   }
   if (sub === 'write') {
     const { values, positionals } = parse(rest, {}, [2, 2]);
-    const r = (await withClient(values.pid, (c) => c.request('sysfs.write', { path: positionals[0], value: positionals[1] + '\n' }))) as { written: number; workers?: WorkerReply[] };
+    const r = (await withClient(values.pid, (c) =>
+      c.request('sysfs.write', { path: positionals[0], value: positionals[1] + '\n' }),
+    )) as { written: number; workers?: WorkerReply[] };
     if (values.json) json(ctx, { path: positionals[0], written: r.written, workers: r.workers ?? [] });
     else reportWorkers(ctx, r.workers);
     return EXIT.ok;
   }
   if (sub === 'ls' || sub === 'list') {
     const { values, positionals } = parse(rest, {}, [0, 1]);
-    const entries = (await withClient(values.pid, (c) => c.request('sysfs.list', { path: positionals[0] ?? '' }))) as string[];
+    const entries = (await withClient(values.pid, (c) =>
+      c.request('sysfs.list', { path: positionals[0] ?? '' }),
+    )) as string[];
     if (values.json) json(ctx, entries);
     else for (const e of entries) ctx.out(e);
     return EXIT.ok;
@@ -240,16 +301,31 @@ const sysfs: Command = async (args, ctx) => {
 };
 
 const dmesg: Command = async (args, ctx) => {
-  const { values } = parse(args, { C: { type: 'boolean', short: 'C', default: false }, c: { type: 'boolean', short: 'c', default: false }, follow: { type: 'boolean', short: 'w', default: false } }, [0, 0]);
+  const { values } = parse(
+    args,
+    {
+      C: { type: 'boolean', short: 'C', default: false },
+      c: { type: 'boolean', short: 'c', default: false },
+      follow: { type: 'boolean', short: 'w', default: false },
+    },
+    [0, 0],
+  );
   const clearOnly = values.C === true;
   return withClient(values.pid, async (client) => {
     const onEvent = (line: unknown): void => (values.json ? ctx.out(JSON.stringify({ line })) : ctx.out(String(line)));
-    const pending = client.request('dmesg', { clear: clearOnly || values.c === true, follow: values.follow === true }, onEvent);
+    const pending = client.request(
+      'dmesg',
+      { clear: clearOnly || values.c === true, follow: values.follow === true },
+      onEvent,
+    );
     if (values.follow === true) {
       // print what is there, then follow until interrupted
       await new Promise<void>((resolveDone) => {
         process.once('SIGINT', () => resolveDone());
-        pending.then(() => resolveDone(), () => resolveDone());
+        pending.then(
+          () => resolveDone(),
+          () => resolveDone(),
+        );
       });
       return EXIT.ok;
     }
@@ -265,12 +341,26 @@ const dmesg: Command = async (args, ctx) => {
 const symbols: Command = async (args, ctx) => {
   const { values, positionals } = parse(args, {}, [1, 1]);
   const syms = (await withClient(values.pid, (c) => c.request('symbols', { module: positionals[0] }))) as {
-    name: string; sympos: number; kind: string; async: boolean; generator: boolean; line: number; hash: string; unpatchable: string | null;
+    name: string;
+    sympos: number;
+    kind: string;
+    async: boolean;
+    generator: boolean;
+    line: number;
+    hash: string;
+    unpatchable: string | null;
   }[];
-  if (values.json) return json(ctx, syms), EXIT.ok;
+  if (values.json) return (json(ctx, syms), EXIT.ok);
   const rows = [['NAME', 'POS', 'KIND', 'LINE', 'HASH', '']];
   for (const s of syms) {
-    rows.push([s.name, String(s.sympos), `${s.async ? 'async ' : ''}${s.kind}${s.generator ? '*' : ''}`, String(s.line), s.hash, s.unpatchable ? `not patchable: ${s.unpatchable}` : '']);
+    rows.push([
+      s.name,
+      String(s.sympos),
+      `${s.async ? 'async ' : ''}${s.kind}${s.generator ? '*' : ''}`,
+      String(s.line),
+      s.hash,
+      s.unpatchable ? `not patchable: ${s.unpatchable}` : '',
+    ]);
   }
   ctx.out(table(rows));
   return EXIT.ok;
@@ -281,15 +371,27 @@ const packages: Command = async (args, ctx) => {
   const { values, positionals } = parse(args, {}, [0, 1]);
   const all = (await withClient(values.pid, (c) => c.request('packages'))) as PackageView[];
   const shown = positionals[0] === undefined ? all : all.filter((p) => p.name === positionals[0]);
-  if (values.json) return json(ctx, shown), EXIT.ok;
+  if (values.json) return (json(ctx, shown), EXIT.ok);
   if (shown.length === 0) {
     ctx.out(positionals[0] === undefined ? 'no packages loaded' : `no package '${positionals[0]}' is loaded`);
     return EXIT.ok;
   }
   const rows = [['NAME', 'VERSION', 'BEHAVES AS', 'PATH', 'MODULES']];
   for (const p of shown) {
-    const as = p.patchedTo === null ? '-' : `${p.patchedTo.version}${p.patchedTo.transition ? ' (in transition)' : ''} (${p.patchedTo.patch})`;
-    rows.push([p.name, p.version ?? '-', as, p.path, `${p.modules.length}: ${p.modules.slice(0, 3).map((m) => m.id).join(', ')}${p.modules.length > 3 ? ', ...' : ''}`]);
+    const as =
+      p.patchedTo === null
+        ? '-'
+        : `${p.patchedTo.version}${p.patchedTo.transition ? ' (in transition)' : ''} (${p.patchedTo.patch})`;
+    rows.push([
+      p.name,
+      p.version ?? '-',
+      as,
+      p.path,
+      `${p.modules.length}: ${p.modules
+        .slice(0, 3)
+        .map((m) => m.id)
+        .join(', ')}${p.modules.length > 3 ? ', ...' : ''}`,
+    ]);
   }
   ctx.out(table(rows));
   return EXIT.ok;

@@ -25,7 +25,9 @@ export async function connectTo(pid: string | undefined): Promise<{ client: Cont
     throw new ConnectError('LP_ERR_NO_PROCESS', message);
   }
   if (found.length > 1) {
-    throw new UsageError(`${found.length} processes run under the loader (${found.map((h) => h.pid).join(', ')}): choose one with --pid`);
+    throw new UsageError(
+      `${found.length} processes run under the loader (${found.map((h) => h.pid).join(', ')}): choose one with --pid`,
+    );
   }
   return ControlClient.open(found[0]!.pid);
 }

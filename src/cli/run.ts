@@ -10,8 +10,20 @@ import { UsageError } from './errors.ts';
 
 /** Node options that take their value as the next argument. */
 const WITH_VALUE = new Set([
-  '-r', '--require', '--import', '--loader', '--experimental-loader', '-C', '--conditions', '--inspect-port',
-  '--input-type', '--env-file', '--title', '--stack-size', '--max-old-space-size', '--watch-path',
+  '-r',
+  '--require',
+  '--import',
+  '--loader',
+  '--experimental-loader',
+  '-C',
+  '--conditions',
+  '--inspect-port',
+  '--input-type',
+  '--env-file',
+  '--title',
+  '--stack-size',
+  '--max-old-space-size',
+  '--watch-path',
 ]);
 
 export function splitRunArgs(args: readonly string[]): { node: string[]; entry: string; rest: string[] } {
@@ -28,7 +40,8 @@ export function splitRunArgs(args: readonly string[]): { node: string[]; entry: 
     if (WITH_VALUE.has(a) && i + 1 < args.length) node.push(args[++i]!);
   }
   const entry = args[i];
-  if (entry === undefined) throw new UsageError('run needs the program to run: livepatch run [node options] <entry> [args]');
+  if (entry === undefined)
+    throw new UsageError('run needs the program to run: livepatch run [node options] <entry> [args]');
   return { node, entry, rest: args.slice(i + 1) };
 }
 
@@ -36,7 +49,9 @@ export const registerUrl = new URL('../register.' + (import.meta.url.endsWith('.
 
 export function run(args: string[]): Promise<number> {
   const { node, entry, rest } = splitRunArgs(args);
-  const child = spawn(process.execPath, ['--import', fileURLToPath(registerUrl), ...node, entry, ...rest], { stdio: 'inherit' });
+  const child = spawn(process.execPath, ['--import', fileURLToPath(registerUrl), ...node, entry, ...rest], {
+    stdio: 'inherit',
+  });
   const forward = (sig: NodeJS.Signals) => () => child.kill(sig);
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, forward(sig));
   return new Promise((resolve, reject) => {

@@ -18,7 +18,10 @@ export class ControlClient {
   private readonly socket: Socket;
   private nextId = 1;
   private buffer = '';
-  private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void; onEvent?: (e: unknown) => void }>();
+  private readonly waiting = new Map<
+    number,
+    { resolve: (v: unknown) => void; reject: (e: unknown) => void; onEvent?: (e: unknown) => void }
+  >();
   private closed: Error | undefined;
 
   private constructor(socket: Socket) {
@@ -39,12 +42,20 @@ export class ControlClient {
    * live process that has not opened its socket yet (it does so once it has
    * run 100 ms: src/register.ts) is waited for, up to `waitMs`.
    */
-  static async open(pid: number, env: NodeJS.ProcessEnv = process.env, waitMs = 3000): Promise<{ client: ControlClient; hello: Hello }> {
+  static async open(
+    pid: number,
+    env: NodeJS.ProcessEnv = process.env,
+    waitMs = 3000,
+  ): Promise<{ client: ControlClient; hello: Hello }> {
     return ControlClient.openPath(socketPath(pid, env), pid, waitMs);
   }
 
   /** Connect to the socket at `path`; with `pid`, wait for it as `open` does. */
-  static async openPath(path: string, pid?: number, waitMs = pid !== undefined ? 3000 : 0): Promise<{ client: ControlClient; hello: Hello }> {
+  static async openPath(
+    path: string,
+    pid?: number,
+    waitMs = pid !== undefined ? 3000 : 0,
+  ): Promise<{ client: ControlClient; hello: Hello }> {
     const deadline = Date.now() + waitMs;
     let socket: Socket;
     for (;;) {
@@ -69,7 +80,11 @@ export class ControlClient {
     const client = new ControlClient(socket);
     let hello: Hello;
     try {
-      hello = (await withTimeout(client.request('hello'), 3000, `livepatch: ${path} does not answer as a livepatch process`)) as Hello;
+      hello = (await withTimeout(
+        client.request('hello'),
+        3000,
+        `livepatch: ${path} does not answer as a livepatch process`,
+      )) as Hello;
     } catch (e) {
       client.close();
       throw notControlSocket(path, (e as Error).message.replace(/^livepatch: /, ''));
@@ -135,7 +150,16 @@ function notControlSocket(path: string, why: string): ConnectError {
 function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
   return new Promise((resolve, reject) => {
     const t = setTimeout(() => reject(new ConnectError('LP_ERR_NOT_CONTROL_SOCKET', message)), ms);
-    p.then((v) => { clearTimeout(t); resolve(v); }, (e) => { clearTimeout(t); reject(e); });
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (e) => {
+        clearTimeout(t);
+        reject(e);
+      },
+    );
   });
 }
 

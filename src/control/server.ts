@@ -68,7 +68,13 @@ export class ControlServer {
         try {
           req = JSON.parse(line) as Request;
         } catch {
-          socket.end(JSON.stringify({ id: 0, ok: false, error: { code: 'EINVAL', errno: -22, message: 'livepatch: bad request (not JSON)' } }) + '\n');
+          socket.end(
+            JSON.stringify({
+              id: 0,
+              ok: false,
+              error: { code: 'EINVAL', errno: -22, message: 'livepatch: bad request (not JSON)' },
+            }) + '\n',
+          );
           return;
         }
         void this.rt.api.runInTask(task, () => this.handle(req, socket, cleanups));
@@ -101,7 +107,14 @@ export class ControlServer {
         return core.sysfs.read(str(req, 'path'));
       case 'sysfs.write': {
         const n = core.sysfs.write(str(req, 'path'), str(req, 'value'));
-        return { written: n, workers: await this.rt.hub?.broadcast({ name: 'sysfs.write', path: str(req, 'path'), value: str(req, 'value') }) };
+        return {
+          written: n,
+          workers: await this.rt.hub?.broadcast({
+            name: 'sysfs.write',
+            path: str(req, 'path'),
+            value: str(req, 'value'),
+          }),
+        };
       }
       case 'sysfs.list':
         return core.sysfs.list(typeof req.path === 'string' ? req.path : '');
@@ -128,7 +141,10 @@ export class ControlServer {
         return null;
       }
       case 'status':
-        return { ...status(this.rt, typeof req.name === 'string' ? req.name : undefined), workers: (await this.rt.hub?.status()) ?? [] };
+        return {
+          ...status(this.rt, typeof req.name === 'string' ? req.name : undefined),
+          workers: (await this.rt.hub?.status()) ?? [],
+        };
       case 'symbols':
         return symbols(this.rt, str(req, 'module'));
       case 'modules':

@@ -34,7 +34,12 @@ export interface StatusView {
   /** `packages`: for a patch built from a version bump, the package copies it brings to another version */
   readonly patches: (PatchInfo & { readonly file: string | null; readonly packages: readonly PackageBump[] })[];
   /** loaded patch modules, including those whose patch is gone (disabled or replaced) */
-  readonly modules: readonly { readonly name: string; readonly file: string; readonly state: 'enabled' | 'transition' | 'gone'; readonly forced: boolean }[];
+  readonly modules: readonly {
+    readonly name: string;
+    readonly file: string;
+    readonly state: 'enabled' | 'transition' | 'gone';
+    readonly forced: boolean;
+  }[];
   readonly transition: {
     readonly patch: string;
     readonly direction: 'patching' | 'unpatching';
@@ -54,11 +59,22 @@ export function status(rt: Runtime, name?: string): StatusView {
   const now = rt.api.monotonicNow();
   const files = new Map(rt.patchModules.list().map((m) => [m.name, m]));
   const forced = new Set(core.forcedPatches());
-  const patches = core.patches().filter((p) => name === undefined || p.name === name).map((p) => ({ ...p, file: files.get(p.name)?.file ?? null, packages: files.get(p.name)?.packages ?? [] }));
-  const modules = rt.patchModules.list().filter((m) => name === undefined || m.name === name).map((m) => {
-    const p = core.patch(m.name);
-    return { name: m.name, file: m.file, state: p === null ? ('gone' as const) : p.transition ? ('transition' as const) : ('enabled' as const), forced: forced.has(m.name) || p?.forced === true };
-  });
+  const patches = core
+    .patches()
+    .filter((p) => name === undefined || p.name === name)
+    .map((p) => ({ ...p, file: files.get(p.name)?.file ?? null, packages: files.get(p.name)?.packages ?? [] }));
+  const modules = rt.patchModules
+    .list()
+    .filter((m) => name === undefined || m.name === name)
+    .map((m) => {
+      const p = core.patch(m.name);
+      return {
+        name: m.name,
+        file: m.file,
+        state: p === null ? ('gone' as const) : p.transition ? ('transition' as const) : ('enabled' as const),
+        forced: forced.has(m.name) || p?.forced === true,
+      };
+    });
   const t = core.transitionStatus();
   let transition: StatusView['transition'] = null;
   if (t !== null && (name === undefined || t.patch === name)) {
@@ -78,7 +94,13 @@ export function status(rt: Runtime, name?: string): StatusView {
         waitingMs: now - Math.max(t.startedAt, started.get(p.id) ?? t.startedAt),
         blocking: p.blocking.map((b) => {
           const cs = rt.objects.byCoreId.get(b.slot);
-          return { function: b.function, module: b.object, line: cs?.symbol.line ?? null, version: b.version, expected: b.expected };
+          return {
+            function: b.function,
+            module: b.object,
+            line: cs?.symbol.line ?? null,
+            version: b.version,
+            expected: b.expected,
+          };
         }),
       })),
     };
@@ -93,12 +115,22 @@ export function symbols(rt: Runtime, moduleId: string): unknown {
   if (record === undefined) {
     const known = rt.slots.all().map((r) => r.id);
     const near = known.filter((id) => id.endsWith(moduleId) || moduleId.endsWith(id)).slice(0, 5);
-    throw new KlpError(ENOENT, `livepatch: no module '${moduleId}' is loaded${near.length > 0 ? ` (did you mean ${near.join(', ')}?)` : ''}`);
+    throw new KlpError(
+      ENOENT,
+      `livepatch: no module '${moduleId}' is loaded${near.length > 0 ? ` (did you mean ${near.join(', ')}?)` : ''}`,
+    );
   }
   const plan = record.plan();
   return plan.symbols.symbols.map((s) => ({
-    name: s.name, sympos: s.sympos, kind: s.kind, async: s.async, generator: s.generator,
-    line: s.line, hash: s.hash, captures: s.captures, unpatchable: s.unpatchable,
+    name: s.name,
+    sympos: s.sympos,
+    kind: s.kind,
+    async: s.async,
+    generator: s.generator,
+    line: s.line,
+    hash: s.hash,
+    captures: s.captures,
+    unpatchable: s.unpatchable,
   }));
 }
 
@@ -130,7 +162,10 @@ export function packages(rt: Runtime): PackageView[] {
     let found: { dir: string; name: string; version: string | null } | null = null;
     for (;;) {
       const known = owner.get(dir);
-      if (known !== undefined) { found = known; break; }
+      if (known !== undefined) {
+        found = known;
+        break;
+      }
       trail.push(dir);
       let pj: { name?: unknown; version?: unknown } | null = null;
       try {
@@ -155,7 +190,7 @@ export function packages(rt: Runtime): PackageView[] {
     const pkg = find(dirname(file));
     if (pkg === null) continue;
     let entry = byDir.get(pkg.dir);
-    if (entry === undefined) byDir.set(pkg.dir, entry = { name: pkg.name, version: pkg.version, modules: [] });
+    if (entry === undefined) byDir.set(pkg.dir, (entry = { name: pkg.name, version: pkg.version, modules: [] }));
     const rel = relative(pkg.dir, file).split(sep).join('/');
     if (!entry.modules.some((m) => m.id === r.id && m.file === rel)) entry.modules.push({ id: r.id, file: rel });
   }
@@ -164,10 +199,20 @@ export function packages(rt: Runtime): PackageView[] {
   for (const m of rt.patchModules.list()) {
     const p = rt.core.patch(m.name);
     if (p === null || !p.enabled) continue;
-    for (const b of m.packages) bumps.set(`${b.name}\0${b.path}`, { patch: m.name, version: b.to, transition: p.transition });
+    for (const b of m.packages)
+      bumps.set(`${b.name}\0${b.path}`, { patch: m.name, version: b.to, transition: p.transition });
   }
-  return [...byDir].map(([dir, e]) => {
-    const path = relative(rt.root, dir).split(sep).join('/') || '.';
-    return { name: e.name, version: e.version, path, dir, modules: e.modules.sort((a, b) => a.id.localeCompare(b.id)), patchedTo: bumps.get(`${e.name}\0${path}`) ?? null };
-  }).sort((a, b) => a.name.localeCompare(b.name) || a.path.localeCompare(b.path));
+  return [...byDir]
+    .map(([dir, e]) => {
+      const path = relative(rt.root, dir).split(sep).join('/') || '.';
+      return {
+        name: e.name,
+        version: e.version,
+        path,
+        dir,
+        modules: e.modules.sort((a, b) => a.id.localeCompare(b.id)),
+        patchedTo: bumps.get(`${e.name}\0${path}`) ?? null,
+      };
+    })
+    .sort((a, b) => a.name.localeCompare(b.name) || a.path.localeCompare(b.path));
 }

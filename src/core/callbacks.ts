@@ -52,7 +52,11 @@ export function prePatch(obj: KlpObject): void {
   obj.postUnpatchEnabled = errno === 0;
   if (errno !== 0) {
     const detail = cause instanceof Error ? `: ${cause.message}` : ` (returned ${errno})`;
-    throw new KlpError(errno, `livepatch: pre-patch callback failed for object '${objName(obj.name)}' of patch '${obj.patch.name}'${detail}`, { cause });
+    throw new KlpError(
+      errno,
+      `livepatch: pre-patch callback failed for object '${objName(obj.name)}' of patch '${obj.patch.name}'${detail}`,
+      { cause },
+    );
   }
 }
 
@@ -62,7 +66,9 @@ function callVoid(klp: Klp, obj: KlpObject, which: 'postPatch' | 'preUnpatch' | 
   try {
     cb.call(obj.callbacks, view(obj));
   } catch (error) {
-    klp.log.err(callbackThrew(obj.patch.name, label, objName(obj.name), error instanceof Error ? error.message : String(error)));
+    klp.log.err(
+      callbackThrew(obj.patch.name, label, objName(obj.name), error instanceof Error ? error.message : String(error)),
+    );
     klp.log.publish({ type: 'callback-error', patch: obj.patch.name, object: obj.name, callback: label, error });
   }
 }

@@ -70,7 +70,10 @@ export class Klp {
   /** Run `fn` holding klp_mutex. */
   withLock<T>(what: string, fn: () => T): T {
     if (this.locked) {
-      throw new KlpError(EDEADLK, `livepatch: ${what} called while the livepatch core is busy (from a callback?); the kernel would deadlock on klp_mutex`);
+      throw new KlpError(
+        EDEADLK,
+        `livepatch: ${what} called while the livepatch core is busy (from a callback?); the kernel would deadlock on klp_mutex`,
+      );
     }
     this.locked = true;
     try {

@@ -24,7 +24,12 @@ import { patchObject, unpatchObject } from './patch.ts';
 import { postPatch, postUnpatch, prePatch, preUnpatch } from './callbacks.ts';
 import { isCompatible } from './state.ts';
 import {
-  cancelTransition, forceTransition, initTransition, reverseTransition, startTransition, tryCompleteTransition,
+  cancelTransition,
+  forceTransition,
+  initTransition,
+  reverseTransition,
+  startTransition,
+  tryCompleteTransition,
 } from './transition.ts';
 import { validateNames, validateShape } from './validate.ts';
 import type { ModuleHandle } from './types.ts';
@@ -37,7 +42,10 @@ function errnoOf(error: unknown): number {
 function enable(klp: Klp, patch: KlpPatch): void {
   const busy = klp.transition;
   if (busy !== null) {
-    throw new KlpError(EBUSY, `livepatch: cannot enable patch '${patch.name}': patch '${busy.patch.name}' is in transition`);
+    throw new KlpError(
+      EBUSY,
+      `livepatch: cannot enable patch '${patch.name}': patch '${busy.patch.name}' is in transition`,
+    );
   }
   klp.log.notice(msg.enablingPatch(patch.name));
   initTransition(klp, patch, 1);
@@ -75,7 +83,10 @@ export function enablePatch(klp: Klp, def: unknown): void {
     // R14.4 / R2.1 step 7: before anything else is logged for this patch.
     if (!isCompatible(klp, def)) {
       klp.log.err(msg.notCompatible(def.name));
-      throw new KlpError(EINVAL, `livepatch: patch '${def.name}' is not compatible with the already installed livepatches (system states, R14.4)`);
+      throw new KlpError(
+        EINVAL,
+        `livepatch: patch '${def.name}' is not compatible with the already installed livepatches (system states, R14.4)`,
+      );
     }
     validateNames(def);
     const patch = initPatch(klp, def);
@@ -93,7 +104,10 @@ function disable(klp: Klp, patch: KlpPatch): void {
   if (!patch.enabled) throw new KlpError(EINVAL, `livepatch: patch '${patch.name}' is not enabled`);
   const busy = klp.transition;
   if (busy !== null) {
-    throw new KlpError(EBUSY, `livepatch: cannot disable patch '${patch.name}': patch '${busy.patch.name}' is in transition`);
+    throw new KlpError(
+      EBUSY,
+      `livepatch: cannot disable patch '${patch.name}': patch '${busy.patch.name}' is in transition`,
+    );
   }
   initTransition(klp, patch, 0);
   for (const obj of patch.objects) if (obj.patched) preUnpatch(klp, obj);
@@ -200,9 +214,11 @@ export function moduleComing(klp: Klp, mod: ModuleHandle): void {
         cleanupModulePatches(klp, mod.name, patch);
         const errno = errnoOf(error);
         const why = error instanceof Error ? error.message.replace(/^livepatch: /, '') : String(error);
-        throw new KlpError(errno,
+        throw new KlpError(
+          errno,
           `livepatch: patch '${patch.name}' failed for module '${mod.name}' (${step}: ${why}); refusing to load module '${mod.name}' (${errnoName(errno)})`,
-          { cause: error });
+          { cause: error },
+        );
       }
       // Inside a transition post_patch waits for its completion (R10.5).
       if (patch !== klp.transition?.patch) postPatch(klp, obj);

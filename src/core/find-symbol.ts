@@ -13,8 +13,14 @@ import type { KernelLog } from './log.ts';
 import { symbolAmbiguous, symbolHashMismatch, symbolNotFound, symposNotFound } from './messages.ts';
 import type { Slot, SymbolTable } from './types.ts';
 
-export function findObjectSymbol(log: KernelLog, table: SymbolTable, objname: string | null,
-  name: string, sympos: number, oldHash: string | undefined): Slot {
+export function findObjectSymbol(
+  log: KernelLog,
+  table: SymbolTable,
+  objname: string | null,
+  name: string,
+  sympos: number,
+  oldHash: string | undefined,
+): Slot {
   const entries = table.lookup(name);
   // The kernel counts matches and stops at `sympos` (or at a second match
   // when sympos is 0); the table is already filtered by name and in order.

@@ -19,8 +19,16 @@ import { findObjectSymbol } from './find-symbol.ts';
 import { KlpFunc, KlpObject, KlpPatch, isLoaded, renumber } from './model.ts';
 import type { KlpState, PatchDef } from './types.ts';
 
-function newFunc(klp: Klp, obj: KlpObject, oldName: string, oldSympos: number, fn: Function | null,
-  nop: boolean, immediate: boolean, oldHash: string | undefined): KlpFunc {
+function newFunc(
+  klp: Klp,
+  obj: KlpObject,
+  oldName: string,
+  oldSympos: number,
+  fn: Function | null,
+  nop: boolean,
+  immediate: boolean,
+  oldHash: string | undefined,
+): KlpFunc {
   const func = new KlpFunc(obj, klp.nextVersion++, oldName, oldSympos, fn, nop, immediate, oldHash);
   obj.funcs.push(func);
   return func;

@@ -20,7 +20,16 @@ import { getPrevState, getState } from './state.ts';
 import { Sysfs } from './sysfs.ts';
 import { taskCreated, transitionStatus, tryCompleteTransition, trySwitchTask } from './transition.ts';
 import type {
-  Func, KlpState, LivepatchOptions, ModuleHandle, PatchDef, PatchInfo, PatchState, Ports, Slot, Task,
+  Func,
+  KlpState,
+  LivepatchOptions,
+  ModuleHandle,
+  PatchDef,
+  PatchInfo,
+  PatchState,
+  Ports,
+  Slot,
+  Task,
   TransitionStatus,
 } from './types.ts';
 
@@ -36,7 +45,12 @@ export class Livepatch {
     if (ports === null || typeof ports !== 'object' || ports.clock === undefined || ports.tasks === undefined) {
       throw new TypeError('Livepatch: ports must provide at least a clock and a task source');
     }
-    this.log = new KernelLog(ports.clock, options.logSize ?? 4096, options.debug === true, options.debugSwitchTask === true);
+    this.log = new KernelLog(
+      ports.clock,
+      options.logSize ?? 4096,
+      options.debug === true,
+      options.debugSwitchTask === true,
+    );
     this.#klp = new Klp(ports, this.log);
     this.sysfs = new Sysfs(this.#klp, {
       setEnabled: (name, value) => core.setEnabled(this.#klp, name, value),
@@ -61,7 +75,8 @@ export class Livepatch {
   reverse(name: string): void {
     const patch = this.#klp.findPatch(name);
     if (patch === undefined) throw new KlpError(ENOENT, `livepatch: no patch '${name}'`);
-    if (this.#klp.transition?.patch !== patch) throw new KlpError(EINVAL, `livepatch: patch '${name}' is not in transition`);
+    if (this.#klp.transition?.patch !== patch)
+      throw new KlpError(EINVAL, `livepatch: patch '${name}' is not in transition`);
     core.setEnabled(this.#klp, name, !patch.enabled);
   }
 
@@ -86,8 +101,14 @@ export class Livepatch {
         patched: o.patched,
         dynamic: o.dynamic,
         funcs: o.funcs.map((f) => ({
-          oldName: f.oldName, oldSympos: f.oldSympos, version: f.version, nop: f.nop, immediate: f.immediate,
-          patched: f.patched, transition: f.transition, slot: f.slot?.id ?? null,
+          oldName: f.oldName,
+          oldSympos: f.oldSympos,
+          version: f.version,
+          nop: f.nop,
+          immediate: f.immediate,
+          patched: f.patched,
+          transition: f.transition,
+          slot: f.slot?.id ?? null,
         })),
       })),
     }));

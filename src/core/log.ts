@@ -48,13 +48,25 @@ export class KernelLog {
   }
 
   // pr_* with the livepatch prefix.
-  err(text: string): void { this.push(KERN_ERR, PREFIX + text); }
-  warn(text: string): void { this.push(KERN_WARNING, PREFIX + text); }
-  notice(text: string): void { this.push(KERN_NOTICE, PREFIX + text); }
-  debug(text: string): void { if (this.debugOn) this.push(KERN_DEBUG, PREFIX + text); }
-  switchDebug(text: string): void { if (this.switchDebugOn) this.push(KERN_DEBUG, PREFIX + text); }
+  err(text: string): void {
+    this.push(KERN_ERR, PREFIX + text);
+  }
+  warn(text: string): void {
+    this.push(KERN_WARNING, PREFIX + text);
+  }
+  notice(text: string): void {
+    this.push(KERN_NOTICE, PREFIX + text);
+  }
+  debug(text: string): void {
+    if (this.debugOn) this.push(KERN_DEBUG, PREFIX + text);
+  }
+  switchDebug(text: string): void {
+    if (this.switchDebugOn) this.push(KERN_DEBUG, PREFIX + text);
+  }
   /** WARN(): no pr_fmt prefix. */
-  warnRaw(text: string): void { this.push(KERN_WARNING, text); }
+  warnRaw(text: string): void {
+    this.push(KERN_WARNING, text);
+  }
 
   records(): LogRecord[] {
     const out: LogRecord[] = [];
@@ -80,7 +92,9 @@ export class KernelLog {
 
   subscribe(fn: Listener): () => void {
     this.listeners.add(fn);
-    return () => { this.listeners.delete(fn); };
+    return () => {
+      this.listeners.delete(fn);
+    };
   }
 
   get hasListeners(): boolean {
@@ -89,7 +103,11 @@ export class KernelLog {
 
   publish(event: KlpEvent): void {
     for (const fn of this.listeners) {
-      try { fn(event); } catch { /* a listener never breaks the core */ }
+      try {
+        fn(event);
+      } catch {
+        /* a listener never breaks the core */
+      }
     }
   }
 

@@ -32,8 +32,16 @@ export class KlpFunc implements Func {
   patched = false;
   transition = false;
 
-  constructor(object: KlpObject, version: number, oldName: string, oldSympos: number,
-    newFunc: Function | null, nop: boolean, immediate: boolean, oldHash: string | undefined) {
+  constructor(
+    object: KlpObject,
+    version: number,
+    oldName: string,
+    oldSympos: number,
+    newFunc: Function | null,
+    nop: boolean,
+    immediate: boolean,
+    oldHash: string | undefined,
+  ) {
     this.object = object;
     this.patch = object.patch;
     this.patchName = object.patch.name;

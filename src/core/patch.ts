@@ -42,7 +42,8 @@ export function dispatchVersion(stack: readonly Func[], state: PatchState): numb
 /** klp_patch_func (R4.1). */
 export function patchFunc(klp: Klp, func: KlpFunc): void {
   const slot = func.slot;
-  if (slot === null || func.patched) throw new KlpError(EINVAL, `livepatch: function '${func.oldName}' is not resolved or already patched`);
+  if (slot === null || func.patched)
+    throw new KlpError(EINVAL, `livepatch: function '${func.oldName}' is not resolved or already patched`);
   let stack = klp.stacks.get(slot);
   if (stack === undefined) {
     // First func on this function: "register the handler". The runtime may
@@ -62,10 +63,18 @@ export function patchFunc(klp: Klp, func: KlpFunc): void {
         // function (-EINVAL); any other refusal is a busy handler (-EBUSY).
         if (error instanceof KlpError && error.errno === EINVAL) {
           klp.log.err(failedToFindLocation(func.oldName));
-          throw new KlpError(EINVAL, `livepatch: failed to find location for function '${func.oldName}': ${error.message}`, { cause: error });
+          throw new KlpError(
+            EINVAL,
+            `livepatch: failed to find location for function '${func.oldName}': ${error.message}`,
+            { cause: error },
+          );
         }
         klp.log.err(failedToRegisterHandler(func.oldName, EBUSY));
-        throw new KlpError(EBUSY, `livepatch: failed to register the handler for function '${func.oldName}': ${String(error)}`, { cause: error });
+        throw new KlpError(
+          EBUSY,
+          `livepatch: failed to register the handler for function '${func.oldName}': ${String(error)}`,
+          { cause: error },
+        );
       }
     }
     return;

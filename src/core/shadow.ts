@@ -34,7 +34,9 @@ interface Entry {
 
 function checkKey(obj: unknown, fn: string): asserts obj is object {
   if ((typeof obj !== 'object' && typeof obj !== 'function') || obj === null) {
-    throw new TypeError(`${fn}: a shadow variable's obj must be an object or a function, got ${obj === null ? 'null' : typeof obj}`);
+    throw new TypeError(
+      `${fn}: a shadow variable's obj must be an object or a function, got ${obj === null ? 'null' : typeof obj}`,
+    );
   }
 }
 
@@ -48,7 +50,9 @@ export class Shadow {
   private readonly log: KernelLog;
   private readonly table = new WeakMap<object, Entry>();
   private readonly refs = new Set<WeakRef<object>>();
-  private readonly registry = new FinalizationRegistry<WeakRef<object>>((ref) => { this.refs.delete(ref); });
+  private readonly registry = new FinalizationRegistry<WeakRef<object>>((ref) => {
+    this.refs.delete(ref);
+  });
   /** Stand-ins for %p: a number per object, never an address. */
   private readonly pointers = new WeakMap<object, number>();
   private nextPointer = 1;
@@ -91,8 +95,13 @@ export class Shadow {
     return this.getOrAllocInner(obj, id, ctor, ctorData, false);
   }
 
-  private getOrAllocInner<C>(obj: object, id: ShadowId, ctor: ShadowCtor<C> | undefined, ctorData: C | undefined,
-    warnOnExist: boolean): ShadowData | null {
+  private getOrAllocInner<C>(
+    obj: object,
+    id: ShadowId,
+    ctor: ShadowCtor<C> | undefined,
+    ctorData: C | undefined,
+    warnOnExist: boolean,
+  ): ShadowData | null {
     const existing = this.table.get(obj)?.vars.get(id);
     if (existing !== undefined) {
       if (!warnOnExist) return existing;
@@ -151,7 +160,10 @@ export class Shadow {
     checkId(id, 'shadow.freeAll');
     for (const ref of [...this.refs]) {
       const obj = ref.deref();
-      if (obj === undefined) { this.refs.delete(ref); continue; }
+      if (obj === undefined) {
+        this.refs.delete(ref);
+        continue;
+      }
       const entry = this.table.get(obj);
       if (entry !== undefined) this.drop(obj, entry, id, dtor);
     }
@@ -170,7 +182,7 @@ export class Shadow {
       if (obj === undefined) continue;
       const vars = this.table.get(obj)?.vars;
       if (vars === undefined) continue;
-      n += id === undefined ? vars.size : (vars.has(id) ? 1 : 0);
+      n += id === undefined ? vars.size : vars.has(id) ? 1 : 0;
     }
     return n;
   }

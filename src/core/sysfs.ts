@@ -32,15 +32,29 @@ const OBJECT_ATTRS = ['patched'] as const;
 /** kstrtobool: 1/y/Y/t/T, 0/n/N/f/F, on/off; only the first one or two characters count. */
 export function kstrtobool(s: string): boolean | null {
   switch (s[0]) {
-    case 'y': case 'Y': case 't': case 'T': case '1':
+    case 'y':
+    case 'Y':
+    case 't':
+    case 'T':
+    case '1':
       return true;
-    case 'n': case 'N': case 'f': case 'F': case '0':
+    case 'n':
+    case 'N':
+    case 'f':
+    case 'F':
+    case '0':
       return false;
-    case 'o': case 'O':
+    case 'o':
+    case 'O':
       switch (s[1]) {
-        case 'n': case 'N': return true;
-        case 'f': case 'F': return false;
-        default: return null;
+        case 'n':
+        case 'N':
+          return true;
+        case 'f':
+        case 'F':
+          return false;
+        default:
+          return null;
       }
     default:
       return null;
@@ -81,8 +95,12 @@ export class Sysfs {
 
   private resolve(path: string): Node {
     const parts = Sysfs.split(path);
-    const enoent = (): never => { throw new KlpError(ENOENT, `${SYSFS_ROOT}/${parts.join('/')}: No such file or directory`); };
-    const enotdir = (): never => { throw new KlpError(ENOTDIR, `${SYSFS_ROOT}/${parts.join('/')}: Not a directory`); };
+    const enoent = (): never => {
+      throw new KlpError(ENOENT, `${SYSFS_ROOT}/${parts.join('/')}: No such file or directory`);
+    };
+    const enotdir = (): never => {
+      throw new KlpError(ENOTDIR, `${SYSFS_ROOT}/${parts.join('/')}: Not a directory`);
+    };
     if (parts.length === 0) return { kind: 'root' };
     const patch = this.klp.findPatch(parts[0]!);
     if (patch === undefined) return enoent();
@@ -109,11 +127,16 @@ export class Sysfs {
   list(path = ''): string[] {
     const node = this.resolve(path);
     switch (node.kind) {
-      case 'root': return this.klp.patches.map((p) => p.name);
-      case 'patch': return [...PATCH_ATTRS, ...node.patch.objects.map((o) => objectDirName(o.name))];
-      case 'object': return [...OBJECT_ATTRS, ...node.obj.funcs.map((f) => funcDirName(f.oldName, f.oldSympos))];
-      case 'func': return [];
-      case 'attr': throw new KlpError(ENOTDIR, `${SYSFS_ROOT}/${Sysfs.split(path).join('/')}: Not a directory`);
+      case 'root':
+        return this.klp.patches.map((p) => p.name);
+      case 'patch':
+        return [...PATCH_ATTRS, ...node.patch.objects.map((o) => objectDirName(o.name))];
+      case 'object':
+        return [...OBJECT_ATTRS, ...node.obj.funcs.map((f) => funcDirName(f.oldName, f.oldSympos))];
+      case 'func':
+        return [];
+      case 'attr':
+        throw new KlpError(ENOTDIR, `${SYSFS_ROOT}/${Sysfs.split(path).join('/')}: Not a directory`);
     }
   }
 
@@ -138,11 +161,16 @@ export class Sysfs {
     const { patch, obj, attr } = node;
     if (obj !== null) return b(obj.patched); // R12.7
     switch (attr) {
-      case 'enabled': return b(patch.enabled); // R12.1
-      case 'transition': return b(this.klp.transition?.patch === patch); // R12.3
-      case 'replace': return b(patch.replace); // R12.5
-      case 'stack_order': return `${this.klp.patches.indexOf(patch) + 1}\n`; // R12.6
-      default: throw new KlpError(EACCES, `${full}: Permission denied`); // force is 0200
+      case 'enabled':
+        return b(patch.enabled); // R12.1
+      case 'transition':
+        return b(this.klp.transition?.patch === patch); // R12.3
+      case 'replace':
+        return b(patch.replace); // R12.5
+      case 'stack_order':
+        return `${this.klp.patches.indexOf(patch) + 1}\n`; // R12.6
+      default:
+        throw new KlpError(EACCES, `${full}: Permission denied`); // force is 0200
     }
   }
 

@@ -46,8 +46,14 @@ export function initTransition(klp: Klp, patch: Transition['patch'], target: 0 |
   if (klp.transition !== null) throw new Error('livepatch: a transition already exists');
   klp.transitionSeq++;
   klp.transition = {
-    patch, target, started: false, startedAt: klp.ports.clock.now(),
-    signalsCnt: 0, signalRounds: 0, forced: false, timer: null,
+    patch,
+    target,
+    started: false,
+    startedAt: klp.ports.clock.now(),
+    signalsCnt: 0,
+    signalRounds: 0,
+    forced: false,
+    timer: null,
   };
   klp.log.debug(msg.initializingTransition(patch.name, msg.dirName(target)));
   // R17.3: an immediate ('function') patch skips the per-task machinery.
@@ -82,7 +88,10 @@ export function checkStack(klp: Klp, t: Transition, task: Task): KlpFunc | null 
     let tf: KlpFunc | null = null;
     for (let i = 0; i < stack.length; i++) {
       const f = stack[i]!;
-      if (f.patch === t.patch) { tf = f; break; }
+      if (f.patch === t.patch) {
+        tf = f;
+        break;
+      }
     }
     // R5.6: only funcs of the transition patch (patched objects only, as a
     // func is on a stack only while its object is patched); R17.3: an
@@ -136,7 +145,8 @@ function sendSignals(klp: Klp, t: Transition): void {
   t.signalRounds++;
   const signaled: Task[] = [];
   for (const task of klp.ports.tasks) if (task.pending) signaled.push(task);
-  if (klp.log.hasListeners) klp.log.publish({ type: 'tasks-signaled', patch: t.patch.name, tasks: signaled.map((x) => x.id) });
+  if (klp.log.hasListeners)
+    klp.log.publish({ type: 'tasks-signaled', patch: t.patch.name, tasks: signaled.map((x) => x.id) });
   for (const task of signaled) {
     try {
       klp.ports.tasks.signal(task);
@@ -153,7 +163,10 @@ function scheduleRetry(klp: Klp, t: Transition): void {
     if (klp.transition !== t) return;
     // klp_transition_work_fn takes klp_mutex; a timer cannot fire inside
     // a synchronous operation, but if a port ran it there, try later.
-    if (klp.locked) { scheduleRetry(klp, t); return; }
+    if (klp.locked) {
+      scheduleRetry(klp, t);
+      return;
+    }
     klp.withLock('the transition retry', () => tryCompleteTransition(klp));
   });
 }
@@ -211,7 +224,10 @@ export function completeTransition(klp: Klp): void {
     else postUnpatch(klp, obj);
   }
   klp.log.notice(msg.transitionComplete(patch.name, msg.dirName(target)));
-  if (t.timer !== null) { t.timer.cancel(); t.timer = null; }
+  if (t.timer !== null) {
+    t.timer.cancel();
+    t.timer = null;
+  }
   klp.transition = null;
   klp.log.publish({ type: 'transition-completed', patch: patch.name, target, forced: t.forced });
 }
@@ -219,7 +235,8 @@ export function completeTransition(klp: Klp): void {
 /** klp_cancel_transition (R5.11): only before start, only when patching. */
 export function cancelTransition(klp: Klp): void {
   const t = current(klp);
-  if (t.target !== 1 || t.started) throw new Error('livepatch: cancel is only legal before a patching transition starts');
+  if (t.target !== 1 || t.started)
+    throw new Error('livepatch: cancel is only legal before a patching transition starts');
   klp.log.debug(msg.cancelingTransition(t.patch.name));
   t.target = 0;
   completeTransition(klp);
@@ -302,7 +319,12 @@ export function transitionStatus(klp: Klp): TransitionStatus | null {
   if (t.patch.consistency !== 'function') {
     for (const task of klp.ports.tasks) {
       if (task.patchState === t.target) continue;
-      pending.push({ id: task.id, name: task.name, patchState: task.patchState, blocking: blockingFrames(klp, t, task) });
+      pending.push({
+        id: task.id,
+        name: task.name,
+        patchState: task.patchState,
+        blocking: blockingFrames(klp, t, task),
+      });
     }
   }
   return {

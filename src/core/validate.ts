@@ -35,7 +35,11 @@ export function validateShape(klp: Klp, def: unknown): asserts def is PatchDef {
   // The module loader refuses a second module of the same name before
   // klp_enable_patch runs; a forced patch's module can never leave (R11.3).
   if (klp.findPatch(name) !== undefined) fail(EEXIST, `${p} already exists`);
-  if (klp.forcedGone.has(name)) fail(EEXIST, `${p} was forced earlier; its module can never be unloaded, so a patch of that name cannot be loaded again`);
+  if (klp.forcedGone.has(name))
+    fail(
+      EEXIST,
+      `${p} was forced earlier; its module can never be unloaded, so a patch of that name cannot be loaded again`,
+    );
   const objects = def['objects'];
   if (!Array.isArray(objects)) fail(EINVAL, `${p}: 'objects' must be an array`);
   objects.forEach((obj: unknown, i: number) => {
@@ -45,7 +49,10 @@ export function validateShape(klp: Klp, def: unknown): asserts def is PatchDef {
       fail(EINVAL, `${p}: object #${i}: 'name' must be a string (a module id) or null (the process itself)`);
     }
     if (!Array.isArray(obj['funcs'])) {
-      fail(EINVAL, `${p}: object '${oname ?? 'vmlinux'}' has no 'funcs' array (use [] for an object that only carries callbacks)`);
+      fail(
+        EINVAL,
+        `${p}: object '${oname ?? 'vmlinux'}' has no 'funcs' array (use [] for an object that only carries callbacks)`,
+      );
     }
   });
   const replace = def['replace'];
@@ -86,7 +93,8 @@ export function validateNames(def: PatchDef): void {
     const o = `${p}: object '${oname ?? 'vmlinux'}'`;
     if (oname !== null) {
       if (oname.length === 0) fail(EINVAL, `${p}: an object's name is empty (use null for the process itself)`);
-      if (oname === 'vmlinux') fail(EINVAL, `${p}: object name 'vmlinux' is reserved for the process itself (name: null)`);
+      if (oname === 'vmlinux')
+        fail(EINVAL, `${p}: object name 'vmlinux' is reserved for the process itself (name: null)`);
       const why = badDirName(objectDirName(oname), false);
       if (why !== null) fail(EINVAL, `${o}: the name cannot be a sysfs directory: ${why}`);
       if (oname.length > NAME_MAX) fail(EINVAL, `${o}: the name is longer than ${NAME_MAX} characters`);
@@ -98,7 +106,8 @@ export function validateNames(def: PatchDef): void {
     if (cbs !== undefined && cbs !== null) {
       if (!isObject(cbs)) fail(EINVAL, `${o}: 'callbacks' must be an object`);
       for (const k of ['prePatch', 'postPatch', 'preUnpatch', 'postUnpatch']) {
-        if (cbs[k] !== undefined && typeof cbs[k] !== 'function') fail(EINVAL, `${o}: callback '${k}' must be a function`);
+        if (cbs[k] !== undefined && typeof cbs[k] !== 'function')
+          fail(EINVAL, `${o}: callback '${k}' must be a function`);
       }
     }
     const funcDirs = new Set<string>();
@@ -108,14 +117,16 @@ export function validateNames(def: PatchDef): void {
       if (typeof oldName !== 'string' || oldName.length === 0) fail(EINVAL, `${o}: func #${i} has no 'oldName'`);
       const f = `${o}: func '${oldName}'`;
       if (typeof func['newFunc'] !== 'function') fail(EINVAL, `${f} has no 'newFunc' function`);
-      if (oldName.length >= KSYM_NAME_LEN) fail(EINVAL, `${f}: 'oldName' must be shorter than ${KSYM_NAME_LEN} characters`);
+      if (oldName.length >= KSYM_NAME_LEN)
+        fail(EINVAL, `${f}: 'oldName' must be shorter than ${KSYM_NAME_LEN} characters`);
       const sympos = func['oldSympos'];
       if (sympos !== undefined && (typeof sympos !== 'number' || !Number.isSafeInteger(sympos) || sympos < 0)) {
         fail(EINVAL, `${f}: 'oldSympos' must be a non-negative integer, got ${String(sympos)}`);
       }
       const why = badDirName(funcDirName(oldName, (sympos as number | undefined) ?? 0), false);
       if (why !== null) fail(EINVAL, `${f}: the name cannot be a sysfs directory: ${why}`);
-      if (func['immediate'] !== undefined && typeof func['immediate'] !== 'boolean') fail(EINVAL, `${f}: 'immediate' must be a boolean`);
+      if (func['immediate'] !== undefined && typeof func['immediate'] !== 'boolean')
+        fail(EINVAL, `${f}: 'immediate' must be a boolean`);
       if (func['oldHash'] !== undefined && (typeof func['oldHash'] !== 'string' || func['oldHash'].length === 0)) {
         fail(EINVAL, `${f}: 'oldHash' must be a non-empty string`);
       }

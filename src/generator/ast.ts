@@ -9,7 +9,13 @@
 
 import type { Node, Program } from '../instrument/estree.ts';
 import {
-  eachChild, FUNCTION_TYPES, isNode, isTypeOnly, NOT_CODE_KEYS, TRANSPARENT_TYPES, unwrap,
+  eachChild,
+  FUNCTION_TYPES,
+  isNode,
+  isTypeOnly,
+  NOT_CODE_KEYS,
+  TRANSPARENT_TYPES,
+  unwrap,
 } from '../instrument/syntax.ts';
 
 export type { Node, Program };
@@ -25,10 +31,16 @@ export function structuralKey(node: Node, fn: (n: Node) => string | undefined): 
   const parts: string[] = [];
   const visit = (n: Node): void => {
     if (TRANSPARENT_TYPES.has(n.type)) return visit(n.expression as Node);
-    if (isTypeOnly(n)) { parts.push('~'); return; }
+    if (isTypeOnly(n)) {
+      parts.push('~');
+      return;
+    }
     if (FUNCTION_TYPES.has(n.type)) {
       const name = fn(n);
-      if (name !== undefined) { parts.push(`ƒ(${name})`); return; }
+      if (name !== undefined) {
+        parts.push(`ƒ(${name})`);
+        return;
+      }
     }
     if (n.type === 'TemplateElement') {
       // raw, not cooked: String.raw and other tags see the escapes
@@ -59,7 +71,8 @@ export function structuralKey(node: Node, fn: (n: Node) => string | undefined): 
         }
         parts.push(']');
       } else if (isNode(v)) visit(v);
-      else if (v === null || typeof v !== 'object') parts.push(typeof v === 'bigint' ? `${v}n` : JSON.stringify(v) ?? 'u');
+      else if (v === null || typeof v !== 'object')
+        parts.push(typeof v === 'bigint' ? `${v}n` : (JSON.stringify(v) ?? 'u'));
       else parts.push(JSON.stringify(v) ?? 'o');
       parts.push(';');
     }
@@ -76,7 +89,10 @@ export function structuralKey(node: Node, fn: (n: Node) => string | undefined): 
  * end, twice, as strings).
  */
 export function sameStructure(
-  a: Node, b: Node, fa: (n: Node) => string | undefined, fb: (n: Node) => string | undefined,
+  a: Node,
+  b: Node,
+  fa: (n: Node) => string | undefined,
+  fb: (n: Node) => string | undefined,
   /** string literals that count as the same (a version bump's own version string) */
   sameString?: (x: string, y: string) => boolean,
 ): boolean {
@@ -97,7 +113,13 @@ export function sameStructure(
       const ry = y.regex as { pattern: string; flags: string } | undefined;
       if (rx || ry) return rx !== undefined && ry !== undefined && rx.pattern === ry.pattern && rx.flags === ry.flags;
       if (typeof x.bigint === 'string' || typeof y.bigint === 'string') return x.bigint === y.bigint;
-      if (sameString !== undefined && typeof x.value === 'string' && typeof y.value === 'string' && sameString(x.value, y.value)) return true;
+      if (
+        sameString !== undefined &&
+        typeof x.value === 'string' &&
+        typeof y.value === 'string' &&
+        sameString(x.value, y.value)
+      )
+        return true;
       return Object.is(x.value, y.value);
     }
     for (const key in x) {
@@ -110,7 +132,9 @@ export function sameStructure(
         for (let i = 0; i < vx.length; i++) {
           const cx = vx[i] as unknown;
           const cy = vy[i] as unknown;
-          if (isNode(cx) && isNode(cy)) { if (!same(cx, cy)) return false; } else if (cx !== cy && !(cx == null && cy == null)) return false;
+          if (isNode(cx) && isNode(cy)) {
+            if (!same(cx, cy)) return false;
+          } else if (cx !== cy && !(cx == null && cy == null)) return false;
         }
       } else if (isNode(vx)) {
         if (!isNode(vy) || !same(vx, vy)) return false;
@@ -142,27 +166,51 @@ export function functionSites(program: Program): Map<number, FunctionSite> {
   const sites = new Map<number, FunctionSite>();
   const topClass = new Map<Node, string>();
   for (const st of program.body) {
-    const d = st.type === 'ExportNamedDeclaration' || st.type === 'ExportDefaultDeclaration' ? (st.declaration as Node | null) : st;
+    const d =
+      st.type === 'ExportNamedDeclaration' || st.type === 'ExportDefaultDeclaration'
+        ? (st.declaration as Node | null)
+        : st;
     if (d === null || d === undefined) continue;
     if (d.type === 'ClassDeclaration' && d.id) topClass.set(d, (d.id as Node).name as string);
     if (d.type === 'VariableDeclaration') {
       for (const decl of d.declarations as Node[]) {
         const init = decl.init ? unwrap(decl.init as Node) : null;
-        if (init?.type === 'ClassExpression' && (decl.id as Node).type === 'Identifier') topClass.set(init, (decl.id as Node).name as string);
+        if (init?.type === 'ClassExpression' && (decl.id as Node).type === 'Identifier')
+          topClass.set(init, (decl.id as Node).name as string);
       }
     }
   }
   const visit = (n: Node, parent: Node | null, klass: Node | null, statement: Node | null): void => {
     if (FUNCTION_TYPES.has(n.type)) {
-      const owner = parent !== null && (parent.type === 'MethodDefinition' || parent.type === 'Property' || parent.type === 'PropertyDefinition' || parent.type === 'AccessorProperty') ? parent : null;
+      const owner =
+        parent !== null &&
+        (parent.type === 'MethodDefinition' ||
+          parent.type === 'Property' ||
+          parent.type === 'PropertyDefinition' ||
+          parent.type === 'AccessorProperty')
+          ? parent
+          : null;
       const inClass = owner !== null && owner.type !== 'Property' ? klass : null;
-      sites.set(n.start, { node: n, owner, classNode: inClass, classBinding: inClass !== null ? topClass.get(inClass) ?? null : null, statement });
+      sites.set(n.start, {
+        node: n,
+        owner,
+        classNode: inClass,
+        classBinding: inClass !== null ? (topClass.get(inClass) ?? null) : null,
+        statement,
+      });
     }
     const isClass = n.type === 'ClassDeclaration' || n.type === 'ClassExpression';
     const st = n.type.endsWith('Statement') || n.type.endsWith('Declaration') ? n : statement;
     eachChild(n, (c) => {
       // members of a class body see that class; anything deeper (inside a method) does not
-      const k = isClass ? n : n.type === 'ClassBody' || n.type === 'MethodDefinition' || n.type === 'PropertyDefinition' || n.type === 'AccessorProperty' ? klass : null;
+      const k = isClass
+        ? n
+        : n.type === 'ClassBody' ||
+            n.type === 'MethodDefinition' ||
+            n.type === 'PropertyDefinition' ||
+            n.type === 'AccessorProperty'
+          ? klass
+          : null;
       visit(c, n, k, st);
     });
   };

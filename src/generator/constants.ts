@@ -39,20 +39,77 @@ export interface ConstantUse {
 
 /** Methods that read an array, object, string or regular expression without changing it. */
 const READING_METHODS = new Set([
-  'at', 'concat', 'entries', 'every', 'filter', 'find', 'findIndex', 'findLast', 'findLastIndex', 'flat', 'flatMap', 'forEach',
-  'includes', 'indexOf', 'join', 'keys', 'lastIndexOf', 'map', 'reduce', 'reduceRight', 'slice', 'some', 'toString',
-  'toLocaleString', 'values', 'hasOwnProperty', 'propertyIsEnumerable', 'isPrototypeOf', 'valueOf', 'toSorted', 'toReversed',
-  'toSpliced', 'with', 'test', 'exec', 'charAt', 'charCodeAt', 'has', 'get',
+  'at',
+  'concat',
+  'entries',
+  'every',
+  'filter',
+  'find',
+  'findIndex',
+  'findLast',
+  'findLastIndex',
+  'flat',
+  'flatMap',
+  'forEach',
+  'includes',
+  'indexOf',
+  'join',
+  'keys',
+  'lastIndexOf',
+  'map',
+  'reduce',
+  'reduceRight',
+  'slice',
+  'some',
+  'toString',
+  'toLocaleString',
+  'values',
+  'hasOwnProperty',
+  'propertyIsEnumerable',
+  'isPrototypeOf',
+  'valueOf',
+  'toSorted',
+  'toReversed',
+  'toSpliced',
+  'with',
+  'test',
+  'exec',
+  'charAt',
+  'charCodeAt',
+  'has',
+  'get',
 ]);
 
 /** Static functions that only read their arguments. */
 const READING_STATICS: Record<string, ReadonlySet<string>> = {
-  Object: new Set(['keys', 'values', 'entries', 'getOwnPropertyNames', 'getOwnPropertySymbols', 'getOwnPropertyDescriptor', 'getOwnPropertyDescriptors', 'getPrototypeOf', 'isFrozen', 'isSealed', 'isExtensible', 'hasOwn', 'is']),
+  Object: new Set([
+    'keys',
+    'values',
+    'entries',
+    'getOwnPropertyNames',
+    'getOwnPropertySymbols',
+    'getOwnPropertyDescriptor',
+    'getOwnPropertyDescriptors',
+    'getPrototypeOf',
+    'isFrozen',
+    'isSealed',
+    'isExtensible',
+    'hasOwn',
+    'is',
+  ]),
   Array: new Set(['isArray', 'from']),
   JSON: new Set(['stringify']),
   Reflect: new Set(['ownKeys', 'has', 'get', 'getOwnPropertyDescriptor', 'getPrototypeOf']),
 };
-const READING_GLOBALS = new Set(['String', 'Number', 'Boolean', 'isNaN', 'isFinite', 'encodeURIComponent', 'encodeURI']);
+const READING_GLOBALS = new Set([
+  'String',
+  'Number',
+  'Boolean',
+  'isNaN',
+  'isFinite',
+  'encodeURIComponent',
+  'encodeURI',
+]);
 
 /**
  * Every use of the module-level bindings `names` in `v`, classified for a
@@ -60,7 +117,9 @@ const READING_GLOBALS = new Set(['String', 'Number', 'Boolean', 'isNaN', 'isFini
  * module loads (their uses count as initialization).
  */
 export function constantUses(
-  v: ModuleVersion, names: ReadonlyMap<string, 'primitive' | 'regexp' | 'object'>, loadTime: ReadonlySet<number>,
+  v: ModuleVersion,
+  names: ReadonlyMap<string, 'primitive' | 'regexp' | 'object'>,
+  loadTime: ReadonlySet<number>,
 ): ConstantUse[] {
   // the free references to these names, by position: a local of the same name is not one
   const refs = new Map<number, string>();
@@ -96,7 +155,13 @@ export function constantUses(
         break;
       }
       // a field initializer runs when an instance is made, a static block or computed key when the class is
-      if (a.type === 'StaticBlock' || a.type === 'PropertyDefinition' || a.type === 'AccessorProperty' || (a.type === 'MethodDefinition' && a.computed === true)) inInit = true;
+      if (
+        a.type === 'StaticBlock' ||
+        a.type === 'PropertyDefinition' ||
+        a.type === 'AccessorProperty' ||
+        (a.type === 'MethodDefinition' && a.computed === true)
+      )
+        inInit = true;
     }
     const use = (kind: UseKind, what: string): ConstantUse => ({ name, start: id.start, line, fn, kind, what });
     if (inInit) return use('init', `a class's initializer reads '${name}'`);
@@ -118,22 +183,35 @@ function context(id: Node, name: string, value: 'regexp' | 'object', stack: read
   let node: Node = id;
   let parent = stack[i]!;
   // skip what does nothing at run time: (x), x as T
-  while (parent.type === 'ParenthesizedExpression' || parent.type.startsWith('TS')) { node = parent; parent = stack[--i]!; }
+  while (parent.type === 'ParenthesizedExpression' || parent.type.startsWith('TS')) {
+    node = parent;
+    parent = stack[--i]!;
+  }
   if (parent.type === 'MemberExpression' && parent.object === node) {
     // the outermost member of the chain `NAME.a.b`
     let top: Node = parent;
     let j = i - 1;
     while (j >= 0 && stack[j]!.type === 'MemberExpression' && stack[j]!.object === top) top = stack[j--]!;
     const around = stack[j];
-    const method = top.computed ? null : ((top.property as Node).name as string | undefined) ?? null;
+    const method = top.computed ? null : (((top.property as Node).name as string | undefined) ?? null);
     if (around === undefined) return use('read', 'reads it');
     if (value === 'regexp') return use('read', 'reads it');
-    if ((around.type === 'AssignmentExpression' && around.left === top) || around.type === 'UpdateExpression' || (around.type === 'UnaryExpression' && around.operator === 'delete')) {
-      return use('mutate', `changes ${name}${top === parent ? '' : '…'} (${around.type === 'UnaryExpression' ? 'delete' : 'an assignment'})`);
+    if (
+      (around.type === 'AssignmentExpression' && around.left === top) ||
+      around.type === 'UpdateExpression' ||
+      (around.type === 'UnaryExpression' && around.operator === 'delete')
+    ) {
+      return use(
+        'mutate',
+        `changes ${name}${top === parent ? '' : '…'} (${around.type === 'UnaryExpression' ? 'delete' : 'an assignment'})`,
+      );
     }
-    if ((around.type === 'ForInStatement' || around.type === 'ForOfStatement') && around.left === top) return use('mutate', `assigns a property of ${name} in a loop`);
+    if ((around.type === 'ForInStatement' || around.type === 'ForOfStatement') && around.left === top)
+      return use('mutate', `assigns a property of ${name} in a loop`);
     if (around.type === 'CallExpression' && around.callee === top) {
-      return method !== null && READING_METHODS.has(method) ? use('read', `calls ${name}.${method}()`) : use('mutate', `calls ${name}${top === parent ? '' : '…'}.${method ?? '[…]'}(), which may change it`);
+      return method !== null && READING_METHODS.has(method)
+        ? use('read', `calls ${name}.${method}()`)
+        : use('mutate', `calls ${name}${top === parent ? '' : '…'}.${method ?? '[…]'}(), which may change it`);
     }
     return use('read', 'reads a property');
   }
@@ -150,7 +228,9 @@ function context(id: Node, name: string, value: 'regexp' | 'object', stack: read
     case 'UnaryExpression':
       return parent.operator === 'delete' ? use('mutate', 'deletes it') : use('read', 'reads it');
     case 'ConditionalExpression':
-      return parent.test === node ? use('read', 'tests it') : use('escape', `passes ${name} on (a conditional expression's value)`);
+      return parent.test === node
+        ? use('read', 'tests it')
+        : use('escape', `passes ${name} on (a conditional expression's value)`);
     case 'ForInStatement':
     case 'ForOfStatement':
       return parent.right === node ? use('read', 'iterates over it') : use('mutate', 'assigns it');
@@ -165,7 +245,8 @@ function context(id: Node, name: string, value: 'regexp' | 'object', stack: read
         const fn = (callee.property as Node).name as string;
         if (READING_STATICS[ns]?.has(fn) === true) return use('read', `passes it to ${ns}.${fn}()`);
         // Object.assign(target, NAME): copies from it
-        if (ns === 'Object' && fn === 'assign' && (parent.arguments as Node[])[0] !== node) return use('read', 'copies from it');
+        if (ns === 'Object' && fn === 'assign' && (parent.arguments as Node[])[0] !== node)
+          return use('read', 'copies from it');
       }
       return use('escape', `passes ${name} to a function, which may keep or change it`);
     }
@@ -176,13 +257,20 @@ function context(id: Node, name: string, value: 'regexp' | 'object', stack: read
 
 function describe(n: Node): string {
   switch (n.type) {
-    case 'ReturnStatement': return 'returns it';
-    case 'VariableDeclarator': return 'stores it in a variable';
-    case 'AssignmentExpression': return 'stores it';
-    case 'Property': return 'stores it in an object';
-    case 'ArrayExpression': return 'stores it in an array';
-    case 'LogicalExpression': return 'a logical expression\'s value';
-    default: return n.type;
+    case 'ReturnStatement':
+      return 'returns it';
+    case 'VariableDeclarator':
+      return 'stores it in a variable';
+    case 'AssignmentExpression':
+      return 'stores it';
+    case 'Property':
+      return 'stores it in an object';
+    case 'ArrayExpression':
+      return 'stores it in an array';
+    case 'LogicalExpression':
+      return "a logical expression's value";
+    default:
+      return n.type;
   }
 }
 
@@ -204,7 +292,12 @@ export function loadTimeFunctions(v: ModuleVersion): Set<number> {
     if (n.type !== 'CallExpression') return;
     const callee = unwrap(n.callee as Node);
     // (function () {...}).call(this, ...)
-    const fn = callee.type === 'MemberExpression' && !callee.computed && ['call', 'apply'].includes((callee.property as Node).name as string) ? unwrap(callee.object as Node) : callee;
+    const fn =
+      callee.type === 'MemberExpression' &&
+      !callee.computed &&
+      ['call', 'apply'].includes((callee.property as Node).name as string)
+        ? unwrap(callee.object as Node)
+        : callee;
     if (!FUNCTION_TYPES.has(fn.type)) return;
     out.add(fn.start);
     for (const a of n.arguments as Node[]) if (FUNCTION_TYPES.has(unwrap(a).type)) out.add(unwrap(a).start);

@@ -28,10 +28,44 @@ const PLAIN_NAMESPACES = new Set(['Math', 'Number', 'Object', 'String', 'Symbol'
  * `Object.prototype.hasOwnProperty`. The values are the realm's own, the
  * same the running module read.
  */
-const BUILTIN_ROOTS = new Set(['Math', 'Number', 'Object', 'String', 'Symbol', 'Array', 'Boolean', 'Function', 'RegExp', 'Date', 'JSON', 'Reflect', 'Promise', 'BigInt', 'Error', 'TypeError', 'RangeError']);
+const BUILTIN_ROOTS = new Set([
+  'Math',
+  'Number',
+  'Object',
+  'String',
+  'Symbol',
+  'Array',
+  'Boolean',
+  'Function',
+  'RegExp',
+  'Date',
+  'JSON',
+  'Reflect',
+  'Promise',
+  'BigInt',
+  'Error',
+  'TypeError',
+  'RangeError',
+]);
 
 /** String methods that compute a value from the string and their arguments, nothing else. */
-const PURE_STRING_METHODS = new Set(['charCodeAt', 'codePointAt', 'charAt', 'toUpperCase', 'toLowerCase', 'repeat', 'slice', 'substring', 'trim', 'padStart', 'padEnd', 'concat', 'indexOf', 'split', 'normalize']);
+const PURE_STRING_METHODS = new Set([
+  'charCodeAt',
+  'codePointAt',
+  'charAt',
+  'toUpperCase',
+  'toLowerCase',
+  'repeat',
+  'slice',
+  'substring',
+  'trim',
+  'padStart',
+  'padEnd',
+  'concat',
+  'indexOf',
+  'split',
+  'normalize',
+]);
 
 /** Static functions that build a primitive or a fresh value from their (data) arguments. */
 const PURE_STATICS: Record<string, ReadonlySet<string>> = {
@@ -53,9 +87,13 @@ export function isPlain(n: Node): boolean {
     case 'TemplateLiteral':
       return (n.expressions as Node[]).every(isPlain);
     case 'ArrayExpression':
-      return (n.elements as (Node | null)[]).every((e) => e === null || isPlain(e.type === 'SpreadElement' ? (e.argument as Node) : e));
+      return (n.elements as (Node | null)[]).every(
+        (e) => e === null || isPlain(e.type === 'SpreadElement' ? (e.argument as Node) : e),
+      );
     case 'ObjectExpression':
-      return (n.properties as Node[]).every((p) => p.type === 'Property' && (!p.computed || (p.key as Node).type === 'Literal') && isPlain(p.value as Node));
+      return (n.properties as Node[]).every(
+        (p) => p.type === 'Property' && (!p.computed || (p.key as Node).type === 'Literal') && isPlain(p.value as Node),
+      );
     case 'UnaryExpression':
       return n.operator !== 'delete' && isPlain(n.argument as Node);
     case 'BinaryExpression':
@@ -90,9 +128,18 @@ export function isData(n: Node): boolean {
     case 'TemplateLiteral':
       return (n.expressions as Node[]).every(isData);
     case 'ArrayExpression':
-      return (n.elements as (Node | null)[]).every((e) => e === null || isData(e.type === 'SpreadElement' ? (e.argument as Node) : e));
+      return (n.elements as (Node | null)[]).every(
+        (e) => e === null || isData(e.type === 'SpreadElement' ? (e.argument as Node) : e),
+      );
     case 'ObjectExpression':
-      return (n.properties as Node[]).every((p) => p.type === 'Property' && p.kind === 'init' && p.method !== true && (!p.computed || (p.key as Node).type === 'Literal') && isData(p.value as Node));
+      return (n.properties as Node[]).every(
+        (p) =>
+          p.type === 'Property' &&
+          p.kind === 'init' &&
+          p.method !== true &&
+          (!p.computed || (p.key as Node).type === 'Literal') &&
+          isData(p.value as Node),
+      );
     case 'UnaryExpression':
       return n.operator !== 'delete' && isData(n.argument as Node);
     case 'BinaryExpression':

@@ -66,13 +66,33 @@ export function build(opts: BuildOptions): BuildResult {
     const oldFile = moduleFile(opts.old, path, oldText);
     const newFile = moduleFile(opts.new, path, newText);
     if (oldFile.sourceType !== newFile.sourceType) {
-      refusals.push(refusal('module-init', path, 1, `changes the module format from ${oldFile.sourceType} to ${newFile.sourceType}`));
+      refusals.push(
+        refusal(
+          'module-init',
+          path,
+          1,
+          `changes the module format from ${oldFile.sourceType} to ${newFile.sourceType}`,
+        ),
+      );
       continue;
     }
     const o = readVersion(oldFile, oldText);
     const n = readVersion(newFile, newText);
-    if (!o.ok) { refusals.push(refusal('unpatchable', path, o.line, `the running version does not parse (${o.message}), so the loader did not instrument it`)); continue; }
-    if (!n.ok) { refusals.push(refusal('syntax', path, n.line, `the new version does not parse: ${n.message}`)); continue; }
+    if (!o.ok) {
+      refusals.push(
+        refusal(
+          'unpatchable',
+          path,
+          o.line,
+          `the running version does not parse (${o.message}), so the loader did not instrument it`,
+        ),
+      );
+      continue;
+    }
+    if (!n.ok) {
+      refusals.push(refusal('syntax', path, n.line, `the new version does not parse: ${n.message}`));
+      continue;
+    }
     const plan = planModule(o.version, n.version, opts.versions?.(path) ?? null);
     plans.push(plan);
     refusals.push(...plan.refusals);
@@ -82,12 +102,18 @@ export function build(opts: BuildOptions): BuildResult {
     let code = newText;
     if (newFile.lang === 'ts') {
       const s = stripTypes(newText, n.version.program);
-      if (!s.ok) { refusals.push(refusal('syntax', path, s.line, `types cannot be stripped from the new version: ${s.message}`)); continue; }
+      if (!s.ok) {
+        refusals.push(refusal('syntax', path, s.line, `types cannot be stripped from the new version: ${s.message}`));
+        continue;
+      }
       code = s.code;
     }
     const importSpecifiers = new Map<NewImport, string>();
     for (const imp of plan.imports) {
-      const t = imp.kind === 'require' ? requireTarget(imp.source, path, root, opts.old) : importTarget(imp.source, path, root, opts.old);
+      const t =
+        imp.kind === 'require'
+          ? requireTarget(imp.source, path, root, opts.old)
+          : importTarget(imp.source, path, root, opts.old);
       if (t.ok) {
         importSpecifiers.set(imp, t.specifier);
         if (t.note !== null) notes.push(`${path}:${imp.line}: ${t.note}`);
@@ -99,13 +125,17 @@ export function build(opts: BuildOptions): BuildResult {
         if (d.literal === null || dynamicSpecifiers.has(d.literal)) continue;
         const t = importTarget(d.literal, path, root, opts.old);
         if (t.ok) dynamicSpecifiers.set(d.literal, t.specifier);
-        else refusals.push(refusal('new-module', path, n.version.lines.findLastIndex((s) => s <= d.start) + 1, t.reason));
+        else
+          refusals.push(refusal('new-module', path, n.version.lines.findLastIndex((s) => s <= d.start) + 1, t.reason));
       }
     }
     const sourceUrl = opts.new.url?.(path) ?? fileUrl(opts.new.dir ?? root, path);
     emitModules.push({ plan, code, sourceUrl, runningFile: resolve(root, path), importSpecifiers, dynamicSpecifiers });
   }
-  for (const path of diff.added) notes.push(`${path}: new file; the patch loads it only if changed code imports it (and then from the running tree)`);
+  for (const path of diff.added)
+    notes.push(
+      `${path}: new file; the patch loads it only if changed code imports it (and then from the running tree)`,
+    );
   for (const path of diff.removed) notes.push(`${path}: removed from the new version; the running module stays`);
 
   const patched = refusals.length === 0 ? emitModules.reduce((n, m) => n + m.plan.replacements.length, 0) : 0;
@@ -114,9 +144,10 @@ export function build(opts: BuildOptions): BuildResult {
   if (refusals.length === 0 && patched + exported > 0) {
     const header = `// livepatch build: ${opts.old.label} -> ${opts.new.label}\n// Generated; rebuild instead of editing. The manifest says what changed and why each change is safe.\n`;
     // the version the process behaves as once the patch is enabled: `livepatch status` and `livepatch packages` show it
-    const trailer = opts.packages !== undefined && opts.packages.length > 0
-      ? `export const livepatchPackages = ${JSON.stringify(opts.packages.map((p) => ({ name: p.name, from: p.from, to: p.to, path: p.path })))};\n`
-      : undefined;
+    const trailer =
+      opts.packages !== undefined && opts.packages.length > 0
+        ? `export const livepatchPackages = ${JSON.stringify(opts.packages.map((p) => ({ name: p.name, from: p.from, to: p.to, path: p.path })))};\n`
+        : undefined;
     const out = emitPatch(emitModules, { name: opts.name, replace: opts.replace ?? false, header, trailer });
     const map = JSON.parse(out.map) as { sources: string[]; sourcesContent: (string | null)[] };
     // show the source as written (TypeScript), not the stripped copy the output was cut from
@@ -124,11 +155,16 @@ export function build(opts: BuildOptions): BuildResult {
       const m = emitModules.find((x) => x.sourceUrl === s);
       return m === undefined ? null : m.plan.next.source;
     });
-    code = out.code + `//# sourceMappingURL=data:application/json;charset=utf-8;base64,${Buffer.from(JSON.stringify(map)).toString('base64')}\n`;
+    code =
+      out.code +
+      `//# sourceMappingURL=data:application/json;charset=utf-8;base64,${Buffer.from(JSON.stringify(map)).toString('base64')}\n`;
     const check = parse(code, 'js', 'module');
     if (check.error !== null) {
       const why = `${check.error.message} at offset ${check.error.start}`;
-      throw new GeneratorError('LP_ERR_BUILD_INTERNAL', `livepatch build: internal error: the patch module does not parse: ${why}`);
+      throw new GeneratorError(
+        'LP_ERR_BUILD_INTERNAL',
+        `livepatch build: internal error: the patch module does not parse: ${why}`,
+      );
     }
   }
 
@@ -141,12 +177,48 @@ export function build(opts: BuildOptions): BuildResult {
     output: opts.output ?? null,
     modules: { compared: diff.compared, changed: diff.changed, added: diff.added, removed: diff.removed },
     functions: plans.flatMap(functionsOf),
-    helpers: emitModules.flatMap((m) => m.plan.helpers.map((h) => ({ module: m.plan.next.file.id, name: h.decl.name, kind: h.decl.kind, line: h.decl.line }))),
-    imports: emitModules.flatMap((m) => m.plan.imports.map((i) => ({ module: m.plan.next.file.id, local: i.local, imported: i.imported, from: i.source, kind: i.kind, resolved: m.importSpecifiers.get(i) ?? null }))),
-    constants: plans.flatMap((p) => p.constants.map((c) => ({ module: p.next.file.id, file: p.next.file.path, name: c.constant.name, line: c.constant.decl.line, oldLine: c.constant.oldLine, readers: c.readers }))),
-    exports: plans.flatMap((p) => p.exports.map((e) => ({ module: p.next.file.id, file: p.next.file.path, name: e.export.name, target: e.export.target, line: e.export.line }))),
+    helpers: emitModules.flatMap((m) =>
+      m.plan.helpers.map((h) => ({
+        module: m.plan.next.file.id,
+        name: h.decl.name,
+        kind: h.decl.kind,
+        line: h.decl.line,
+      })),
+    ),
+    imports: emitModules.flatMap((m) =>
+      m.plan.imports.map((i) => ({
+        module: m.plan.next.file.id,
+        local: i.local,
+        imported: i.imported,
+        from: i.source,
+        kind: i.kind,
+        resolved: m.importSpecifiers.get(i) ?? null,
+      })),
+    ),
+    constants: plans.flatMap((p) =>
+      p.constants.map((c) => ({
+        module: p.next.file.id,
+        file: p.next.file.path,
+        name: c.constant.name,
+        line: c.constant.decl.line,
+        oldLine: c.constant.oldLine,
+        readers: c.readers,
+      })),
+    ),
+    exports: plans.flatMap((p) =>
+      p.exports.map((e) => ({
+        module: p.next.file.id,
+        file: p.next.file.path,
+        name: e.export.name,
+        target: e.export.target,
+        line: e.export.line,
+      })),
+    ),
     leftOut: [...(opts.leftOut ?? [])],
-    packages: (opts.packages ?? []).map((p) => ({ ...p, modules: emitModules.map((m) => m.plan.next.file.id).filter((id) => id.startsWith(p.idPrefix + '/')) })),
+    packages: (opts.packages ?? []).map((p) => ({
+      ...p,
+      modules: emitModules.map((m) => m.plan.next.file.id).filter((id) => id.startsWith(p.idPrefix + '/')),
+    })),
     refusals,
     notes,
   };

@@ -31,11 +31,23 @@ export function gitTree(cwd: string, rev: string): SourceTree {
   const commit = resolveRevision(cwd, rev);
   if (commit === null) {
     const inRepo = spawnSync('git', ['rev-parse', '--git-dir'], { cwd }).status === 0;
-    throw new InputError(inRepo ? `'${rev}' is neither a directory nor a revision of the git repository at ${cwd}` : `'${rev}' is not a directory, and ${cwd} is not in a git repository`);
+    throw new InputError(
+      inRepo
+        ? `'${rev}' is neither a directory nor a revision of the git repository at ${cwd}`
+        : `'${rev}' is not a directory, and ${cwd} is not in a git repository`,
+    );
   }
   const prefix = git(cwd, ['rev-parse', '--show-prefix']).toString().trim();
   const blobs = new Map<string, string>();
-  const listing = git(cwd, ['ls-tree', '-r', '-z', '--full-tree', commit, '--', ...(prefix === '' ? [] : [prefix])]).toString('utf8');
+  const listing = git(cwd, [
+    'ls-tree',
+    '-r',
+    '-z',
+    '--full-tree',
+    commit,
+    '--',
+    ...(prefix === '' ? [] : [prefix]),
+  ]).toString('utf8');
   for (const entry of listing.split('\0')) {
     if (entry === '') continue;
     const tab = entry.indexOf('\t');
@@ -68,7 +80,10 @@ export function gitTree(cwd: string, rev: string): SourceTree {
       const order: string[] = [];
       for (const p of wanted) {
         const id = blobs.get(p);
-        if (id !== undefined && !texts.has(p)) { ids.push(id); order.push(p); }
+        if (id !== undefined && !texts.has(p)) {
+          ids.push(id);
+          order.push(p);
+        }
       }
       if (ids.length === 0) return;
       const out = git(cwd, ['cat-file', '--batch'], ids.join('\n') + '\n');

@@ -19,12 +19,14 @@ export type ImportTarget =
   | { readonly ok: false; readonly reason: string };
 
 export function importTarget(specifier: string, fromPath: string, root: string, old: SourceTree): ImportTarget {
-  if (specifier.startsWith('node:') || isBuiltin(specifier) || /^[a-z][a-z0-9+.-]*:/i.test(specifier)) return { ok: true, specifier, note: null };
+  if (specifier.startsWith('node:') || isBuiltin(specifier) || /^[a-z][a-z0-9+.-]*:/i.test(specifier))
+    return { ok: true, specifier, note: null };
   if (specifier.startsWith('./') || specifier.startsWith('../') || specifier.startsWith('/')) {
     const clean = specifier.split(/[?#]/)[0]!;
     const target = clean.startsWith('/') ? null : posix.normalize(posix.join(posix.dirname(fromPath), clean));
     const file = target === null ? clean : resolve(root, target);
-    if (target !== null && target.startsWith('../')) return { ok: true, specifier: pathToFileURL(file).href, note: `'${specifier}' is outside the application root` };
+    if (target !== null && target.startsWith('../'))
+      return { ok: true, specifier: pathToFileURL(file).href, note: `'${specifier}' is outside the application root` };
     if ((target === null || old.read(target) === undefined) && !existsSync(file)) {
       return { ok: false, reason: `imports '${specifier}', a file the running program does not have (${file})` };
     }
@@ -54,7 +56,9 @@ export function requireTarget(specifier: string, fromPath: string, root: string,
   // a tree that is not on disk: look for the file the way require() would
   if (specifier.startsWith('./') || specifier.startsWith('../')) {
     const base = posix.normalize(posix.join(posix.dirname(fromPath), specifier));
-    const found = ['', '.js', '.cjs', '.json', '/index.js', '/index.cjs'].some((ext) => old.read(base + ext) !== undefined || existsSync(resolve(root, base + ext)));
+    const found = ['', '.js', '.cjs', '.json', '/index.js', '/index.cjs'].some(
+      (ext) => old.read(base + ext) !== undefined || existsSync(resolve(root, base + ext)),
+    );
     if (!found) return { ok: false, reason: `requires '${specifier}', a file the running program does not have` };
     return { ok: true, specifier, note: null };
   }

@@ -30,7 +30,8 @@ export function instanceInits(fn: Node): Map<string, InstanceInit> {
   for (const p of fn.params as Node[]) names(p, locals);
   for (const st of body.body as Node[]) {
     if (st.type === 'VariableDeclaration') for (const d of st.declarations as Node[]) names(d.id as Node, locals);
-    else if ((st.type === 'FunctionDeclaration' || st.type === 'ClassDeclaration') && st.id) locals.add((st.id as Node).name as string);
+    else if ((st.type === 'FunctionDeclaration' || st.type === 'ClassDeclaration') && st.id)
+      locals.add((st.id as Node).name as string);
   }
   for (const st of body.body as Node[]) {
     if (st.type !== 'ExpressionStatement') continue;
@@ -39,7 +40,12 @@ export function instanceInits(fn: Node): Map<string, InstanceInit> {
     const left = unwrap(e.left as Node);
     if (left.type !== 'MemberExpression' || unwrap(left.object as Node).type !== 'ThisExpression') continue;
     const p = left.property as Node;
-    const prop = !left.computed && p.type === 'Identifier' ? (p.name as string) : p.type === 'Literal' && typeof p.value === 'string' ? p.value : null;
+    const prop =
+      !left.computed && p.type === 'Identifier'
+        ? (p.name as string)
+        : p.type === 'Literal' && typeof p.value === 'string'
+          ? p.value
+          : null;
     if (prop === null) continue;
     const value = e.right as Node;
     out.set(prop, { node: value, key: structuralKey(value, () => 'ƒ'), fixed: !dependsOnCall(value, locals) });
@@ -49,12 +55,24 @@ export function instanceInits(fn: Node): Map<string, InstanceInit> {
 
 function names(p: Node, out: Set<string>): void {
   switch (p.type) {
-    case 'Identifier': out.add(p.name as string); break;
-    case 'AssignmentPattern': names(p.left as Node, out); break;
-    case 'RestElement': names(p.argument as Node, out); break;
-    case 'ArrayPattern': for (const e of p.elements as (Node | null)[]) if (e) names(e, out); break;
-    case 'ObjectPattern': for (const q of p.properties as Node[]) names((q.type === 'RestElement' ? q.argument : q.value) as Node, out); break;
-    case 'TSParameterProperty': names(p.parameter as Node, out); break;
+    case 'Identifier':
+      out.add(p.name as string);
+      break;
+    case 'AssignmentPattern':
+      names(p.left as Node, out);
+      break;
+    case 'RestElement':
+      names(p.argument as Node, out);
+      break;
+    case 'ArrayPattern':
+      for (const e of p.elements as (Node | null)[]) if (e) names(e, out);
+      break;
+    case 'ObjectPattern':
+      for (const q of p.properties as Node[]) names((q.type === 'RestElement' ? q.argument : q.value) as Node, out);
+      break;
+    case 'TSParameterProperty':
+      names(p.parameter as Node, out);
+      break;
   }
 }
 
@@ -64,10 +82,16 @@ function dependsOnCall(n: Node, locals: ReadonlySet<string>): boolean {
   const visit = (x: Node, parent: Node | null): void => {
     if (found) return;
     if (FUNCTION_TYPES.has(x.type)) return;
-    if (x.type === 'ThisExpression' || x.type === 'Super') { found = true; return; }
+    if (x.type === 'ThisExpression' || x.type === 'Super') {
+      found = true;
+      return;
+    }
     if (x.type === 'Identifier') {
       // a property name (`a.b`, `{ b: 1 }`) is not a variable
-      const isKey = parent !== null && ((parent.type === 'MemberExpression' && parent.property === x && !parent.computed) || (parent.type === 'Property' && parent.key === x && !parent.computed && !parent.shorthand));
+      const isKey =
+        parent !== null &&
+        ((parent.type === 'MemberExpression' && parent.property === x && !parent.computed) ||
+          (parent.type === 'Property' && parent.key === x && !parent.computed && !parent.shorthand));
       if (!isKey && locals.has(x.name as string)) found = true;
       return;
     }

@@ -49,14 +49,39 @@ export interface Manifest {
   readonly new: string;
   readonly root: string;
   readonly output: string | null;
-  readonly modules: { readonly compared: number; readonly changed: string[]; readonly added: string[]; readonly removed: string[] };
+  readonly modules: {
+    readonly compared: number;
+    readonly changed: string[];
+    readonly added: string[];
+    readonly removed: string[];
+  };
   readonly functions: ManifestFunction[];
   readonly helpers: { readonly module: string; readonly name: string; readonly kind: string; readonly line: number }[];
-  readonly imports: { readonly module: string; readonly local: string; readonly imported: string; readonly from: string; readonly kind: 'import' | 'require'; readonly resolved: string | null }[];
+  readonly imports: {
+    readonly module: string;
+    readonly local: string;
+    readonly imported: string;
+    readonly from: string;
+    readonly kind: 'import' | 'require';
+    readonly resolved: string | null;
+  }[];
   /** changed constants the patch defines anew, and the functions replaced because they read them */
-  readonly constants: { readonly module: string; readonly file: string; readonly name: string; readonly line: number; readonly oldLine: number; readonly readers: string[] }[];
+  readonly constants: {
+    readonly module: string;
+    readonly file: string;
+    readonly name: string;
+    readonly line: number;
+    readonly oldLine: number;
+    readonly readers: string[];
+  }[];
   /** exports the patch adds to CommonJS modules while it is enabled */
-  readonly exports: { readonly module: string; readonly file: string; readonly name: string; readonly target: 'exports' | 'module.exports'; readonly line: number }[];
+  readonly exports: {
+    readonly module: string;
+    readonly file: string;
+    readonly name: string;
+    readonly target: 'exports' | 'module.exports';
+    readonly line: number;
+  }[];
   /** files left out of the comparison, and why */
   readonly leftOut: LeftOut[];
   /** the package copies a version bump brings to the new version */
@@ -70,14 +95,27 @@ export function functionsOf(plan: ModulePlan): ManifestFunction[] {
   const out: ManifestFunction[] = [];
   for (const r of plan.replacements) {
     out.push({
-      ...base, name: r.oldSymbol.name, sympos: r.oldSymbol.sympos, status: 'patched',
-      oldHash: r.oldSymbol.hash, newHash: r.newSymbol.hash, oldLine: r.oldSymbol.line, newLine: r.newSymbol.line, why: r.why,
+      ...base,
+      name: r.oldSymbol.name,
+      sympos: r.oldSymbol.sympos,
+      status: 'patched',
+      oldHash: r.oldSymbol.hash,
+      newHash: r.newSymbol.hash,
+      oldLine: r.oldSymbol.line,
+      newLine: r.newSymbol.line,
+      why: r.why,
     });
   }
   for (const r of plan.refused) {
     out.push({
-      ...base, name: r.oldSymbol.name, sympos: r.oldSymbol.sympos, status: 'refused',
-      oldHash: r.oldSymbol.hash, newHash: r.newSymbol.hash, oldLine: r.oldSymbol.line, newLine: r.newSymbol.line,
+      ...base,
+      name: r.oldSymbol.name,
+      sympos: r.oldSymbol.sympos,
+      status: 'refused',
+      oldHash: r.oldSymbol.hash,
+      newHash: r.newSymbol.hash,
+      oldLine: r.oldSymbol.line,
+      newLine: r.newSymbol.line,
       why: r.refusals.map((x) => `${x.reason} [${x.rule}]`),
     });
   }
@@ -85,10 +123,28 @@ export function functionsOf(plan: ModulePlan): ManifestFunction[] {
     for (const f of fns) {
       const n = plan.next.symbols[f.index]!;
       const o = plan.old.symbols.find((s) => s.name === n.name && s.sympos === n.sympos) ?? n;
-      out.push({ ...base, name: n.name, sympos: n.sympos, status, oldHash: o.hash, newHash: n.hash, oldLine: o.line, newLine: n.line, why: [why] });
+      out.push({
+        ...base,
+        name: n.name,
+        sympos: n.sympos,
+        status,
+        oldHash: o.hash,
+        newHash: n.hash,
+        oldLine: o.line,
+        newLine: n.line,
+        why: [why],
+      });
     }
   };
-  leftOut(plan.formattingOnly, 'formatting-only', 'only comments or formatting changed: the running code does the same');
-  leftOut(plan.innerOnly, 'inner-only', 'only functions inside it changed: they are patched in every instance, including those its unchanged code makes later');
+  leftOut(
+    plan.formattingOnly,
+    'formatting-only',
+    'only comments or formatting changed: the running code does the same',
+  );
+  leftOut(
+    plan.innerOnly,
+    'inner-only',
+    'only functions inside it changed: they are patched in every instance, including those its unchanged code makes later',
+  );
   return out.sort((a, b) => a.newLine - b.newLine);
 }

@@ -68,7 +68,11 @@ export function matchFunctions(old: ModuleVersion, next: ModuleVersion): Matchin
     // 1. same text
     for (const n of nl) {
       const h = next.symbols[n.index]!.hash;
-      for (const o of oLeft) if (old.symbols[o.index]!.hash === h) { take(o, n, 'text'); break; }
+      for (const o of oLeft)
+        if (old.symbols[o.index]!.hash === h) {
+          take(o, n, 'text');
+          break;
+        }
     }
     // 2. same place
     if (nLeft.size > 0 && oLeft.size > 0) {

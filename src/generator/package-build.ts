@@ -80,19 +80,31 @@ export function buildPackage(opts: PackageBuildOptions): PackageBuild {
     const pj = readJson(join(dir, 'package.json'));
     if (pj?.name === opts.name && typeof pj.version === 'string') copies.push(copyAt(root, dir, opts.name, pj.version));
   }
-  if (copies.length === 0) throw new InputError(`${opts.name} is not installed in ${root} (no node_modules/${opts.name} there or below)`);
+  if (copies.length === 0)
+    throw new InputError(`${opts.name} is not installed in ${root} (no node_modules/${opts.name} there or below)`);
   const next = opts.newSource !== null ? openPackage(opts.newSource) : fetchPackage(opts.name, opts.version!);
   if (next.name !== opts.name) throw new InputError(`${next.label} is the package '${next.name}', not '${opts.name}'`);
-  if (opts.version !== null && next.version !== opts.version) throw new InputError(`${next.label} is ${next.name}@${next.version}, not the version asked for (${opts.version})`);
+  if (opts.version !== null && next.version !== opts.version)
+    throw new InputError(`${next.label} is ${next.name}@${next.version}, not the version asked for (${opts.version})`);
 
   for (const o of opts.only ?? []) {
-    if (!copies.some((c) => chosenBy(o, c, root))) throw new InputError(`--copy ${o}: no installed copy of ${opts.name} there (${copies.map((c) => c.path).join(', ')})`);
+    if (!copies.some((c) => chosenBy(o, c, root)))
+      throw new InputError(
+        `--copy ${o}: no installed copy of ${opts.name} there (${copies.map((c) => c.path).join(', ')})`,
+      );
   }
   const reports = copies.map((copy) => classify(copy, next.version, root, opts.only));
   const chosen = reports.filter((r) => r.status === 'patched').map((r) => r.copy);
   const from = [...new Set(chosen.map((c) => c.version))].sort(compareVersions);
   const defaultName = `${opts.name}@${from.join('+') || 'none'}-to-${next.version}`.replace(/[^A-Za-z0-9_.@+-]/g, '_');
-  if (chosen.length === 0) return { result: null, name: opts.name, next: { version: next.version, label: next.label }, copies: reports, defaultName };
+  if (chosen.length === 0)
+    return {
+      result: null,
+      name: opts.name,
+      next: { version: next.version, label: next.label },
+      copies: reports,
+      defaultName,
+    };
   const result = compareCopies(chosen, next, root, opts, opts.patchName ?? defaultName);
   return { result, name: opts.name, next: { version: next.version, label: next.label }, copies: reports, defaultName };
 }
@@ -102,19 +114,37 @@ export function buildPackage(opts: PackageBuildOptions): PackageBuild {
  * old directory's place (inside a node_modules: that installed copy;
  * elsewhere: a top-level install, `node_modules/<name>`).
  */
-export function buildPackagePair(oldDir: string, newArg: string, rootArg: string | undefined, opts: Omit<PackageBuildOptions, 'name' | 'version' | 'root' | 'newSource'>): PackageBuild {
+export function buildPackagePair(
+  oldDir: string,
+  newArg: string,
+  rootArg: string | undefined,
+  opts: Omit<PackageBuildOptions, 'name' | 'version' | 'root' | 'newSource'>,
+): PackageBuild {
   const old = packageDir(oldDir);
   const next = openPackage(newArg);
   if (next.name !== old.name) throw new InputError(`--old is the package '${old.name}' and --new '${next.name}'`);
   const real = realpathSync(old.dir!);
   const nm = real.lastIndexOf(`${sep}node_modules${sep}`);
   const root = resolve(rootArg ?? (nm !== -1 ? real.slice(0, real.indexOf(`${sep}node_modules${sep}`)) : '.'));
-  const copy = nm !== -1 || rootArg !== undefined && real.startsWith(root + sep)
-    ? copyAt(root, real, old.name, old.version)
-    : { name: old.name, version: old.version, dir: real, path: `node_modules/${old.name}`, idPrefix: old.name };
+  const copy =
+    nm !== -1 || (rootArg !== undefined && real.startsWith(root + sep))
+      ? copyAt(root, real, old.name, old.version)
+      : { name: old.name, version: old.version, dir: real, path: `node_modules/${old.name}`, idPrefix: old.name };
   const defaultName = `${old.name}@${old.version}-to-${next.version}`.replace(/[^A-Za-z0-9_.@+-]/g, '_');
-  const result = compareCopies([copy], next, root, { ...opts, name: old.name, version: null, root, newSource: newArg }, opts.patchName ?? defaultName);
-  return { result, name: old.name, next: { version: next.version, label: next.label }, copies: [{ copy, status: 'patched', why: `${old.version} → ${next.version}` }], defaultName };
+  const result = compareCopies(
+    [copy],
+    next,
+    root,
+    { ...opts, name: old.name, version: null, root, newSource: newArg },
+    opts.patchName ?? defaultName,
+  );
+  return {
+    result,
+    name: old.name,
+    next: { version: next.version, label: next.label },
+    copies: [{ copy, status: 'patched', why: `${old.version} → ${next.version}` }],
+    defaultName,
+  };
 }
 
 /** Whether a fix release applies to a copy: an older version on the same release line (or one the user chose). */
@@ -129,7 +159,11 @@ function classify(copy: InstalledCopy, to: string, root: string, only: readonly 
   if (c === 0) return { copy, status: 'current', why: `already ${to}` };
   if (c > 0) return { copy, status: 'newer', why: `${copy.version} is newer than ${to}: left as it is` };
   if (releaseLine(copy.version) !== releaseLine(to)) {
-    return { copy, status: 'other-line', why: `${copy.version} is on another release line than ${to} (an upgrade, not a fix): left as it is; --copy ${copy.path} to patch it anyway` };
+    return {
+      copy,
+      status: 'other-line',
+      why: `${copy.version} is on another release line than ${to} (an upgrade, not a fix): left as it is; --copy ${copy.path} to patch it anyway`,
+    };
   }
   return { copy, status: 'patched', why: `${copy.version} → ${to}` };
 }
@@ -140,7 +174,13 @@ function chosenBy(o: string, copy: InstalledCopy, root: string): boolean {
   return p === copy.dir || posixRelative(root, p) === copy.path || o.replace(/\/+$/, '') === copy.path;
 }
 
-function compareCopies(chosen: readonly InstalledCopy[], next: PackageFiles, root: string, opts: PackageBuildOptions, name: string): BuildResult {
+function compareCopies(
+  chosen: readonly InstalledCopy[],
+  next: PackageFiles,
+  root: string,
+  opts: PackageBuildOptions,
+  name: string,
+): BuildResult {
   const olds: SourceTree[] = [];
   const news: SourceTree[] = [];
   const leftOut: LeftOut[] = [];
@@ -151,7 +191,10 @@ function compareCopies(chosen: readonly InstalledCopy[], next: PackageFiles, roo
     const old = packageDir(copy.dir, copy.path);
     const loaded = opts.running?.loaded.get(copy.idPrefix) ?? [];
     const reachOld = reachedFiles(old, loaded);
-    const reachNew = reachedFiles(next, loaded.filter((f) => newFiles.has(f)));
+    const reachNew = reachedFiles(
+      next,
+      loaded.filter((f) => newFiles.has(f)),
+    );
     const include = new Set([...reachOld.files, ...reachNew.files]);
     // what changed but the process cannot load: reported, not compared
     let other = 0;
@@ -159,21 +202,41 @@ function compareCopies(chosen: readonly InstalledCopy[], next: PackageFiles, roo
     for (const p of new Set([...oldFiles, ...newFiles])) {
       if (include.has(p) || p === 'package.json' || p.endsWith('/package.json')) continue;
       if (old.read(p) === next.read(p)) continue;
-      if (!isModulePath(p)) { other++; continue; }
-      const where = !oldFiles.has(p) ? 'new in ' + next.version : !newFiles.has(p) ? 'removed in ' + next.version : 'changed';
-      leftOut.push({ path: `${copy.path}/${p}`, reason: `${where}; not reached from the package's ${old.json.exports !== undefined ? 'exports' : 'main'}${opts.running !== undefined ? ' and not loaded by the process' : ''}` });
+      if (!isModulePath(p)) {
+        other++;
+        continue;
+      }
+      const where = !oldFiles.has(p)
+        ? 'new in ' + next.version
+        : !newFiles.has(p)
+          ? 'removed in ' + next.version
+          : 'changed';
+      leftOut.push({
+        path: `${copy.path}/${p}`,
+        reason: `${where}; not reached from the package's ${old.json.exports !== undefined ? 'exports' : 'main'}${opts.running !== undefined ? ' and not loaded by the process' : ''}`,
+      });
     }
-    if (other > 0) notes.push(`${copy.path}: ${other} other changed file(s) are not code (docs, types, maps, manifests)`);
+    if (other > 0)
+      notes.push(`${copy.path}: ${other} other changed file(s) are not code (docs, types, maps, manifests)`);
     if (opts.running === undefined && old.json.exports === undefined) {
-      notes.push(`${copy.path}: the package has no "exports", so a dependent may require any of its files; without --pid, only what its main reaches was compared`);
+      notes.push(
+        `${copy.path}: the package has no "exports", so a dependent may require any of its files; without --pid, only what its main reaches was compared`,
+      );
     }
     notes.push(...dependencyNotes(copy, old.json.dependencies, next.json.dependencies, next.version));
     olds.push(mountTree(old, copy.path, include, copy.path));
     news.push(mountTree(next, copy.path, include, next.label));
     versions.set(copy.path + '/', { old: copy.version, new: next.version });
   }
-  const packages: PackageBump[] = chosen.map((c) => ({ name: c.name, from: c.version, to: next.version, path: c.path, idPrefix: c.idPrefix }));
-  const label = (side: 'old' | 'new') => chosen.map((c) => `${c.name}@${side === 'old' ? c.version : next.version} (${c.path})`).join(', ');
+  const packages: PackageBump[] = chosen.map((c) => ({
+    name: c.name,
+    from: c.version,
+    to: next.version,
+    path: c.path,
+    idPrefix: c.idPrefix,
+  }));
+  const label = (side: 'old' | 'new') =>
+    chosen.map((c) => `${c.name}@${side === 'old' ? c.version : next.version} (${c.path})`).join(', ');
   return build({
     old: unionTree(olds, label('old')),
     new: unionTree(news, label('new')),
@@ -189,12 +252,19 @@ function compareCopies(chosen: readonly InstalledCopy[], next: PackageFiles, roo
 }
 
 /** A dependency whose range the new version changed: the running copy still resolves the installed one. */
-function dependencyNotes(copy: InstalledCopy, before: Record<string, string> | undefined, after: Record<string, string> | undefined, to: string): string[] {
+function dependencyNotes(
+  copy: InstalledCopy,
+  before: Record<string, string> | undefined,
+  after: Record<string, string> | undefined,
+  to: string,
+): string[] {
   const out: string[] = [];
   for (const [dep, range] of Object.entries(after ?? {})) {
     const was = before?.[dep];
     if (was === range) continue;
-    out.push(`${copy.path}: ${copy.name}@${to} ${was === undefined ? 'adds the dependency' : 'depends on'} ${dep}@${range}${was === undefined ? '' : ` (was ${was})`}: the running copy keeps what is installed; if the fix needs it, patch ${dep} too`);
+    out.push(
+      `${copy.path}: ${copy.name}@${to} ${was === undefined ? 'adds the dependency' : 'depends on'} ${dep}@${range}${was === undefined ? '' : ` (was ${was})`}: the running copy keeps what is installed; if the fix needs it, patch ${dep} too`,
+    );
   }
   return out;
 }

@@ -136,14 +136,20 @@ export function fetchPackage(name: string, version: string): PackageFiles {
   try {
     const spec = `${name}@${version}`;
     const r = spawnSync('npm', ['pack', spec, '--pack-destination', dest, '--ignore-scripts', '--loglevel=error'], {
-      encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 120_000,
     });
     if (r.error !== undefined) {
-      throw new InputError(`cannot run npm to fetch ${spec} (${(r.error as NodeJS.ErrnoException).code ?? r.error.message}); give the new version with --new <dir|tarball>`);
+      throw new InputError(
+        `cannot run npm to fetch ${spec} (${(r.error as NodeJS.ErrnoException).code ?? r.error.message}); give the new version with --new <dir|tarball>`,
+      );
     }
     if (r.status !== 0) {
       // npm's first error line, without its prefix and error code: "No matching version found for qs@6.10.99."
-      const why = (r.stderr || r.stdout).split('\n').map((l) => l.replace(/^npm (?:error|ERR!) ?/, '').trim())
+      const why = (r.stderr || r.stdout)
+        .split('\n')
+        .map((l) => l.replace(/^npm (?:error|ERR!) ?/, '').trim())
         .filter((l) => l !== '' && !/^(?:code |A complete log|errno|npm warn)/i.test(l))
         .map((l) => l.replace(/^[a-z0-9]+ (?=[A-Z0-9])/, ''));
       throw new InputError(`npm cannot fetch ${spec}: ${why[0] ?? `npm pack exited ${r.status}`}`);
@@ -161,7 +167,8 @@ export function fetchPackage(name: string, version: string): PackageFiles {
 
 function identity(json: PackageJson, label: string): { name: string; version: string } {
   if (typeof json.name !== 'string' || json.name === '') throw new InputError(`${label}: its package.json has no name`);
-  if (typeof json.version !== 'string' || json.version === '') throw new InputError(`${label}: its package.json has no version`);
+  if (typeof json.version !== 'string' || json.version === '')
+    throw new InputError(`${label}: its package.json has no version`);
   return { name: json.name, version: json.version };
 }
 
@@ -180,4 +187,3 @@ function readJson(read: () => string, what: string): PackageJson {
     throw new InputError(`${what} is not valid JSON (${(e as Error).message})`);
   }
 }
-

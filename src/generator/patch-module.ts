@@ -53,14 +53,32 @@ export interface EmitOptions {
 }
 
 const IDENT = /^[A-Za-z_$][\w$]*$/;
-const RESERVED = new Set(['default', 'await', 'yield', 'let', 'static', 'implements', 'interface', 'package', 'private', 'protected', 'public', 'arguments', 'eval', 'constructor']);
+const RESERVED = new Set([
+  'default',
+  'await',
+  'yield',
+  'let',
+  'static',
+  'implements',
+  'interface',
+  'package',
+  'private',
+  'protected',
+  'public',
+  'arguments',
+  'eval',
+  'constructor',
+]);
 
 export function emitPatch(modules: readonly EmitModule[], opts: EmitOptions): { code: string; map: string } {
   const bundle = new Bundle({ separator: '' });
   const text = (s: string) => bundle.append(s);
   text(opts.header);
-  text("import { definePatch as $lpdefinePatch, closure as $lpclosure, moduleScope as $lpmoduleScope } from 'livepatch';\n");
-  if (modules.some((m) => m.plan.imports.some((i) => i.kind === 'require'))) text("import { createRequire as $lpcreateRequire } from 'node:module';\n");
+  text(
+    "import { definePatch as $lpdefinePatch, closure as $lpclosure, moduleScope as $lpmoduleScope } from 'livepatch';\n",
+  );
+  if (modules.some((m) => m.plan.imports.some((i) => i.kind === 'require')))
+    text("import { createRequire as $lpcreateRequire } from 'node:module';\n");
   modules.forEach((m, k) => {
     for (const imp of m.plan.imports) {
       if (imp.kind === 'require') continue;
@@ -68,7 +86,10 @@ export function emitPatch(modules: readonly EmitModule[], opts: EmitOptions): { 
       const spec = JSON.stringify(m.importSpecifiers.get(imp)!);
       if (imp.imported === 'default') text(`import ${local} from ${spec};\n`);
       else if (imp.imported === '*') text(`import * as ${local} from ${spec};\n`);
-      else text(`import { ${IDENT.test(imp.imported) ? imp.imported : JSON.stringify(imp.imported)} as ${local} } from ${spec};\n`);
+      else
+        text(
+          `import { ${IDENT.test(imp.imported) ? imp.imported : JSON.stringify(imp.imported)} as ${local} } from ${spec};\n`,
+        );
     }
   });
   text('const $lpobjects = [];\n');
@@ -79,21 +100,27 @@ export function emitPatch(modules: readonly EmitModule[], opts: EmitOptions): { 
     const { plan } = m;
     const id = plan.next.file.id;
     const piece = () => new MagicString(m.code, { filename: m.sourceUrl });
-    const add = (ms: MagicString, start: number, end: number) => bundle.addSource({ filename: m.sourceUrl, content: ms.snip(start, end) });
+    const add = (ms: MagicString, start: number, end: number) =>
+      bundle.addSource({ filename: m.sourceUrl, content: ms.snip(start, end) });
     const M = `$lpM${k}`;
     text(`\n// ${id}\n{\nlet $lpm${k}; const ${M} = () => $lpm${k} ??= $lpmoduleScope(${JSON.stringify(id)});\n`);
     for (const imp of plan.imports) {
       if (imp.kind !== 'require') continue;
       // required when first used, from the running module's file: the same instance it would get
       const spec = m.importSpecifiers.get(imp)!;
-      const prop = imp.imported === '*' ? '' : IDENT.test(imp.imported) ? `.${imp.imported}` : `[${JSON.stringify(imp.imported)}]`;
+      const prop =
+        imp.imported === '*' ? '' : IDENT.test(imp.imported) ? `.${imp.imported}` : `[${JSON.stringify(imp.imported)}]`;
       const v = requireLocal(k, imp.local);
-      text(`// ${plan.next.file.path}:${imp.line} (new require)\nlet ${v}v; const ${v} = () => ${v}v ??= $lpcreateRequire(${JSON.stringify(pathToFileURL(m.runningFile).href)})(${JSON.stringify(spec)})${prop};\n`);
+      text(
+        `// ${plan.next.file.path}:${imp.line} (new require)\nlet ${v}v; const ${v} = () => ${v}v ??= $lpcreateRequire(${JSON.stringify(pathToFileURL(m.runningFile).href)})(${JSON.stringify(spec)})${prop};\n`,
+      );
     }
     for (const h of plan.helpers) {
       const ms = piece();
       applyRewrite(ms, h, k, m);
-      text(`// ${plan.next.file.path}:${h.decl.line} (${h.changed ? 'changed constant: the new value' : `new ${h.decl.kind}`})\n`);
+      text(
+        `// ${plan.next.file.path}:${h.decl.line} (${h.changed ? 'changed constant: the new value' : `new ${h.decl.kind}`})\n`,
+      );
       if (h.decl.kind === 'const') text('const ');
       add(ms, h.decl.start, h.decl.end);
       text(h.decl.kind === 'const' ? ';\n' : '\n');
@@ -111,11 +138,16 @@ export function emitPatch(modules: readonly EmitModule[], opts: EmitOptions): { 
       if (r.superClass !== null) {
         const cls = `${M}().${r.superClass}`;
         const target = r.shape === 'constructor' ? `$lpk${n}` : `$lph${n}`;
-        const protos = r.shape === 'constructor'
-          ? `Object.setPrototypeOf(${target}, Object.getPrototypeOf(C)); Object.setPrototypeOf(${target}.prototype, Object.getPrototypeOf(C.prototype));`
-          : r.new.isStatic ? `Object.setPrototypeOf(${target}, Object.getPrototypeOf(C));` : `Object.setPrototypeOf(${target}, Object.getPrototypeOf(C.prototype));`;
+        const protos =
+          r.shape === 'constructor'
+            ? `Object.setPrototypeOf(${target}, Object.getPrototypeOf(C)); Object.setPrototypeOf(${target}.prototype, Object.getPrototypeOf(C.prototype));`
+            : r.new.isStatic
+              ? `Object.setPrototypeOf(${target}, Object.getPrototypeOf(C));`
+              : `Object.setPrototypeOf(${target}, Object.getPrototypeOf(C.prototype));`;
         // `super` looks up the home object's prototype at each use: set it once the class exists
-        text(`let $lphs${n} = false; const $lpsuper${n} = () => { if ($lphs${n}) return; const C = ${cls}; ${protos} $lphs${n} = true; };\n`);
+        text(
+          `let $lphs${n} = false; const $lpsuper${n} = () => { if ($lphs${n}) return; const C = ${cls}; ${protos} $lphs${n} = true; };\n`,
+        );
         preludes.push(`$lpsuper${n}();`);
       }
       const prelude = preludes.join(' ');
@@ -193,7 +225,9 @@ export function emitPatch(modules: readonly EmitModule[], opts: EmitOptions): { 
       for (const e of plan.exports) {
         const ms = piece();
         applyRewrite(ms, e, k, m);
-        text(`  // ${plan.next.file.path}:${e.export.line} (new export of ${e.export.target})\n  ${JSON.stringify(e.export.name)}: `);
+        text(
+          `  // ${plan.next.file.path}:${e.export.line} (new export of ${e.export.target})\n  ${JSON.stringify(e.export.name)}: `,
+        );
         add(ms, e.export.value.start, e.export.value.end);
         text(',\n');
       }
@@ -258,7 +292,14 @@ function applyRewrite(ms: MagicString, rw: Rewrite, k: number, m: EmitModule): v
   }
   const file = m.runningFile;
   for (const meta of rw.uses.importMeta) {
-    const value = meta.property === 'url' ? pathToFileURL(file).href : meta.property === 'filename' ? file : meta.property === 'dirname' ? dirname(file) : null;
+    const value =
+      meta.property === 'url'
+        ? pathToFileURL(file).href
+        : meta.property === 'filename'
+          ? file
+          : meta.property === 'dirname'
+            ? dirname(file)
+            : null;
     if (value !== null) ms.overwrite(meta.start, meta.end, JSON.stringify(value));
   }
   for (const d of rw.uses.dynamicImports) {
@@ -269,11 +310,16 @@ function applyRewrite(ms: MagicString, rw: Rewrite, k: number, m: EmitModule): v
 
 function accessText(a: Access, name: string, k: number): string | null {
   switch (a.kind) {
-    case 'module': return `$lpM${k}().${name}`;
-    case 'closure': return `$lpC.${name}`;
-    case 'import': return importLocal(k, name);
-    case 'require': return `${requireLocal(k, name)}()`;
-    default: return null;
+    case 'module':
+      return `$lpM${k}().${name}`;
+    case 'closure':
+      return `$lpC.${name}`;
+    case 'import':
+      return importLocal(k, name);
+    case 'require':
+      return `${requireLocal(k, name)}()`;
+    default:
+      return null;
   }
 }
 
@@ -292,7 +338,8 @@ function methodKey(r: Replacement): string {
 function arrowName(r: Replacement): string | null {
   const last = r.new.name.split(/[/.]/).pop() ?? '';
   if (!IDENT.test(last) || RESERVED.has(last) || last.startsWith('$lp')) return null;
-  for (const [ref, access] of r.access) if (ref.name === last && (access.kind === 'global' || access.kind === 'helper')) return null;
+  for (const [ref, access] of r.access)
+    if (ref.name === last && (access.kind === 'global' || access.kind === 'helper')) return null;
   return last;
 }
 

@@ -96,9 +96,11 @@ export function checkAmbiguous(matching: Matching): Finding[] {
     const left = matching.added.filter((f) => f.name === name);
     const oldLeft = matching.removed.filter((f) => f.name === name).length;
     return {
-      rule: 'ambiguous', at: left[0]!.start,
-      reason: `the functions named '${name}' (${left.length} new, ${oldLeft} running, left unpaired)`
-        + ' cannot be matched to the running ones',
+      rule: 'ambiguous',
+      at: left[0]!.start,
+      reason:
+        `the functions named '${name}' (${left.length} new, ${oldLeft} running, left unpaired)` +
+        ' cannot be matched to the running ones',
     };
   });
 }
@@ -109,11 +111,15 @@ export function checkAmbiguous(matching: Matching): Finding[] {
  */
 export function checkRunsAtLoad(pair: Pair, loadTime: ReadonlySet<number>): Finding[] {
   if (!loadTime.has(pair.old.start)) return [];
-  return [{
-    rule: 'module-init', at: pair.new.start,
-    reason: `changes the code of '${pair.new.name}', a function that runs when the module loads`
-      + ' (a bundle\'s wrapper or factory, an immediately invoked function): the change would never run',
-  }];
+  return [
+    {
+      rule: 'module-init',
+      at: pair.new.start,
+      reason:
+        `changes the code of '${pair.new.name}', a function that runs when the module loads` +
+        " (a bundle's wrapper or factory, an immediately invoked function): the change would never run",
+    },
+  ];
 }
 
 /** `kind`: an arrow stays an arrow and a function a function (`this`), a generator a generator (`yield*`). */
@@ -144,13 +150,14 @@ export function checkSignature(fn: FunctionInfo, node: Node, oldSymbol: SymbolIn
   const params = (node.params as Node[]).filter((p) => !(p.type === 'Identifier' && p.name === 'this'));
   const hasRest = params.length > 0 && params[params.length - 1]!.type === 'RestElement';
   if (hasRest) {
-    const reason = `${named(fn)} now takes a rest parameter;`
-      + ` the running function forwards only its ${oldSymbol.arity} declared parameter(s)`;
+    const reason =
+      `${named(fn)} now takes a rest parameter;` +
+      ` the running function forwards only its ${oldSymbol.arity} declared parameter(s)`;
     return [{ rule: 'signature', at: fn.start, reason }];
   }
   if (params.length > oldSymbol.arity) {
-    const reason = `${named(fn)} now takes ${params.length} parameters;`
-      + ` the running function forwards ${oldSymbol.arity}`;
+    const reason =
+      `${named(fn)} now takes ${params.length} parameters;` + ` the running function forwards ${oldSymbol.arity}`;
     return [{ rule: 'signature', at: fn.start, reason }];
   }
   return [];
@@ -203,21 +210,27 @@ export function superHome(site: FunctionSite, oldTopLevel: ReadonlyMap<string, B
  * that is a top-level binding of the running module (see superHome).
  */
 export function checkSuper(
-  fn: FunctionInfo, site: FunctionSite, uses: FunctionUses, oldTopLevel: ReadonlyMap<string, Binding>,
+  fn: FunctionInfo,
+  site: FunctionSite,
+  uses: FunctionUses,
+  oldTopLevel: ReadonlyMap<string, Binding>,
 ): Finding[] {
   if (fn.kind === 'arrow' || superHome(site, oldTopLevel) !== null) return [];
   const out: Finding[] = [];
   if (uses.superAt.length > 0) {
-    const reason = site.classNode === null
-      ? `${named(fn)} uses \`super\` in a method of an object literal, whose home object a replacement cannot have`
-      : `${named(fn)} uses \`super\`, and its class is not a top-level binding of the module`;
+    const reason =
+      site.classNode === null
+        ? `${named(fn)} uses \`super\` in a method of an object literal, whose home object a replacement cannot have`
+        : `${named(fn)} uses \`super\`, and its class is not a top-level binding of the module`;
     out.push({ rule: 'super', at: uses.superAt[0]!, reason });
   }
   if (fn.kind === 'constructor' && site.classNode !== null && site.classNode.superClass != null) {
     out.push({
-      rule: 'super', at: fn.start,
-      reason: 'the constructor of a derived class is replaced by a class whose parent is found at run time,'
-        + ' and this class is not a top-level binding of the module',
+      rule: 'super',
+      at: fn.start,
+      reason:
+        'the constructor of a derived class is replaced by a class whose parent is found at run time,' +
+        ' and this class is not a top-level binding of the module',
     });
   }
   return out;
@@ -254,8 +267,10 @@ export function checkClassMember(fn: FunctionInfo, member: Node, derived: boolea
   }
   const value = member.value as Node | null | undefined;
   if (!derived && value != null && !isPlain(value)) {
-    return refuse('is in a base class whose field initializer runs code:'
-      + ' it would run twice (once before the replacement takes over)');
+    return refuse(
+      'is in a base class whose field initializer runs code:' +
+        ' it would run twice (once before the replacement takes over)',
+    );
   }
   // the variables a field initializer sees in a class inside a function are not the constructor's to hand over
   if (value != null && fn.parent !== -1) return refuse('is in a class inside a function, with field initializers');
@@ -276,9 +291,11 @@ export function checkInstanceState(fn: FunctionInfo, oldNode: Node, newNode: Nod
     if (!init.fixed || was === undefined || was.key === init.key) continue;
     const oldText = oldSource.slice(was.node.start, was.node.end).replace(/\s+/g, ' ');
     out.push({
-      rule: 'instance-state', at: init.node.start,
-      reason: `the constructor ${named(fn)} changes the initial value of this.${prop},`
-        + ` which every object made before the patch keeps (\`${oldText}\`)`,
+      rule: 'instance-state',
+      at: init.node.start,
+      reason:
+        `the constructor ${named(fn)} changes the initial value of this.${prop},` +
+        ` which every object made before the patch keeps (\`${oldText}\`)`,
     });
   }
   return out;
@@ -290,14 +307,16 @@ export function checkInstanceState(fn: FunctionInfo, oldNode: Node, newNode: Nod
  * `access`: how the function's free names are reached (plan.ts's Access).
  */
 export function checkImplicitGlobals(
-  fn: FunctionInfo, access: ReadonlyMap<FreeRef, { readonly kind: string }>,
+  fn: FunctionInfo,
+  access: ReadonlyMap<FreeRef, { readonly kind: string }>,
 ): Finding[] {
   if (fn.strict) return [];
   const out: Finding[] = [];
   for (const [ref, a] of access) {
     if (a.kind !== 'global' || !ref.write) continue;
-    const reason = `${named(fn)} assigns the undeclared variable '${ref.name}'`
-      + ' (an implicit global in sloppy mode; replacements run in strict mode)';
+    const reason =
+      `${named(fn)} assigns the undeclared variable '${ref.name}'` +
+      ' (an implicit global in sloppy mode; replacements run in strict mode)';
     out.push({ rule: 'syntax', at: ref.start, reason });
   }
   return out;
@@ -339,7 +358,9 @@ export function checkNewDeclarationWrite(ref: FreeRef, what: string): Finding[] 
 /** `private-name`: a `#name` is usable only inside its class body, and a replacement runs outside it. */
 export function checkPrivateNames(uses: FunctionUses, what: string): Finding[] {
   return uses.privateAt.map((p): Finding => ({
-    rule: 'private-name', at: p.start, reason: `${what} uses the private name #${p.name}`,
+    rule: 'private-name',
+    at: p.start,
+    reason: `${what} uses the private name #${p.name}`,
   }));
 }
 
@@ -383,17 +404,23 @@ export function checkJsx(uses: FunctionUses, what: string): Finding[] {
  * patch cannot replace it. Returns the refusals by constant name, in that order.
  */
 export function checkConstantUses(
-  path: string, constants: ReadonlyMap<string, ChangedConstant>,
-  oldUses: readonly ConstantUse[], newUses: readonly ConstantUse[],
+  path: string,
+  constants: ReadonlyMap<string, ChangedConstant>,
+  oldUses: readonly ConstantUse[],
+  newUses: readonly ConstantUse[],
 ): Map<string, Refusal> {
   const out = new Map<string, Refusal>();
-  for (const [uses, label] of [[oldUses, ' of the running version'], [newUses, '']] as const) {
+  for (const [uses, label] of [
+    [oldUses, ' of the running version'],
+    [newUses, ''],
+  ] as const) {
     for (const u of uses) {
       if (u.kind === 'read' || out.has(u.name)) continue;
       const c = constants.get(u.name)!;
       const who = u.fn !== null && u.kind !== 'init' ? `'${u.fn.name}' ` : '';
-      const reason = `changes the module-level value '${u.name}', and ${who}${u.what.replace(/^'[^']*' /, '')}`
-        + ` (line ${u.line}${label}): the running value cannot be replaced`;
+      const reason =
+        `changes the module-level value '${u.name}', and ${who}${u.what.replace(/^'[^']*' /, '')}` +
+        ` (line ${u.line}${label}): the running value cannot be replaced`;
       out.set(u.name, refusal('module-data', path, c.decl.line, reason));
     }
   }
@@ -407,14 +434,17 @@ export function checkConstantUses(
  * are reached, plan.ts's Access) — not code that ran when the module loaded.
  */
 export function checkNewExport(
-  path: string, e: NewExport, access: ReadonlyMap<FreeRef, { readonly kind: string }>,
+  path: string,
+  e: NewExport,
+  access: ReadonlyMap<FreeRef, { readonly kind: string }>,
 ): Refusal[] {
   const v = unwrap(e.value);
   const callee = v.type === 'CallExpression' && (v.arguments as Node[]).length === 0 ? unwrap(v.callee as Node) : null;
   const called = callee !== null && (callee.type === 'FunctionExpression' || callee.type === 'ArrowFunctionExpression');
   const selfContained = called && [...access.values()].every((a) => a.kind === 'global' || a.kind === 'helper');
   if (v.type === 'Identifier' || isPlain(v) || selfContained) return [];
-  const reason = `adds the export '${e.name}' with a value computed by code that runs when the module loads`
-    + ' (it would run again, in the patch)';
+  const reason =
+    `adds the export '${e.name}' with a value computed by code that runs when the module loads` +
+    ' (it would run again, in the patch)';
   return [refusal('export', path, e.line, reason)];
 }

@@ -19,15 +19,46 @@ import { constantUses, loadTimeFunctions } from './constants.ts';
 import { instanceInits } from './instances.ts';
 import { matchFunctions, type Pair } from './match.ts';
 import {
-  checkAmbiguous, checkArguments, checkClassMember, checkClosureCaptures, checkClosureWrite, checkConstantUses,
-  checkDynamicScope, checkImplicitGlobals, checkInstanceState, checkJsx, checkKind, checkLexicalArrow,
-  checkModuleContext, checkModuleWrite, checkNewDeclarationWrite, checkNewExport, checkNewTarget, checkPrivateNames,
-  checkRunsAtLoad, checkSignature, checkSuper, checkUnpatchable, isInstanceField, isPrivateMember, named, superHome,
-  type ClosureView, type Finding,
+  checkAmbiguous,
+  checkArguments,
+  checkClassMember,
+  checkClosureCaptures,
+  checkClosureWrite,
+  checkConstantUses,
+  checkDynamicScope,
+  checkImplicitGlobals,
+  checkInstanceState,
+  checkJsx,
+  checkKind,
+  checkLexicalArrow,
+  checkModuleContext,
+  checkModuleWrite,
+  checkNewDeclarationWrite,
+  checkNewExport,
+  checkNewTarget,
+  checkPrivateNames,
+  checkRunsAtLoad,
+  checkSignature,
+  checkSuper,
+  checkUnpatchable,
+  isInstanceField,
+  isPrivateMember,
+  named,
+  superHome,
+  type ClosureView,
+  type Finding,
 } from './plan-rules.ts';
 import { refusal, type Refusal } from './refusals.ts';
 import { codeUses, functionUses, type FreeRef, type FunctionUses } from './scope.ts';
-import { diffStructure, type ChangedConstant, type NewDeclaration, type NewExport, type NewImport, type StructureDiff, type VersionStrings } from './structure.ts';
+import {
+  diffStructure,
+  type ChangedConstant,
+  type NewDeclaration,
+  type NewExport,
+  type NewImport,
+  type StructureDiff,
+  type VersionStrings,
+} from './structure.ts';
 import { lineAt, type ModuleVersion } from './version.ts';
 
 /** How replacement code reaches a name it does not declare. */
@@ -123,7 +154,11 @@ export interface RefusedFunction {
 
 const CJS_EXTRAS = new Set(['require', 'module', 'exports', '__filename', '__dirname']);
 
-export function planModule(old: ModuleVersion, next: ModuleVersion, versions: VersionStrings | null = null): ModulePlan {
+export function planModule(
+  old: ModuleVersion,
+  next: ModuleVersion,
+  versions: VersionStrings | null = null,
+): ModulePlan {
   const path = next.file.path;
   const structure = diffStructure(old, next, versions);
   const refusals: Refusal[] = [...structure.refusals];
@@ -170,7 +205,13 @@ export function planModule(old: ModuleVersion, next: ModuleVersion, versions: Ve
    * functions that run once); `running` what `closure()` offers in the
    * running function (null outside closures).
    */
-  const resolve = (ref: FreeRef, what: string, near: ReadonlyMap<string, Binding> | null, running: ClosureView | null, classBinding: string | null): Access => {
+  const resolve = (
+    ref: FreeRef,
+    what: string,
+    near: ReadonlyMap<string, Binding> | null,
+    running: ClosureView | null,
+    classBinding: string | null,
+  ): Access => {
     const name = ref.name;
     const captured = near?.get(name);
     if (captured !== undefined && !(captured.kind === 'name' && name === classBinding && old.scope.names.has(name))) {
@@ -209,8 +250,18 @@ export function planModule(old: ModuleVersion, next: ModuleVersion, versions: Ve
     report(checkJsx(uses, what));
   };
 
-  const rewrite = (node: Node, what: string, own: boolean, near: ReadonlyMap<string, Binding> | null, running: ClosureView | null, classBinding: string | null): Rewrite => {
-    const uses = node.type.startsWith('Function') || node.type === 'ArrowFunctionExpression' ? functionUses(node) : codeUses(node, own);
+  const rewrite = (
+    node: Node,
+    what: string,
+    own: boolean,
+    near: ReadonlyMap<string, Binding> | null,
+    running: ClosureView | null,
+    classBinding: string | null,
+  ): Rewrite => {
+    const uses =
+      node.type.startsWith('Function') || node.type === 'ArrowFunctionExpression'
+        ? functionUses(node)
+        : codeUses(node, own);
     checkCode(uses, what);
     const access = new Map<FreeRef, Access>();
     for (const ref of uses.refs) access.set(ref, resolve(ref, what, near, running, classBinding));
@@ -219,7 +270,10 @@ export function planModule(old: ModuleVersion, next: ModuleVersion, versions: Ve
 
   const oldNames = namesByStart(old);
   const newNames = namesByStart(next);
-  const sameVersion = versions === null || versions.old === versions.new ? undefined : (x: string, y: string) => x === versions.old && y === versions.new;
+  const sameVersion =
+    versions === null || versions.old === versions.new
+      ? undefined
+      : (x: string, y: string) => x === versions.old && y === versions.new;
   for (const pair of matching.pairs) {
     const oldSymbol = old.symbols[pair.old.index]!;
     const newSymbol = next.symbols[pair.new.index]!;
@@ -236,7 +290,9 @@ export function planModule(old: ModuleVersion, next: ModuleVersion, versions: Ve
         continue;
       }
       if (sameVersion !== undefined && sameStructure(oSite.node, nSite.node, oName, nName, sameVersion)) {
-        notes.push(`${path}:${newSymbol.line}: '${pair.new.name}' differs only by the version string ('${versions!.old}' → '${versions!.new}'): left as it is`);
+        notes.push(
+          `${path}:${newSymbol.line}: '${pair.new.name}' differs only by the version string ('${versions!.old}' → '${versions!.new}'): left as it is`,
+        );
         innerOnly.push(pair.new);
         continue;
       }
@@ -254,17 +310,30 @@ export function planModule(old: ModuleVersion, next: ModuleVersion, versions: Ve
   for (let i = innerOnly.length - 1; i >= 0; i--) {
     const f = innerOnly[i]!;
     const inside = (g: FunctionInfo) => g.start > f.start && g.end <= f.end;
-    if (!replacements.some((r) => inside(r.new)) && !refused.some((r) => inside(r.new)) && !innerOnly.some((g) => g !== f && inside(g))) {
+    if (
+      !replacements.some((r) => inside(r.new)) &&
+      !refused.some((r) => inside(r.new)) &&
+      !innerOnly.some((g) => g !== f && inside(g))
+    ) {
       formattingOnly.push(f);
       innerOnly.splice(i, 1);
     }
   }
   report(checkAmbiguous(matching));
   for (const f of matching.removed) {
-    if (!matching.ambiguous.has(f.name)) notes.push(`${path}: '${f.name}' (old line ${lineAt(old, f.start)}) is gone from the new version; running instances keep their code`);
+    if (!matching.ambiguous.has(f.name))
+      notes.push(
+        `${path}: '${f.name}' (old line ${lineAt(old, f.start)}) is gone from the new version; running instances keep their code`,
+      );
   }
 
-  function planFunction(pair: Pair, oldSymbol: SymbolInfo, newSymbol: SymbolInfo, site: FunctionSite, reads: readonly string[]): Replacement | null {
+  function planFunction(
+    pair: Pair,
+    oldSymbol: SymbolInfo,
+    newSymbol: SymbolInfo,
+    site: FunctionSite,
+    reads: readonly string[],
+  ): Replacement | null {
     const fn = pair.new;
     const what = named(fn);
     const before = refusals.length;
@@ -286,7 +355,13 @@ export function planModule(old: ModuleVersion, next: ModuleVersion, versions: Ve
     report(checkSuper(fn, site, uses, old.topLevel));
 
     const newArrow = fn.kind === 'arrow';
-    const shape: Replacement['shape'] = newArrow ? 'arrow' : fn.kind === 'constructor' ? 'constructor' : fn.kind === 'function' ? 'function' : 'method';
+    const shape: Replacement['shape'] = newArrow
+      ? 'arrow'
+      : fn.kind === 'constructor'
+        ? 'constructor'
+        : fn.kind === 'function'
+          ? 'function'
+          : 'method';
     const derived = shape === 'constructor' && site.classNode!.superClass != null;
     // the class whose parent `super` refers to (checkSuper refused it if there is none)
     const superClass = (uses.superAt.length > 0 && !newArrow) || derived ? superHome(site, old.topLevel) : null;
@@ -309,8 +384,9 @@ export function planModule(old: ModuleVersion, next: ModuleVersion, versions: Ve
       const oldNode = old.sites.get(pair.old.start)!.node;
       // like a new field: the objects made from now on have it, the others do not (new code must not count on it)
       for (const prop of newInstanceProperties(oldNode, site.node)) {
-        notes.push(`${path}: the constructor ${what} now sets this.${prop};`
-          + ' objects made before the patch do not have it');
+        notes.push(
+          `${path}: the constructor ${what} now sets this.${prop};` + ' objects made before the patch do not have it',
+        );
       }
       report(checkInstanceState(fn, oldNode, site.node, old.source));
     }
@@ -322,18 +398,41 @@ export function planModule(old: ModuleVersion, next: ModuleVersion, versions: Ve
     const closure = [...main.access.values()].some((a) => a.kind === 'closure');
     const why: string[] = [];
     why.push(pair.by === 'name' ? 'same qualified name' : `matched among namesakes by ${pair.by}`);
-    if (reads.length > 0) why.push(`reads the changed constant${reads.length > 1 ? 's' : ''} ${[...new Set(reads)].join(', ')}, which the patch defines anew${oldSymbol.hash === newSymbol.hash ? ' (its own code is unchanged)' : ''}`);
-    const reach = (kind: Access['kind']) => [...new Set([...main.access].filter(([, a]) => a.kind === kind).map(([r]) => r.name))];
+    if (reads.length > 0)
+      why.push(
+        `reads the changed constant${reads.length > 1 ? 's' : ''} ${[...new Set(reads)].join(', ')}, which the patch defines anew${oldSymbol.hash === newSymbol.hash ? ' (its own code is unchanged)' : ''}`,
+      );
+    const reach = (kind: Access['kind']) => [
+      ...new Set([...main.access].filter(([, a]) => a.kind === kind).map(([r]) => r.name)),
+    ];
     const viaModule = reach('module');
     if (viaModule.length > 0) why.push(`module bindings through moduleScope(): ${viaModule.join(', ')}`);
     const viaClosure = reach('closure');
-    if (viaClosure.length > 0) why.push(`captured variables through closure(), all captured by the running closure: ${viaClosure.join(', ')}`);
+    if (viaClosure.length > 0)
+      why.push(`captured variables through closure(), all captured by the running closure: ${viaClosure.join(', ')}`);
     const viaHelper = [...reach('helper').filter((n) => !constants.has(n)), ...reach('import'), ...reach('require')];
     if (viaHelper.length > 0) why.push(`new declarations in the patch module: ${viaHelper.join(', ')}`);
     if (superClass !== null) why.push(`super: through the parent of class ${superClass}, found at run time`);
-    if (pair.old.isAsync !== fn.isAsync) notes.push(`${path}: ${what} ${fn.isAsync ? 'became' : 'is no longer'} async: its callers must expect ${fn.isAsync ? 'a promise' : 'a plain value'}`);
+    if (pair.old.isAsync !== fn.isAsync)
+      notes.push(
+        `${path}: ${what} ${fn.isAsync ? 'became' : 'is no longer'} async: its callers must expect ${fn.isAsync ? 'a promise' : 'a plain value'}`,
+      );
     const thisGuard = newArrow && pair.old.thisBeforeSuper && uses.thisAt.length > 0;
-    return { ...main, old: pair.old, oldSymbol, new: fn, newSymbol, site, shape, closure, superClass, thisGuard, fields, matchedBy: pair.by, why };
+    return {
+      ...main,
+      old: pair.old,
+      oldSymbol,
+      new: fn,
+      newSymbol,
+      site,
+      shape,
+      closure,
+      superClass,
+      thisGuard,
+      fields,
+      matchedBy: pair.by,
+      why,
+    };
   }
 
   // new exports of a CommonJS module: their values are copied like new declarations
@@ -357,16 +456,43 @@ export function planModule(old: ModuleVersion, next: ModuleVersion, versions: Ve
       const changed = constants.get(name);
       const decl = changed?.decl ?? structure.declarations.get(name)!;
       const node = declarationNode(next, decl);
-      helpers.push({ decl, changed: changed !== undefined, ...rewrite(node, changed !== undefined ? `the new value of '${name}'` : `the new ${decl.kind} '${name}'`, true, null, null, null) });
+      helpers.push({
+        decl,
+        changed: changed !== undefined,
+        ...rewrite(
+          node,
+          changed !== undefined ? `the new value of '${name}'` : `the new ${decl.kind} '${name}'`,
+          true,
+          null,
+          null,
+          null,
+        ),
+      });
     }
   }
   helpers.sort((a, b) => a.decl.start - b.decl.start);
   const imports = [...usedImports].map((n) => structure.imports.get(n)!);
   const constantPlans = [...constants.values()].map((constant) => ({
     constant,
-    readers: replacements.filter((r) => readsOf.get(r.new.start)?.includes(constant.name) === true).map((r) => r.oldSymbol.name),
+    readers: replacements
+      .filter((r) => readsOf.get(r.new.start)?.includes(constant.name) === true)
+      .map((r) => r.oldSymbol.name),
   }));
-  return { old, next, structure, replacements, helpers, imports, exports: exportPlans, constants: constantPlans, refusals, notes, formattingOnly, innerOnly, refused };
+  return {
+    old,
+    next,
+    structure,
+    replacements,
+    helpers,
+    imports,
+    exports: exportPlans,
+    constants: constantPlans,
+    refusals,
+    notes,
+    formattingOnly,
+    innerOnly,
+    refused,
+  };
 }
 
 /** The properties a constructor now sets to a value that does not depend on the call, and did not set before. */
@@ -384,7 +510,9 @@ function isConstructorFunction(v: ModuleVersion, fn: FunctionInfo, site: Functio
   if (fn.parent !== -1 || fn.kind !== 'function' || site.node.type !== 'FunctionDeclaration') return false;
   const name = fn.name;
   if (!/^[A-Z][\w$]*$/.test(name)) return false;
-  return new RegExp(`\\b${name.replace(/\$/g, '\\$')}\\.prototype\\b|\\bnew ${name.replace(/\$/g, '\\$')}\\b`).test(v.source);
+  return new RegExp(`\\b${name.replace(/\$/g, '\\$')}\\.prototype\\b|\\bnew ${name.replace(/\$/g, '\\$')}\\b`).test(
+    v.source,
+  );
 }
 
 /** Function names by start offset. */
@@ -414,7 +542,8 @@ function closureView(v: ModuleVersion, sym: SymbolInfo): ClosureView {
 function nearBindings(v: ModuleVersion, fn: FunctionInfo): Map<string, Binding> {
   const m = new Map<string, Binding>();
   for (const b of fn.captures) if (!m.has(b.name)) m.set(b.name, b);
-  for (const i of fn.scopes) for (const b of v.analysis.functions[i]?.scopeBindings ?? []) if (!m.has(b.name)) m.set(b.name, b);
+  for (const i of fn.scopes)
+    for (const b of v.analysis.functions[i]?.scopeBindings ?? []) if (!m.has(b.name)) m.set(b.name, b);
   return m;
 }
 
@@ -423,7 +552,17 @@ function declarationNode(v: ModuleVersion, decl: NewDeclaration): Node {
   let found: Node | null = null;
   const visit = (n: Node) => {
     if (found !== null) return;
-    if (n.start === decl.start && n.end === decl.end && (n.type === 'FunctionDeclaration' || n.type === 'ClassDeclaration' || n.type === 'ClassExpression' || n.type === 'VariableDeclarator')) { found = n; return; }
+    if (
+      n.start === decl.start &&
+      n.end === decl.end &&
+      (n.type === 'FunctionDeclaration' ||
+        n.type === 'ClassDeclaration' ||
+        n.type === 'ClassExpression' ||
+        n.type === 'VariableDeclarator')
+    ) {
+      found = n;
+      return;
+    }
     for (const k of ['declaration', 'declarations', 'body']) {
       const c = n[k];
       if (Array.isArray(c)) for (const x of c) visit(x as Node);
@@ -432,7 +571,10 @@ function declarationNode(v: ModuleVersion, decl: NewDeclaration): Node {
   };
   for (const st of v.program.body) visit(st);
   if (found === null) {
-    throw new GeneratorError('LP_ERR_BUILD_INTERNAL', `livepatch build: internal error: declaration '${decl.name}' not found`);
+    throw new GeneratorError(
+      'LP_ERR_BUILD_INTERNAL',
+      `livepatch build: internal error: declaration '${decl.name}' not found`,
+    );
   }
   const f = found as Node;
   return f.type === 'VariableDeclarator' ? unwrap(f.init as Node) : f;

@@ -24,7 +24,20 @@ import { isModulePath } from './modules.ts';
 import type { PackageFiles } from './package-files.ts';
 
 /** Conditions Node never uses by itself: other platforms and type checkers. */
-const FOREIGN_CONDITIONS = new Set(['browser', 'types', 'typings', 'deno', 'react-native', 'worker', 'worklet', 'bun', 'electron', 'svelte', 'style', 'sass']);
+const FOREIGN_CONDITIONS = new Set([
+  'browser',
+  'types',
+  'typings',
+  'deno',
+  'react-native',
+  'worker',
+  'worklet',
+  'bun',
+  'electron',
+  'svelte',
+  'style',
+  'sass',
+]);
 
 export interface Reach {
   /** module files the process can load */
@@ -61,7 +74,8 @@ function entryPoints(pkg: PackageFiles, all: ReadonlySet<string>): string[] {
     if (typeof v === 'string') out.push(...expand(v, all));
     else if (Array.isArray(v)) v.forEach(targets);
     else if (v !== null && typeof v === 'object') {
-      for (const [k, x] of Object.entries(v)) if (k.startsWith('.') || k.startsWith('#') || !FOREIGN_CONDITIONS.has(k)) targets(x);
+      for (const [k, x] of Object.entries(v))
+        if (k.startsWith('.') || k.startsWith('#') || !FOREIGN_CONDITIONS.has(k)) targets(x);
     }
   };
   if (pkg.json.exports !== undefined && pkg.json.exports !== null) targets(pkg.json.exports);
@@ -79,7 +93,14 @@ function expand(target: string, all: ReadonlySet<string>): string[] {
   if (!target.startsWith('./')) return []; // a package name: another package
   const t = clean(target);
   if (!t.includes('*')) return all.has(t) ? [t] : [];
-  const re = new RegExp('^' + t.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$');
+  const re = new RegExp(
+    '^' +
+      t
+        .split('*')
+        .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+        .join('.*') +
+      '$',
+  );
   return [...all].filter((p) => re.test(p));
 }
 
@@ -134,14 +155,16 @@ function resolveSpecifier(pkg: PackageFiles, all: ReadonlySet<string>, from: str
   if (spec.startsWith('./') || spec.startsWith('../')) {
     const dir = from.includes('/') ? from.slice(0, from.lastIndexOf('/')) : '';
     const joined = normalize(dir === '' ? path : `${dir}/${path}`);
-    return joined === null ? null : asFile(all, joined) ?? asDirectory(pkg, all, joined);
+    return joined === null ? null : (asFile(all, joined) ?? asDirectory(pkg, all, joined));
   }
   if (spec.startsWith('#')) return firstTarget(pkg.json.imports, spec, all);
   // the package's own name: a self-reference
   if (spec === pkg.name || spec.startsWith(pkg.name + '/')) {
     const sub = '.' + spec.slice(pkg.name.length);
     if (pkg.json.exports !== undefined && pkg.json.exports !== null) return firstTarget(pkg.json.exports, sub, all);
-    return sub === '.' ? entryPoints(pkg, all)[0] ?? null : asFile(all, sub.slice(2)) ?? asDirectory(pkg, all, sub.slice(2));
+    return sub === '.'
+      ? (entryPoints(pkg, all)[0] ?? null)
+      : (asFile(all, sub.slice(2)) ?? asDirectory(pkg, all, sub.slice(2)));
   }
   return null;
 }
@@ -160,7 +183,8 @@ function firstTarget(map: unknown, key: string, all: ReadonlySet<string>): strin
   const collect = (x: unknown): void => {
     if (typeof x === 'string') found.push(...expand(x, all));
     else if (Array.isArray(x)) x.forEach(collect);
-    else if (x !== null && typeof x === 'object') for (const [k, y] of Object.entries(x)) if (!FOREIGN_CONDITIONS.has(k)) collect(y);
+    else if (x !== null && typeof x === 'object')
+      for (const [k, y] of Object.entries(x)) if (!FOREIGN_CONDITIONS.has(k)) collect(y);
   };
   collect(v);
   return found[0] ?? null;
@@ -192,7 +216,7 @@ function asDirectory(pkg: PackageFiles, all: ReadonlySet<string>, dir: string): 
       const main = (JSON.parse(pj) as { main?: unknown }).main;
       if (typeof main === 'string') {
         const m = normalize(`${dir}/${main}`);
-        const f = m === null ? null : asFile(all, m) ?? asFile(all, `${m}/index`);
+        const f = m === null ? null : (asFile(all, m) ?? asFile(all, `${m}/index`));
         if (f !== null) return f;
       }
     } catch {

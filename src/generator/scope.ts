@@ -80,7 +80,17 @@ export function codeUses(node: Node, own = true): FunctionUses {
 
 class Walker {
   private readonly uses: FunctionUses = {
-    refs: [], superAt: [], privateAt: [], argumentsAt: [], newTargetAt: [], thisAt: [], importMeta: [], dynamicImports: [], jsxAt: [], evalAt: [], withAt: [],
+    refs: [],
+    superAt: [],
+    privateAt: [],
+    argumentsAt: [],
+    newTargetAt: [],
+    thisAt: [],
+    importMeta: [],
+    dynamicImports: [],
+    jsxAt: [],
+    evalAt: [],
+    withAt: [],
   };
   /** the function's own scope: resolution stops above it */
   private root: Scope | null = null;
@@ -107,7 +117,10 @@ class Walker {
   /** Lexical declarations of a statement list (and, for a function body, its `var`s). */
   private hoist(body: readonly Node[], scope: Scope, vars: boolean): void {
     for (const st of body) {
-      const d = st.type === 'ExportNamedDeclaration' || st.type === 'ExportDefaultDeclaration' ? (st.declaration as Node | null) ?? st : st;
+      const d =
+        st.type === 'ExportNamedDeclaration' || st.type === 'ExportDefaultDeclaration'
+          ? ((st.declaration as Node | null) ?? st)
+          : st;
       if (d.type === 'VariableDeclaration') {
         if (d.kind !== 'var') for (const decl of d.declarations as Node[]) boundNames(decl.id as Node, scope.names);
       } else if ((d.type === 'FunctionDeclaration' || d.type === 'ClassDeclaration') && d.id) {
@@ -173,7 +186,8 @@ class Walker {
     if (n.superClass) this.visit(n.superClass as Node, cs);
     const members = (n.body as Node).body as Node[];
     const names = new Set<string>();
-    for (const m of members) if ((m.key as Node | undefined)?.type === 'PrivateIdentifier') names.add((m.key as Node).name as string);
+    for (const m of members)
+      if ((m.key as Node | undefined)?.type === 'PrivateIdentifier') names.add((m.key as Node).name as string);
     this.privates.push(names);
     const savedOwn = this.own;
     for (const m of members) {
@@ -241,7 +255,10 @@ class Walker {
         break;
       case 'ObjectPattern':
         for (const prop of p.properties as Node[]) {
-          if (prop.type === 'RestElement') { this.visitTarget(prop.argument as Node, scope); continue; }
+          if (prop.type === 'RestElement') {
+            this.visitTarget(prop.argument as Node, scope);
+            continue;
+          }
           if (prop.computed) this.visit(prop.key as Node, scope);
           const value = prop.value as Node;
           if (prop.shorthand && value.type === 'Identifier') this.ref(value, scope, true, true);
@@ -333,7 +350,8 @@ class Walker {
       case 'TaggedTemplateExpression': {
         const callee = (n.type === 'CallExpression' ? n.callee : n.tag) as Node;
         if (callee.type === 'Identifier') {
-          if (callee.name === 'eval' && n.type === 'CallExpression' && !this.resolves('eval', scope)) this.uses.evalAt.push(callee.start);
+          if (callee.name === 'eval' && n.type === 'CallExpression' && !this.resolves('eval', scope))
+            this.uses.evalAt.push(callee.start);
           this.ref(callee, scope, false, false, true);
         } else this.visit(callee, scope);
         for (const a of (n.type === 'CallExpression' ? n.arguments : [n.quasi]) as Node[]) this.visit(a, scope);
@@ -344,13 +362,18 @@ class Walker {
         return;
       case 'MetaProperty': {
         const meta = (n.meta as Node).name;
-        if (meta === 'new') { if (this.own) this.uses.newTargetAt.push(n.start); }
-        else if (meta === 'import') this.uses.importMeta.push({ start: n.start, end: n.end, property: null });
+        if (meta === 'new') {
+          if (this.own) this.uses.newTargetAt.push(n.start);
+        } else if (meta === 'import') this.uses.importMeta.push({ start: n.start, end: n.end, property: null });
         return;
       }
       case 'ImportExpression': {
         const src = n.source as Node;
-        this.uses.dynamicImports.push({ start: src.start, end: src.end, literal: src.type === 'Literal' && typeof src.value === 'string' ? src.value : null });
+        this.uses.dynamicImports.push({
+          start: src.start,
+          end: src.end,
+          literal: src.type === 'Literal' && typeof src.value === 'string' ? src.value : null,
+        });
         this.visit(src, scope);
         if (n.options) this.visit(n.options as Node, scope);
         return;

@@ -14,7 +14,8 @@ import { applyDiff, parseDiff } from './unified-diff.ts';
 /** A directory, or else a revision of the git repository around `repoDir`. */
 export function openVersion(arg: string, repoDir: string): SourceTree {
   if (existsSync(arg)) {
-    if (!statSync(arg).isDirectory()) throw new InputError(`'${arg}' is a file; --old and --new take a directory or a git revision`);
+    if (!statSync(arg).isDirectory())
+      throw new InputError(`'${arg}' is a file; --old and --new take a directory or a git revision`);
     return dirTree(resolve(arg), arg);
   }
   if (!existsSync(repoDir)) throw new InputError(`the root directory ${repoDir} does not exist`);
@@ -23,7 +24,8 @@ export function openVersion(arg: string, repoDir: string): SourceTree {
 
 /** The tree at `root` with `diffFile` applied. */
 export function openDiff(diffFile: string, root: string, strip?: number): { old: SourceTree; new: SourceTree } {
-  if (!existsSync(root) || !statSync(root).isDirectory()) throw new InputError(`the root directory ${root} does not exist`);
+  if (!existsSync(root) || !statSync(root).isDirectory())
+    throw new InputError(`the root directory ${root} does not exist`);
   let text: string;
   try {
     text = readFileSync(diffFile, 'utf8');

@@ -10,7 +10,9 @@ import { lineColumn, lineStarts } from '../instrument/transform.ts';
 import { eachChild, NON_ERASABLE_TYPES } from '../instrument/syntax.ts';
 import type { Node, Program } from './ast.ts';
 
-export type Stripped = { readonly ok: true; readonly code: string } | { readonly ok: false; readonly line: number; readonly message: string };
+export type Stripped =
+  | { readonly ok: true; readonly code: string }
+  | { readonly ok: false; readonly line: number; readonly message: string };
 
 export function stripTypes(source: string, program: Program): Stripped {
   // Node warns once per process that the function is experimental: not the user's concern here
@@ -20,7 +22,11 @@ export function stripTypes(source: string, program: Program): Stripped {
     return { ok: true, code: stripTypeScriptTypes(source, { mode: 'strip' }) };
   } catch (e) {
     const at = firstNonErasable(program);
-    return { ok: false, line: at === null ? 1 : lineColumn(lineStarts(source), at).line, message: (e as Error).message };
+    return {
+      ok: false,
+      line: at === null ? 1 : lineColumn(lineStarts(source), at).line,
+      message: (e as Error).message,
+    };
   } finally {
     process.emitWarning = emit;
   }

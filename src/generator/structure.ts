@@ -91,10 +91,29 @@ export interface StructureDiff {
   readonly notes: string[];
 }
 
-interface ClassItem { readonly node: Node; readonly line: number }
-interface DataItem { readonly kind: string; readonly key: string; readonly line: number; readonly decl: Node; readonly stmt: Node }
-interface Statement { readonly key: string; readonly line: number; readonly exportish: boolean; readonly node: Node }
-interface ImportItem { readonly source: string; readonly imported: string; readonly line: number; readonly kind: 'import' | 'require' }
+interface ClassItem {
+  readonly node: Node;
+  readonly line: number;
+}
+interface DataItem {
+  readonly kind: string;
+  readonly key: string;
+  readonly line: number;
+  readonly decl: Node;
+  readonly stmt: Node;
+}
+interface Statement {
+  readonly key: string;
+  readonly line: number;
+  readonly exportish: boolean;
+  readonly node: Node;
+}
+interface ImportItem {
+  readonly source: string;
+  readonly imported: string;
+  readonly line: number;
+  readonly kind: 'import' | 'require';
+}
 
 interface Items {
   readonly imports: Map<string, ImportItem>;
@@ -107,7 +126,11 @@ interface Items {
 
 type Refuse = (rule: Rule, line: number, reason: string) => void;
 
-export function diffStructure(old: ModuleVersion, next: ModuleVersion, versions: VersionStrings | null = null): StructureDiff {
+export function diffStructure(
+  old: ModuleVersion,
+  next: ModuleVersion,
+  versions: VersionStrings | null = null,
+): StructureDiff {
   const path = next.file.path;
   const refusals: Refusal[] = [];
   const notes: string[] = [];
@@ -121,31 +144,42 @@ export function diffStructure(old: ModuleVersion, next: ModuleVersion, versions:
   // keys equal but for the package's version string
   const norm = versionNormalizer(versions);
   const sameButVersion = (a: string, b: string) => a !== b && norm.old(a) === norm.new(b);
-  const versionNote = (line: number, what: string) => notes.push(`${path}:${line}: ${what} differs only by the version string ('${versions!.old}' → '${versions!.new}'): that data is left as it is (the patch records the version the process behaves as)`);
+  const versionNote = (line: number, what: string) =>
+    notes.push(
+      `${path}:${line}: ${what} differs only by the version string ('${versions!.old}' → '${versions!.new}'): that data is left as it is (the patch records the version the process behaves as)`,
+    );
 
   for (const [local, imp] of n.imports) {
     const was = o.imports.get(local);
     if (was === undefined) {
-      if (o.data.has(local) || o.functions.has(local) || o.classes.has(local)) refuse('import', imp.line, `'${local}' was a module-level declaration and is now an import`);
+      if (o.data.has(local) || o.functions.has(local) || o.classes.has(local))
+        refuse('import', imp.line, `'${local}' was a module-level declaration and is now an import`);
       else imports.set(local, { local, source: imp.source, imported: imp.imported, line: imp.line, kind: imp.kind });
     } else if (!sameModule(was.source, imp.source) || was.imported !== imp.imported || was.kind !== imp.kind) {
-      refuse('import', imp.line, `changes the import '${local}' (was '${was.imported}' from '${was.source}', now '${imp.imported}' from '${imp.source}')`);
+      refuse(
+        'import',
+        imp.line,
+        `changes the import '${local}' (was '${was.imported}' from '${was.source}', now '${imp.imported}' from '${imp.source}')`,
+      );
     }
   }
 
   diffExports(o, n, refuse);
 
-  const oldBinding = (name: string) => o.functions.has(name) || o.classes.has(name) || o.data.has(name) || o.imports.has(name);
+  const oldBinding = (name: string) =>
+    o.functions.has(name) || o.classes.has(name) || o.data.has(name) || o.imports.has(name);
   for (const [name, f] of n.functions) {
     if (o.functions.has(name)) continue;
-    if (oldBinding(name)) refuse('module-data', f.line, `'${name}' was another kind of declaration and is now a function`);
+    if (oldBinding(name))
+      refuse('module-data', f.line, `'${name}' was another kind of declaration and is now a function`);
     else declarations.set(name, { kind: 'function', name, start: f.node.start, end: f.node.end, line: f.line });
   }
 
   for (const [name, c] of n.classes) {
     const was = o.classes.get(name);
     if (was !== undefined) diffClass(old, was, next, c, name, refuse, notes);
-    else if (oldBinding(name)) refuse('module-data', c.line, `'${name}' was another kind of declaration and is now a class`);
+    else if (oldBinding(name))
+      refuse('module-data', c.line, `'${name}' was another kind of declaration and is now a class`);
     else if (n.data.has(name)) refuse('new-data', c.line, `adds the class expression '${name}' as module-level data`);
     else declarations.set(name, { kind: 'class', name, start: c.node.start, end: c.node.end, line: c.line });
   }
@@ -159,10 +193,15 @@ export function diffStructure(old: ModuleVersion, next: ModuleVersion, versions:
       // a class bound by `const X = class {...}` is compared member by member above
       if (n.classes.has(name) && o.classes.has(name) && was.kind === d.kind) continue;
       if (was.key === d.key && !assigned(old, name) && !assigned(next, name)) {
-        notes.push(`${path}:${d.line}: '${name}' is now declared with '${d.kind}' (was '${was.kind}'); its value is the same`);
+        notes.push(
+          `${path}:${d.line}: '${name}' is now declared with '${d.kind}' (was '${was.kind}'); its value is the same`,
+        );
         continue;
       }
-      if (sameButVersion(was.key, d.key)) { versionNote(d.line, `the module-level value '${name}'`); continue; }
+      if (sameButVersion(was.key, d.key)) {
+        versionNote(d.line, `the module-level value '${name}'`);
+        continue;
+      }
       const why = changedConstant(name, was, d);
       if (typeof why === 'string') refuse('module-data', d.line, `changes the module-level value '${name}'${why}`);
       else constants.set(name, why);
@@ -170,16 +209,25 @@ export function diffStructure(old: ModuleVersion, next: ModuleVersion, versions:
       refuse('module-data', d.line, `'${name}' was another kind of declaration and is now a ${d.kind}`);
     } else if (n.classes.has(name)) {
       // reported with the classes
-    } else if ((d.decl.id as Node).type === 'Identifier' && d.decl.init != null && (d.kind === 'const' ? isPlain(d.decl.init as Node) : !assigned(next, name) && isData(d.decl.init as Node))) {
+    } else if (
+      (d.decl.id as Node).type === 'Identifier' &&
+      d.decl.init != null &&
+      (d.kind === 'const' ? isPlain(d.decl.init as Node) : !assigned(next, name) && isData(d.decl.init as Node))
+    ) {
       declarations.set(name, { kind: 'const', name, start: d.decl.start, end: d.decl.end, line: d.line });
     } else {
-      refuse('new-data', d.line, `adds the module-level ${d.kind} '${name}', whose initializer runs code or holds state`);
+      refuse(
+        'new-data',
+        d.line,
+        `adds the module-level ${d.kind} '${name}', whose initializer runs code or holds state`,
+      );
     }
   }
 
   /** Why a changed constant cannot be defined anew by the patch (a reason), or how it can. */
   function changedConstant(name: string, was: DataItem, d: DataItem): string | ChangedConstant {
-    if ((was.decl.id as Node).type !== 'Identifier' || (d.decl.id as Node).type !== 'Identifier') return ' (a destructuring declaration)';
+    if ((was.decl.id as Node).type !== 'Identifier' || (d.decl.id as Node).type !== 'Identifier')
+      return ' (a destructuring declaration)';
     if (was.decl.init == null || d.decl.init == null) return ', which has no initializer';
     if (assigned(old, name) || assigned(next, name)) return ', which the module reassigns';
     const oi = was.decl.init as Node;
@@ -189,16 +237,30 @@ export function diffStructure(old: ModuleVersion, next: ModuleVersion, versions:
     const kind = (x: Node) => {
       const u = unwrap(x);
       if (u.type === 'Literal' && u.regex != null) return 'regexp';
-      if ((u.type === 'NewExpression' || u.type === 'CallExpression') && (u.callee as Node).type === 'Identifier') return 'regexp';
+      if ((u.type === 'NewExpression' || u.type === 'CallExpression') && (u.callee as Node).type === 'Identifier')
+        return 'regexp';
       return isPrimitive(u) ? 'primitive' : 'object';
     };
     const ok = kind(oi);
     const nk = kind(ni);
     const value = ok === nk ? ok : 'object';
-    return { name, oldLine: was.line, value, decl: { kind: 'const', name, start: d.decl.start, end: d.decl.end, line: d.line } };
+    return {
+      name,
+      oldLine: was.line,
+      value,
+      decl: { kind: 'const', name, start: d.decl.start, end: d.decl.end, line: d.line },
+    };
   }
 
-  diffStatements(o.statements, n.statements, refuse, exports, norm, (line) => versionNote(line, 'a top-level statement'), (pos) => lineAt(next, pos));
+  diffStatements(
+    o.statements,
+    n.statements,
+    refuse,
+    exports,
+    norm,
+    (line) => versionNote(line, 'a top-level statement'),
+    (pos) => lineAt(next, pos),
+  );
   return { refusals, declarations, imports, constants, exports, notes };
 }
 
@@ -213,10 +275,17 @@ function sameModule(a: string, b: string): boolean {
 function diffExports(o: Items, n: Items, refuse: Refuse): void {
   for (const [name, e] of n.exports) {
     const was = o.exports.get(name);
-    if (was === undefined) refuse('export', e.line, `adds the export '${name}' (an ES module's namespace is sealed: a new export cannot be added to a running module)`);
+    if (was === undefined)
+      refuse(
+        'export',
+        e.line,
+        `adds the export '${name}' (an ES module's namespace is sealed: a new export cannot be added to a running module)`,
+      );
     else if (was.desc !== e.desc) refuse('export', e.line, `changes what the export '${name}' is`);
   }
-  for (const [name, e] of o.exports) if (!n.exports.has(name)) refuse('export', e.line, `removes the export '${name}' (line ${e.line} of the old version)`);
+  for (const [name, e] of o.exports)
+    if (!n.exports.has(name))
+      refuse('export', e.line, `removes the export '${name}' (line ${e.line} of the old version)`);
 }
 
 interface Normalizer {
@@ -234,8 +303,13 @@ function versionNormalizer(v: VersionStrings | null): Normalizer {
 
 /** Top-level statements other than declarations: in order, by meaning. */
 function diffStatements(
-  old: readonly Statement[], next: readonly Statement[], refuse: Refuse, exports: NewExport[], norm: Normalizer,
-  versionOnly: (line: number) => void, lineOf: (pos: number) => number,
+  old: readonly Statement[],
+  next: readonly Statement[],
+  refuse: Refuse,
+  exports: NewExport[],
+  norm: Normalizer,
+  versionOnly: (line: number) => void,
+  lineOf: (pos: number) => number,
 ): void {
   const ok = old.map((s) => norm.old(s.key));
   const nk = next.map((s) => norm.new(s.key));
@@ -262,7 +336,8 @@ function diffStatements(
       const s = next[j]!;
       const extended = s.exportish && old[i]!.exportish ? exportExtension(old[i]!.node, s.node, lineOf) : null;
       if (extended !== null) exports.push(...extended);
-      else if (s.exportish || old[i]!.exportish) refuse('export', s.line, 'changes a top-level assignment to the module\'s exports');
+      else if (s.exportish || old[i]!.exportish)
+        refuse('export', s.line, "changes a top-level assignment to the module's exports");
       else refuse('module-init', s.line, 'changes a top-level statement (module initialization)');
       i++;
       j++;
@@ -272,12 +347,21 @@ function diffStatements(
       const s = next[j]!;
       const added = s.exportish ? exportAddition(s.node, s.line) : null;
       if (added !== null) exports.push(added);
-      else if (s.exportish) refuse('export', s.line, 'adds a top-level assignment to the module\'s exports (only `exports.name = value` can be added)');
+      else if (s.exportish)
+        refuse(
+          'export',
+          s.line,
+          "adds a top-level assignment to the module's exports (only `exports.name = value` can be added)",
+        );
       else refuse('module-init', s.line, 'adds a top-level statement (module initialization)');
       j++;
     } else {
       const s = old[i]!;
-      refuse(s.exportish ? 'export' : 'module-init', s.line, `removes the top-level statement at line ${s.line} of the old version`);
+      refuse(
+        s.exportish ? 'export' : 'module-init',
+        s.line,
+        `removes the top-level statement at line ${s.line} of the old version`,
+      );
       i++;
     }
   }
@@ -287,7 +371,14 @@ function diffStatements(
 function exportsObject(n: Node): 'exports' | 'module.exports' | null {
   n = unwrap(n);
   if (n.type === 'Identifier' && n.name === 'exports') return 'exports';
-  if (n.type === 'MemberExpression' && !n.computed && (n.object as Node).type === 'Identifier' && (n.object as Node).name === 'module' && (n.property as Node).name === 'exports') return 'module.exports';
+  if (
+    n.type === 'MemberExpression' &&
+    !n.computed &&
+    (n.object as Node).type === 'Identifier' &&
+    (n.object as Node).name === 'module' &&
+    (n.property as Node).name === 'exports'
+  )
+    return 'module.exports';
   return null;
 }
 
@@ -320,7 +411,8 @@ function exportExtension(oldSt: Node, newSt: Node, lineOf: (pos: number) => numb
   const literal = (st: Node): Node | null => {
     if (st.type !== 'ExpressionStatement') return null;
     const e = unwrap(st.expression as Node);
-    if (e.type !== 'AssignmentExpression' || e.operator !== '=' || exportsObject(e.left as Node) !== 'module.exports') return null;
+    if (e.type !== 'AssignmentExpression' || e.operator !== '=' || exportsObject(e.left as Node) !== 'module.exports')
+      return null;
     const r = unwrap(e.right as Node);
     return r.type === 'ObjectExpression' ? r : null;
   };
@@ -332,7 +424,12 @@ function exportExtension(oldSt: Node, newSt: Node, lineOf: (pos: number) => numb
     for (const p of obj.properties as Node[]) {
       if (p.type !== 'Property' || p.kind !== 'init') return null;
       const k = p.key as Node;
-      const name = !p.computed && k.type === 'Identifier' ? (k.name as string) : k.type === 'Literal' && typeof k.value === 'string' ? k.value : null;
+      const name =
+        !p.computed && k.type === 'Identifier'
+          ? (k.name as string)
+          : k.type === 'Literal' && typeof k.value === 'string'
+            ? k.value
+            : null;
       if (name === null || name === '__proto__') return null;
       m.set(name, p);
     }
@@ -348,13 +445,19 @@ function exportExtension(oldSt: Node, newSt: Node, lineOf: (pos: number) => numb
     if (q === undefined || key(p) !== key(q)) return null;
   }
   const added: NewExport[] = [];
-  for (const [name, p] of np) if (!op.has(name)) added.push({ name, target: 'module.exports', value: p.value as Node, line: lineOf(p.start) });
+  for (const [name, p] of np)
+    if (!op.has(name)) added.push({ name, target: 'module.exports', value: p.value as Node, line: lineOf(p.start) });
   return added.length > 0 ? added : null;
 }
 
 function diffClass(
-  old: ModuleVersion, was: ClassItem, next: ModuleVersion, now: ClassItem, name: string,
-  refuse: Refuse, notes: string[],
+  old: ModuleVersion,
+  was: ClassItem,
+  next: ModuleVersion,
+  now: ClassItem,
+  name: string,
+  refuse: Refuse,
+  notes: string[],
 ): void {
   const oNames = fnName(old);
   const nNames = fnName(next);
@@ -362,8 +465,12 @@ function diffClass(
   const nKey = (n: Node) => structuralKey(n, nNames);
   const oc = was.node;
   const nc = now.node;
-  const heritage = (c: Node, key: (n: Node) => string) => (c.superClass ? key(c.superClass as Node) : '') + '|' + ((c.decorators as Node[] | undefined) ?? []).map(key).join(',');
-  if (heritage(oc, oKey) !== heritage(nc, nKey)) refuse('class-shape', now.line, `changes what class '${name}' extends or its decorators`);
+  const heritage = (c: Node, key: (n: Node) => string) =>
+    (c.superClass ? key(c.superClass as Node) : '') +
+    '|' +
+    ((c.decorators as Node[] | undefined) ?? []).map(key).join(',');
+  if (heritage(oc, oKey) !== heritage(nc, nKey))
+    refuse('class-shape', now.line, `changes what class '${name}' extends or its decorators`);
   const members = (v: ModuleVersion, c: Node, key: (n: Node) => string) => {
     const out = new Map<string, { kind: 'method' | 'field' | 'block'; key: string; line: number }>();
     let blocks = 0;
@@ -373,11 +480,22 @@ function diffClass(
       const prefix = m.static ? 'static ' : '';
       if (m.type === 'StaticBlock') out.set(`static block #${++blocks}`, { kind: 'block', key: key(m), line });
       else if (m.type === 'MethodDefinition') {
-        const label = m.kind === 'constructor' ? 'constructor' : `${prefix}${m.kind === 'method' ? '' : (m.kind as string) + ' '}${memberName(m.key as Node, m.computed as boolean, v.source)}`;
+        const label =
+          m.kind === 'constructor'
+            ? 'constructor'
+            : `${prefix}${m.kind === 'method' ? '' : (m.kind as string) + ' '}${memberName(m.key as Node, m.computed as boolean, v.source)}`;
         out.set(label, { kind: 'method', key: m.computed ? key(m.key as Node) : '', line });
       } else if (m.type === 'PropertyDefinition' || m.type === 'AccessorProperty') {
         const label = `${prefix}field ${memberName(m.key as Node, m.computed as boolean, v.source)}`;
-        out.set(label, { kind: 'field', key: (m.computed ? key(m.key as Node) : '') + '=' + (m.value ? key(m.value as Node) : '') + (m.type === 'AccessorProperty' ? 'accessor' : ''), line });
+        out.set(label, {
+          kind: 'field',
+          key:
+            (m.computed ? key(m.key as Node) : '') +
+            '=' +
+            (m.value ? key(m.value as Node) : '') +
+            (m.type === 'AccessorProperty' ? 'accessor' : ''),
+          line,
+        });
       }
     }
     return out;
@@ -387,9 +505,19 @@ function diffClass(
   for (const [label, m] of nm) {
     const p = om.get(label);
     if (p === undefined) {
-      if (m.kind === 'field') refuse('class-field', m.line, `adds the ${label} to class '${name}': instances made before the patch do not have it`);
+      if (m.kind === 'field')
+        refuse(
+          'class-field',
+          m.line,
+          `adds the ${label} to class '${name}': instances made before the patch do not have it`,
+        );
       else if (m.kind === 'block') refuse('module-init', m.line, `adds a ${label} to class '${name}'`);
-      else if (label === 'constructor') refuse('class-shape', m.line, `adds a constructor to class '${name}': a class without an explicit constructor has no constructor to patch`);
+      else if (label === 'constructor')
+        refuse(
+          'class-shape',
+          m.line,
+          `adds a constructor to class '${name}': a class without an explicit constructor has no constructor to patch`,
+        );
       else refuse('class-shape', m.line, `adds the method '${label}' to class '${name}'`);
     } else if (p.key !== m.key) {
       if (m.kind === 'field') refuse('class-field', m.line, `changes the initializer of ${label} of class '${name}'`);
@@ -399,9 +527,13 @@ function diffClass(
   }
   for (const [label, m] of om) {
     if (nm.has(label)) continue;
-    if (m.kind === 'field') refuse('class-field', now.line, `removes the ${label} from class '${name}' (line ${m.line} of the old version)`);
+    if (m.kind === 'field')
+      refuse('class-field', now.line, `removes the ${label} from class '${name}' (line ${m.line} of the old version)`);
     else if (m.kind === 'block') refuse('module-init', now.line, `removes the ${label} from class '${name}'`);
-    else notes.push(`${next.file.path}: '${label}' of class '${name}' is gone from the new version; the running one stays`);
+    else
+      notes.push(
+        `${next.file.path}: '${label}' of class '${name}' is gone from the new version; the running one stays`,
+      );
   }
 }
 
@@ -414,7 +546,14 @@ function fnName(v: ModuleVersion): (n: Node) => string | undefined {
 function items(v: ModuleVersion): Items {
   const names = fnName(v);
   const key = (n: Node) => structuralKey(n, names);
-  const it: Items = { imports: new Map(), exports: new Map(), functions: new Map(), classes: new Map(), data: new Map(), statements: [] };
+  const it: Items = {
+    imports: new Map(),
+    exports: new Map(),
+    functions: new Map(),
+    classes: new Map(),
+    data: new Map(),
+    statements: [],
+  };
   const cjs = v.file.sourceType === 'commonjs';
   // a binding nothing reassigns, bound to `require('x')` (or a property of it): an import of CommonJS
   const fixed = (name: string) => v.topLevel.get(name)?.assigned !== true;
@@ -428,15 +567,27 @@ function items(v: ModuleVersion): Items {
         const init = decl.init ? unwrap(decl.init as Node) : null;
         const req = cjs && init !== null ? requireOf(init) : null;
         if (req !== null && id.type === 'Identifier' && fixed(id.name as string)) {
-          it.imports.set(id.name as string, { source: req.source, imported: req.property ?? '*', line: dl, kind: 'require' });
+          it.imports.set(id.name as string, {
+            source: req.source,
+            imported: req.property ?? '*',
+            line: dl,
+            kind: 'require',
+          });
           continue;
         }
         const picked = req !== null && req.property === null ? destructuredNames(id) : null;
         if (picked !== null && picked.every(([local]) => fixed(local))) {
-          for (const [local, prop] of picked) it.imports.set(local, { source: req!.source, imported: prop, line: dl, kind: 'require' });
+          for (const [local, prop] of picked)
+            it.imports.set(local, { source: req!.source, imported: prop, line: dl, kind: 'require' });
           continue;
         }
-        const item: DataItem = { kind: d.kind as string, key: decl.init ? key(decl.init as Node) : '', line: dl, decl, stmt: d };
+        const item: DataItem = {
+          kind: d.kind as string,
+          key: decl.init ? key(decl.init as Node) : '',
+          line: dl,
+          decl,
+          stmt: d,
+        };
         if (id.type === 'Identifier') {
           it.data.set(id.name as string, item);
           if (init?.type === 'ClassExpression') it.classes.set(id.name as string, { node: init, line: dl });
@@ -455,9 +606,15 @@ function items(v: ModuleVersion): Items {
       case 'ImportDeclaration': {
         const specs = (st.specifiers as Node[]).filter((s) => s.importKind !== 'type');
         const source = (st.source as Node).value as string;
-        if ((st.specifiers as Node[]).length === 0) it.statements.push({ key: `import ${JSON.stringify(source)}`, line, exportish: false, node: st });
+        if ((st.specifiers as Node[]).length === 0)
+          it.statements.push({ key: `import ${JSON.stringify(source)}`, line, exportish: false, node: st });
         for (const s of specs) {
-          const imported = s.type === 'ImportDefaultSpecifier' ? 'default' : s.type === 'ImportNamespaceSpecifier' ? '*' : moduleExportName(s.imported as Node);
+          const imported =
+            s.type === 'ImportDefaultSpecifier'
+              ? 'default'
+              : s.type === 'ImportNamespaceSpecifier'
+                ? '*'
+                : moduleExportName(s.imported as Node);
           it.imports.set((s.local as Node).name as string, { source, imported, line, kind: 'import' });
         }
         break;
@@ -472,7 +629,10 @@ function items(v: ModuleVersion): Items {
           for (const s of st.specifiers as Node[]) {
             if (s.exportKind === 'type') continue;
             const local = moduleExportName(s.local as Node);
-            it.exports.set(moduleExportName(s.exported as Node), { desc: source === null ? `local ${local}` : `from ${source} ${local}`, line });
+            it.exports.set(moduleExportName(s.exported as Node), {
+              desc: source === null ? `local ${local}` : `from ${source} ${local}`,
+              line,
+            });
           }
         }
         break;
@@ -509,19 +669,28 @@ function items(v: ModuleVersion): Items {
 }
 
 function declaredNames(d: Node): string[] {
-  if ((d.type === 'FunctionDeclaration' || d.type === 'ClassDeclaration') && d.id) return [(d.id as Node).name as string];
+  if ((d.type === 'FunctionDeclaration' || d.type === 'ClassDeclaration') && d.id)
+    return [(d.id as Node).name as string];
   if (d.type === 'VariableDeclaration') return (d.declarations as Node[]).flatMap((x) => patternNames(x.id as Node));
   return [];
 }
 
 function patternNames(p: Node): string[] {
   switch (p.type) {
-    case 'Identifier': return [p.name as string];
-    case 'ObjectPattern': return (p.properties as Node[]).flatMap((q) => patternNames((q.type === 'RestElement' ? q.argument : q.value) as Node));
-    case 'ArrayPattern': return (p.elements as (Node | null)[]).flatMap((e) => (e ? patternNames(e) : []));
-    case 'RestElement': return patternNames(p.argument as Node);
-    case 'AssignmentPattern': return patternNames(p.left as Node);
-    default: return [];
+    case 'Identifier':
+      return [p.name as string];
+    case 'ObjectPattern':
+      return (p.properties as Node[]).flatMap((q) =>
+        patternNames((q.type === 'RestElement' ? q.argument : q.value) as Node),
+      );
+    case 'ArrayPattern':
+      return (p.elements as (Node | null)[]).flatMap((e) => (e ? patternNames(e) : []));
+    case 'RestElement':
+      return patternNames(p.argument as Node);
+    case 'AssignmentPattern':
+      return patternNames(p.left as Node);
+    default:
+      return [];
   }
 }
 

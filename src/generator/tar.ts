@@ -35,15 +35,26 @@ export function readTar(tar: Buffer): Map<string, Buffer> {
     const body = tar.subarray(off + 512, off + 512 + size);
     if (body.length < size) throw new TarError(`truncated archive (an entry at offset ${off} runs past the end)`);
     off += 512 + Math.ceil(size / 512) * 512;
-    if (type === 'L') { longName = cString(body); continue; }
-    if (type === 'x') { paxPath = paxRecord(body, 'path') ?? paxPath; continue; }
+    if (type === 'L') {
+      longName = cString(body);
+      continue;
+    }
+    if (type === 'x') {
+      paxPath = paxRecord(body, 'path') ?? paxPath;
+      continue;
+    }
     if (type === 'g') continue;
     const prefix = cString(h.subarray(345, 500));
-    const name = paxPath ?? longName ?? (prefix ? `${prefix}/${cString(h.subarray(0, 100))}` : cString(h.subarray(0, 100)));
+    const name =
+      paxPath ?? longName ?? (prefix ? `${prefix}/${cString(h.subarray(0, 100))}` : cString(h.subarray(0, 100)));
     longName = null;
     paxPath = null;
     if (type !== '0' && type !== '\0' && type !== '7') continue; // directories, links, devices
-    const path = name.replace(/^\.?\//, '').split('/').slice(1).join('/');
+    const path = name
+      .replace(/^\.?\//, '')
+      .split('/')
+      .slice(1)
+      .join('/');
     if (path === '' || path.split('/').includes('..')) continue;
     files.set(path, Buffer.from(body));
   }

@@ -31,7 +31,13 @@ export function cachedReader(dir: string): (path: string) => string | undefined 
  * directory is followed only with `followDirLinks` (a linked package, as
  * Node follows it); a dangling link is nothing.
  */
-export function walkFiles(root: string, skip: ReadonlySet<string>, followDirLinks: boolean, onFile: (path: string) => void, rel = ''): void {
+export function walkFiles(
+  root: string,
+  skip: ReadonlySet<string>,
+  followDirLinks: boolean,
+  onFile: (path: string) => void,
+  rel = '',
+): void {
   let entries;
   try {
     entries = readdirSync(rel === '' ? root : join(root, rel), { withFileTypes: true });

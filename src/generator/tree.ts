@@ -32,7 +32,11 @@ const SKIP_DIRS = new Set(['.git', '.hg', '.svn', '.cache']);
 
 /** Files the build can compare: the module formats the loader instruments, and package.json for "type". */
 export function isRelevant(path: string): boolean {
-  return /\.(?:[cm]?js|[cm]?ts)$/.test(path) && !/\.d\.[cm]?ts$/.test(path) || path === 'package.json' || path.endsWith('/package.json');
+  return (
+    (/\.(?:[cm]?js|[cm]?ts)$/.test(path) && !/\.d\.[cm]?ts$/.test(path)) ||
+    path === 'package.json' ||
+    path.endsWith('/package.json')
+  );
 }
 
 export function dirTree(dir: string, label = dir): SourceTree {
@@ -44,7 +48,9 @@ export function dirTree(dir: string, label = dir): SourceTree {
       if (paths === undefined) {
         paths = new Set();
         const out = paths;
-        walkFiles(dir, SKIP_DIRS, true, (p) => { if (isRelevant(p)) out.add(p); });
+        walkFiles(dir, SKIP_DIRS, true, (p) => {
+          if (isRelevant(p)) out.add(p);
+        });
       }
       return paths;
     },
@@ -88,7 +94,9 @@ export function overlayTree(base: SourceTree, changes: ReadonlyMap<string, strin
  */
 export function mountTree(
   pkg: { list(): readonly string[]; read(path: string): string | undefined; url(path: string): string },
-  prefix: string, include: ReadonlySet<string>, label: string,
+  prefix: string,
+  include: ReadonlySet<string>,
+  label: string,
 ): SourceTree {
   const base = prefix === '' ? '' : prefix + '/';
   let paths: Set<string> | undefined;

@@ -44,18 +44,27 @@ export function parseDiff(text: string, name: string, strip?: number): FilePatch
       i++;
       continue;
     }
-    if (line.startsWith('rename from ')) { renameFrom = line.slice(12); i++; continue; }
+    if (line.startsWith('rename from ')) {
+      renameFrom = line.slice(12);
+      i++;
+      continue;
+    }
     if (line.startsWith('rename to ')) {
       renameTo = line.slice(10);
       i++;
       // a pure rename has no hunks: the content moves as it is
-      if (renameFrom !== null && !(lines[i] ?? '').startsWith('--- ')) patches.push({ oldPath: renameFrom, newPath: renameTo, hunks: [] });
+      if (renameFrom !== null && !(lines[i] ?? '').startsWith('--- '))
+        patches.push({ oldPath: renameFrom, newPath: renameTo, hunks: [] });
       continue;
     }
-    if (!line.startsWith('--- ') || !(lines[i + 1] ?? '').startsWith('+++ ')) { i++; continue; }
+    if (!line.startsWith('--- ') || !(lines[i + 1] ?? '').startsWith('+++ ')) {
+      i++;
+      continue;
+    }
     const oldRaw = headerPath(line.slice(4));
     const newRaw = headerPath(lines[i + 1]!.slice(4));
-    const p = strip ?? ((oldRaw === null || oldRaw.startsWith('a/')) && (newRaw === null || newRaw.startsWith('b/')) ? 1 : 0);
+    const p =
+      strip ?? ((oldRaw === null || oldRaw.startsWith('a/')) && (newRaw === null || newRaw.startsWith('b/')) ? 1 : 0);
     const oldPath = oldRaw === null ? null : stripPath(oldRaw, p, name, i + 1);
     const newPath = newRaw === null ? null : stripPath(newRaw, p, name, i + 2);
     i += 2;
@@ -77,13 +86,15 @@ export function parseDiff(text: string, name: string, strip?: number): FilePatch
         }
         // some tools drop the space of an empty context line
         const op = l === '' ? ' ' : l[0];
-        if (op !== ' ' && op !== '-' && op !== '+') throw new InputError(`${name}:${i + 1}: unexpected line in a hunk: '${l}'`);
+        if (op !== ' ' && op !== '-' && op !== '+')
+          throw new InputError(`${name}:${i + 1}: unexpected line in a hunk: '${l}'`);
         hunk.lines.push({ op, text: l.slice(1), noEol: false });
         if (op !== '+') oldLeft--;
         if (op !== '-') newLeft--;
         i++;
       }
-      if (oldLeft !== 0 || newLeft !== 0) throw new InputError(`${name}:${hunk.at}: the hunk is shorter than its header says`);
+      if (oldLeft !== 0 || newLeft !== 0)
+        throw new InputError(`${name}:${hunk.at}: the hunk is shorter than its header says`);
       hunks.push(hunk);
     }
     patches.push({ oldPath: renameFrom ?? oldPath, newPath: renameTo ?? newPath, hunks });
@@ -103,7 +114,8 @@ function stripPath(path: string, n: number, name: string, line: number): string 
   const parts = path.split('/');
   if (parts.length <= n) throw new InputError(`${name}:${line}: cannot strip ${n} component(s) from '${path}'`);
   const rest = parts.slice(n).join('/');
-  if (rest.startsWith('/') || rest.split('/').includes('..')) throw new InputError(`${name}:${line}: '${path}' is outside the tree`);
+  if (rest.startsWith('/') || rest.split('/').includes('..'))
+    throw new InputError(`${name}:${line}: '${path}' is outside the tree`);
   return rest;
 }
 
@@ -120,7 +132,8 @@ export function applyDiff(base: SourceTree, patches: readonly FilePatch[], name:
       text = '';
     } else {
       const current = changes.has(fp.oldPath) ? changes.get(fp.oldPath) : base.read(fp.oldPath);
-      if (current === undefined || current === null) throw new InputError(`${name}: ${fp.oldPath} does not exist in ${base.label}`);
+      if (current === undefined || current === null)
+        throw new InputError(`${name}: ${fp.oldPath} does not exist in ${base.label}`);
       text = current;
     }
     const result = applyHunks(text, fp.hunks, path, name);
@@ -160,8 +173,10 @@ function applyHunks(text: string, hunks: readonly Hunk[], path: string, name: st
     for (; pos < at; pos++) out.push(lines[pos]!);
     for (const l of hunk.lines) {
       if (l.op === '-') pos++;
-      else if (l.op === ' ') { out.push(lines[pos]!); pos++; }
-      else out.push(l.text);
+      else if (l.op === ' ') {
+        out.push(lines[pos]!);
+        pos++;
+      } else out.push(l.text);
       if (l.noEol) eol = l.op === '-' ? true : false;
     }
   }

@@ -28,12 +28,15 @@ export interface ModuleVersion {
   readonly lines: readonly number[];
 }
 
-export type ReadResult = { readonly ok: true; readonly version: ModuleVersion } | { readonly ok: false; readonly line: number; readonly message: string };
+export type ReadResult =
+  | { readonly ok: true; readonly version: ModuleVersion }
+  | { readonly ok: false; readonly line: number; readonly message: string };
 
 export function readVersion(file: ModuleFile, source: string): ReadResult {
   const parsed = parse(source, file.lang, file.sourceType);
   const lines = lineStarts(source);
-  if (parsed.error !== null) return { ok: false, line: lineColumn(lines, parsed.error.start).line, message: parsed.error.message };
+  if (parsed.error !== null)
+    return { ok: false, line: lineColumn(lines, parsed.error.start).line, message: parsed.error.message };
   const analysis = analyze(parsed.program, source, file.sourceType);
   const table = symbolTable(file.id, moduleKey(file.id), source, analysis, file.sourceType);
   const symbols = table.symbols;
@@ -42,7 +45,17 @@ export function readVersion(file: ModuleFile, source: string): ReadResult {
   for (const b of analysis.topLevel) if (!topLevel.has(b.name)) topLevel.set(b.name, b);
   return {
     ok: true,
-    version: { file, source, program: parsed.program, analysis, symbols, sites: functionSites(parsed.program), topLevel, scope, lines },
+    version: {
+      file,
+      source,
+      program: parsed.program,
+      analysis,
+      symbols,
+      sites: functionSites(parsed.program),
+      topLevel,
+      scope,
+      lines,
+    },
   };
 }
 

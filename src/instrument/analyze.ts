@@ -34,7 +34,11 @@ import { eachChild, runsNothing, SCOPE_SKIP_KEYS } from './syntax.ts';
 /** The empty list most functions share (frozen: nothing may add to it). */
 const NONE: readonly never[] = Object.freeze([]);
 
-export function analyze(program: Program, source: string, sourceType: 'module' | 'commonjs' | 'script'): ModuleAnalysis {
+export function analyze(
+  program: Program,
+  source: string,
+  sourceType: 'module' | 'commonjs' | 'script',
+): ModuleAnalysis {
   return new Analyzer(source, sourceType).run(program);
 }
 
@@ -101,10 +105,12 @@ class Analyzer {
     if (st.type === 'ExportNamedDeclaration' && st.declaration) st = st.declaration as Node;
     let e: Node | null = null;
     if (st.type === 'ExpressionStatement') e = st.expression as Node;
-    else if (st.type === 'VariableDeclaration' && (st.declarations as Node[]).length === 1) e = ((st.declarations as Node[])[0]!.init as Node | null) ?? null;
+    else if (st.type === 'VariableDeclaration' && (st.declarations as Node[]).length === 1)
+      e = ((st.declarations as Node[])[0]!.init as Node | null) ?? null;
     if (e === null) return;
     if (e.type === 'AssignmentExpression') e = e.right as Node;
-    while (e.type === 'ParenthesizedExpression' || e.type === 'UnaryExpression') e = e.type === 'UnaryExpression' ? (e.argument as Node) : (e.expression as Node);
+    while (e.type === 'ParenthesizedExpression' || e.type === 'UnaryExpression')
+      e = e.type === 'UnaryExpression' ? (e.argument as Node) : (e.expression as Node);
     if (e.type !== 'CallExpression') return;
     let callee = e.callee as Node;
     while (callee.type === 'ParenthesizedExpression') callee = callee.expression as Node;
@@ -114,7 +120,12 @@ class Analyzer {
       callee = callee.object as Node;
       while (callee.type === 'ParenthesizedExpression') callee = callee.expression as Node;
     }
-    if ((callee.type === 'FunctionExpression' || callee.type === 'ArrowFunctionExpression') && callee.async !== true && callee.generator !== true) this.once.add(callee);
+    if (
+      (callee.type === 'FunctionExpression' || callee.type === 'ArrowFunctionExpression') &&
+      callee.async !== true &&
+      callee.generator !== true
+    )
+      this.once.add(callee);
   }
 
   // ---- patterns and assignment targets ------------------------------------
@@ -139,7 +150,10 @@ class Analyzer {
         break;
       case 'AssignmentPattern':
         this.visitPatternExpressions(p.left as Node);
-        this.visit(p.right as Node, p.left && (p.left as Node).type === 'Identifier' ? ((p.left as Node).name as string) : null);
+        this.visit(
+          p.right as Node,
+          p.left && (p.left as Node).type === 'Identifier' ? ((p.left as Node).name as string) : null,
+        );
         break;
       case 'TSParameterProperty':
         this.visitPatternExpressions(p.parameter as Node);
@@ -342,10 +356,12 @@ class Analyzer {
         return;
       case 'TSEnumDeclaration':
         // not erasable: Node refuses it in strip mode; walk initialisers for references
-        for (const m of (node.body as Node).members as Node[]) if (m.initializer) this.visit(m.initializer as Node, null);
+        for (const m of (node.body as Node).members as Node[])
+          if (m.initializer) this.visit(m.initializer as Node, null);
         return;
       case 'TSModuleDeclaration':
-        if (!node.declare && node.body && (node.body as Node).type === 'TSModuleBlock') this.visitBlock((node.body as Node).body as Node[]);
+        if (!node.declare && node.body && (node.body as Node).type === 'TSModuleBlock')
+          this.visitBlock((node.body as Node).body as Node[]);
         return;
       // the most common nodes, walked without going through their keys
       case 'ConditionalExpression':
@@ -411,7 +427,14 @@ class Analyzer {
     let lexical = false;
     for (const st of body) {
       const t = st.type;
-      if ((t === 'VariableDeclaration' && st.kind !== 'var') || t === 'ClassDeclaration' || t === 'FunctionDeclaration') { lexical = true; break; }
+      if (
+        (t === 'VariableDeclaration' && st.kind !== 'var') ||
+        t === 'ClassDeclaration' ||
+        t === 'FunctionDeclaration'
+      ) {
+        lexical = true;
+        break;
+      }
     }
     if (!lexical) {
       for (const st of body) this.visit(st, null);
@@ -461,7 +484,8 @@ class Analyzer {
   private visitSwitch(node: Node): void {
     this.visit(node.discriminant as Node, null);
     const s = this.scopes.open(ScopeKind.Block);
-    for (const c of node.cases as Node[]) for (const st of c.consequent as Node[]) this.scopes.hoistLexical(st, this.strict);
+    for (const c of node.cases as Node[])
+      for (const st of c.consequent as Node[]) this.scopes.hoistLexical(st, this.strict);
     for (const c of node.cases as Node[]) {
       if (c.test) this.visit(c.test as Node, null);
       for (const st of c.consequent as Node[]) this.visit(st, null);
@@ -509,7 +533,7 @@ class Analyzer {
 
   private visitClass(node: Node, hint: string | null): void {
     const id = node.id as Node | null;
-    const className = id ? (id.name as string) : hint ?? '<anonymous class>';
+    const className = id ? (id.name as string) : (hint ?? '<anonymous class>');
     if (node.decorators) for (const d of node.decorators as Node[]) this.visit(d, null);
     if (node.superClass) this.visit(node.superClass as Node, null);
     const savedStrict = this.strict;
@@ -530,7 +554,8 @@ class Analyzer {
           }
           const key = memberName(m.key as Node, m.computed as boolean, this.source);
           const base = m.static ? join(className, key) : join(className + '.prototype', key);
-          if (kind === 'get' || kind === 'set') this.visitFunction(value, accessorName(base, kind), kind, m.static as boolean);
+          if (kind === 'get' || kind === 'set')
+            this.visitFunction(value, accessorName(base, kind), kind, m.static as boolean);
           else this.visitFunction(value, base, 'method', m.static as boolean);
           break;
         }
@@ -557,7 +582,13 @@ class Analyzer {
     this.strict = savedStrict;
   }
 
-  private visitFunction(node: Node, hint: string | null, kind: FunctionKind | null, isStatic = false, isDerived = false): void {
+  private visitFunction(
+    node: Node,
+    hint: string | null,
+    kind: FunctionKind | null,
+    isStatic = false,
+    isDerived = false,
+  ): void {
     const type = node.type as string;
     if (type === 'TSEmptyBodyFunctionExpression' || node.body == null) {
       // overload signatures, abstract members, `declare` functions: no code
@@ -567,7 +598,10 @@ class Analyzer {
     const id = node.id as Node | null;
     const ownName = id ? (id.name as string) : null;
     const fkind: FunctionKind = kind ?? (isArrow ? 'arrow' : 'function');
-    const local = kind === null || kind === 'function' || kind === 'arrow' ? (ownName ?? hint ?? '<anonymous>') : (hint ?? ownName ?? '<anonymous>');
+    const local =
+      kind === null || kind === 'function' || kind === 'arrow'
+        ? (ownName ?? hint ?? '<anonymous>')
+        : (hint ?? ownName ?? '<anonymous>');
     const parentRec = this.scopes.fn;
     const name = parentRec !== null ? parentRec.info.name + '/' + local : local;
 
@@ -639,7 +673,14 @@ class Analyzer {
       // hoisting reads every top-level declaration anyway: it notes those scope-hazards.ts looks at
       this.scopes.hoistBody(stmts, rec);
       if (rec.topDeclarations !== null && info.unpatchable === null) {
-        info.unpatchable = bodyHazard(params, rec.topDeclarations, body, this.source, this.strict, info.isAsync || info.isGenerator);
+        info.unpatchable = bodyHazard(
+          params,
+          rec.topDeclarations,
+          body,
+          this.source,
+          this.strict,
+          info.isAsync || info.isGenerator,
+        );
       }
       if (info.runsOnce) for (const st of stmts) this.markRunsOnce(st);
       for (const st of stmts) this.visit(st, null);

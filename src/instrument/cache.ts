@@ -29,7 +29,8 @@ import { nameHash } from './name-hash.ts';
 
 // Builtins through getBuiltinModule, not `import`: an ES import of node:fs
 // evaluates every lazy export (fs.promises…), ms of each start.
-const { closeSync, mkdirSync, openSync, readFileSync, readSync, renameSync, writeFileSync } = process.getBuiltinModule('node:fs');
+const { closeSync, mkdirSync, openSync, readFileSync, readSync, renameSync, writeFileSync } =
+  process.getBuiltinModule('node:fs');
 
 /**
  * The files whose code decides the transform's output (the bundler hashes the
@@ -37,8 +38,21 @@ const { closeSync, mkdirSync, openSync, readFileSync, readSync, renameSync, writ
  * stores the plan whose shape they define (test/instrument/transform-files.test.ts).
  */
 export const TRANSFORM_FILES = [
-  'analyze', 'analysis-types', 'scopes', 'syntax', 'qualified-names', 'prologue-site', 'forwarding', 'scope-hazards',
-  'fragments', 'symbol-table', 'estree', 'transform', 'parse', 'cache', 'name-hash',
+  'analyze',
+  'analysis-types',
+  'scopes',
+  'syntax',
+  'qualified-names',
+  'prologue-site',
+  'forwarding',
+  'scope-hazards',
+  'fragments',
+  'symbol-table',
+  'estree',
+  'transform',
+  'parse',
+  'cache',
+  'name-hash',
 ] as const;
 
 /** Set by the bundler (tools/bundle.ts): the hash of the transform's source files. */
@@ -180,7 +194,12 @@ export class TransformCache {
         this.made = true;
       }
       const codeBytes = Buffer.from(code, 'utf8');
-      const full: CachedHeader = { ...header, b: source.length, c: codeBytes.length, w: `${process.pid}.${Date.now()}.${++writes}.${Math.random().toString(36).slice(2, 10)}` };
+      const full: CachedHeader = {
+        ...header,
+        b: source.length,
+        c: codeBytes.length,
+        w: `${process.pid}.${Date.now()}.${++writes}.${Math.random().toString(36).slice(2, 10)}`,
+      };
       const file = name + ENTRY;
       const tmp = join(this.dir, `.${file}.${process.pid}.tmp`);
       const head = Buffer.from(JSON.stringify(full) + '\n', 'utf8');
@@ -226,7 +245,14 @@ function readHeader(fd: number): { header: CachedHeader; bodyAt: number; chunk: 
     len += got;
     if (nl !== -1 && nl < len) {
       const header = JSON.parse(chunk.toString('utf8', 0, nl)) as CachedHeader;
-      if (typeof header.n !== 'number' || !Array.isArray(header.u) || typeof header.b !== 'number' || typeof header.c !== 'number' || typeof header.w !== 'string') return undefined;
+      if (
+        typeof header.n !== 'number' ||
+        !Array.isArray(header.u) ||
+        typeof header.b !== 'number' ||
+        typeof header.c !== 'number' ||
+        typeof header.w !== 'string'
+      )
+        return undefined;
       return { header, bodyAt: nl + 1, chunk, chunkLen: len };
     }
     if (len === chunk.length) {
@@ -240,7 +266,11 @@ function readHeader(fd: number): { header: CachedHeader; bodyAt: number; chunk: 
 /** Bindings are shared objects in the analysis; the plan keeps what emission reads. */
 function planReplacer(key: string, value: unknown): unknown {
   if (key === 'captures' && Array.isArray(value) && value.length > 0 && typeof value[0] === 'object') {
-    return (value as { name: string; kind: string; assigned: boolean }[]).map((b) => ({ name: b.name, kind: b.kind, assigned: b.assigned }));
+    return (value as { name: string; kind: string; assigned: boolean }[]).map((b) => ({
+      name: b.name,
+      kind: b.kind,
+      assigned: b.assigned,
+    }));
   }
   return value;
 }

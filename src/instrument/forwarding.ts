@@ -15,7 +15,13 @@ import { eachChild, TYPE_KEYS } from './syntax.ts';
 const NO_NAMES: Set<string> = new Set();
 
 /** Decide how the entry check passes the call on (see loader.md, "Forwarding"). */
-export function planForwarding(info: FunctionInfo, params: Node[], body: Node, isArrow: boolean, source: string): Forwarding {
+export function planForwarding(
+  info: FunctionInfo,
+  params: Node[],
+  body: Node,
+  isArrow: boolean,
+  source: string,
+): Forwarding {
   const names: string[] = [];
   let simple = true;
   for (const p of params) {
@@ -41,12 +47,16 @@ export function planForwarding(info: FunctionInfo, params: Node[], body: Node, i
   let k = 0;
   for (const p of params) {
     if (p.type === 'Identifier') names.push(p.name as string);
-    else if (p.type === 'RestElement' && (p.argument as Node).type === 'Identifier') names.push('...' + ((p.argument as Node).name as string));
-    else if (p.type === 'AssignmentPattern' && (p.left as Node).type === 'Identifier') names.push((p.left as Node).name as string);
+    else if (p.type === 'RestElement' && (p.argument as Node).type === 'Identifier')
+      names.push('...' + ((p.argument as Node).name as string));
+    else if (p.type === 'AssignmentPattern' && (p.left as Node).type === 'Identifier')
+      names.push((p.left as Node).name as string);
     else {
-      const pattern = p.type === 'AssignmentPattern' ? (p.left as Node) : p.type === 'RestElement' ? (p.argument as Node) : p;
+      const pattern =
+        p.type === 'AssignmentPattern' ? (p.left as Node) : p.type === 'RestElement' ? (p.argument as Node) : p;
       if (hasLaterDefault(params, p)) {
-        info.unpatchable = 'an arrow function with a default value after a destructured parameter cannot forward its call';
+        info.unpatchable =
+          'an arrow function with a default value after a destructured parameter cannot forward its call';
         return { mode: 'params', names: [] };
       }
       const temp = `$lpp${k++}`;
@@ -64,25 +74,30 @@ export function planForwarding(info: FunctionInfo, params: Node[], body: Node, i
       const init = p.type === 'AssignmentPattern' ? movable(p.right as Node) : null;
       const printed = printPattern(pattern, movable);
       if ((p.type === 'AssignmentPattern' && init === null) || printed === null) {
-        info.unpatchable = 'an arrow function whose destructured parameter cannot be moved into its body (computed keys, or a default value that holds a function, spans lines or reads a name the body declares)';
+        info.unpatchable =
+          'an arrow function whose destructured parameter cannot be moved into its body (computed keys, or a default value that holds a function, spans lines or reads a name the body declares)';
         return { mode: 'params', names: [] };
       }
       const original = strippedParameter(p, source);
       if (original === null) {
-        info.unpatchable = 'an arrow function whose destructured parameter holds TypeScript syntax besides its type annotation';
+        info.unpatchable =
+          'an arrow function whose destructured parameter holds TypeScript syntax besides its type annotation';
         return { mode: 'params', names: [] };
       }
-      info.paramRewrites = [...info.paramRewrites, {
-        start: p.start,
-        end: p.end,
-        original,
-        temp: p.type === 'RestElement' ? '...' + temp : temp,
-        pattern: printed,
-        init,
-        errorPattern: pattern.type === 'ObjectPattern' ? firstKeyPattern(pattern) : null,
-        // the parameter's line breaks stay where they were: lines do not move
-        newlines: original.split('\n').length - 1,
-      }];
+      info.paramRewrites = [
+        ...info.paramRewrites,
+        {
+          start: p.start,
+          end: p.end,
+          original,
+          temp: p.type === 'RestElement' ? '...' + temp : temp,
+          pattern: printed,
+          init,
+          errorPattern: pattern.type === 'ObjectPattern' ? firstKeyPattern(pattern) : null,
+          // the parameter's line breaks stay where they were: lines do not move
+          newlines: original.split('\n').length - 1,
+        },
+      ];
       names.push(p.type === 'RestElement' ? '...' + temp : temp);
     }
   }
@@ -116,7 +131,9 @@ function hasTypeSyntax(node: Node, except: Node | null): boolean {
     if (v != null && v !== except) return true;
   }
   let found = false;
-  eachChild(node, (c) => { if (!found) found = hasTypeSyntax(c, except); });
+  eachChild(node, (c) => {
+    if (!found) found = hasTypeSyntax(c, except);
+  });
   return found;
 }
 
@@ -157,7 +174,10 @@ function printPattern(p: Node, movable: (expr: Node) => string | null): string |
     case 'ArrayPattern': {
       const parts: string[] = [];
       for (const el of p.elements as (Node | null)[]) {
-        if (el === null) { parts.push(''); continue; }
+        if (el === null) {
+          parts.push('');
+          continue;
+        }
         const v = printPattern(el, movable);
         if (v === null) return null;
         parts.push(v);
@@ -213,7 +233,10 @@ function identifierNames(node: Node, out: Set<string>): Set<string> {
 function hasLaterDefault(params: Node[], p: Node): boolean {
   let after = false;
   for (const q of params) {
-    if (q === p) { after = true; continue; }
+    if (q === p) {
+      after = true;
+      continue;
+    }
     if (after && q.type === 'AssignmentPattern') return true;
   }
   return false;

@@ -76,29 +76,39 @@ export function functionEdits(fn: FunctionInfo, opts: EmitOptions): Edit[] {
   for (const r of fn.paramRewrites) {
     // `=void 0` keeps the function's length; the default applies in the body, so
     // the entry check forwards the argument as the caller gave it
-    const text = (r.init === null ? tempName(r.temp, slot) : tempName(r.temp, slot) + '=void 0') + '\n'.repeat(r.newlines);
+    const text =
+      (r.init === null ? tempName(r.temp, slot) : tempName(r.temp, slot) + '=void 0') + '\n'.repeat(r.newlines);
     edits.push({ at: r.start, remove: r.end - r.start, text, original: r.original, order: open });
   }
-  const rewrites = fn.paramRewrites.map((r) => {
-    const temp = tempName(r.temp, slot).replace('...', '');
-    const value = r.init === null ? temp : `${temp}===void 0?(${r.init}):${temp}`;
-    // A failed destructuring keeps the parameter's error message (see ParamRewrite.errorPattern):
-    // an array pattern's through a comma expression; an object pattern's by destructuring
-    // null or undefined as a parameter, on the error path only ($lpD, abi.ts).
-    if (r.errorPattern === null) return `var ${r.pattern}=(0,${value});`;
-    const checked = r.init === null ? temp : `(${temp}=${value})`;
-    return `var ${r.pattern}=${checked}??$lpD((${r.errorPattern})=>0,${temp});`;
-  }).join('');
+  const rewrites = fn.paramRewrites
+    .map((r) => {
+      const temp = tempName(r.temp, slot).replace('...', '');
+      const value = r.init === null ? temp : `${temp}===void 0?(${r.init}):${temp}`;
+      // A failed destructuring keeps the parameter's error message (see ParamRewrite.errorPattern):
+      // an array pattern's through a comma expression; an object pattern's by destructuring
+      // null or undefined as a parameter, on the error path only ($lpD, abi.ts).
+      if (r.errorPattern === null) return `var ${r.pattern}=(0,${value});`;
+      const checked = r.init === null ? temp : `(${temp}=${value})`;
+      return `var ${r.pattern}=${checked}??$lpD((${r.errorPattern})=>0,${temp});`;
+    })
+    .join('');
   const call = callExpression(fn, slot);
   const check = `if(${slot}!==void 0){const $lpr=${call};if($lpr!==$lpO)return ${fn.isGenerator ? 'yield* ' : ''}$lpr}`;
   const enter = tracked ? `const ${frameVar(slot)}=$lpE(${moduleHandleName(opts.key)},${fn.index});try{` : '';
   // a function that runs once hands out one accessor for the variables its nested functions capture
-  const scopeInit = fn.runsOnce && fn.scopeBindings.length > 0
-    ? `${moduleHandleName(opts.key)}.scopes[${fn.index}]=${scopeAccessor(fn.scopeBindings.map(toAccessorBinding))};`
-    : '';
+  const scopeInit =
+    fn.runsOnce && fn.scopeBindings.length > 0
+      ? `${moduleHandleName(opts.key)}.scopes[${fn.index}]=${scopeAccessor(fn.scopeBindings.map(toAccessorBinding))};`
+      : '';
   const exit = tracked ? `}finally{$lpX(${frameVar(slot)})}` : '';
   if (fn.exprBody !== null) {
-    edits.push({ at: fn.exprBody.start, remove: 0, text: `{${check}${rewrites}${enter}return `, original: '', order: open });
+    edits.push({
+      at: fn.exprBody.start,
+      remove: 0,
+      text: `{${check}${rewrites}${enter}return `,
+      original: '',
+      order: open,
+    });
     edits.push({ at: fn.exprBody.end, remove: 0, text: `${exit}/*${slot}*/}`, original: '', order: close });
   } else {
     const head = (fn.afterBareDirective ? ';' : '') + check + rewrites + scopeInit + enter;
@@ -139,7 +149,8 @@ export function moduleScope(analysis: ModuleAnalysis, sourceType: EmitOptions['s
     out.push({ name: b.name, writable: isWritable(b) });
   }
   if (sourceType === 'commonjs') {
-    for (const n of ['require', 'module', 'exports', '__filename', '__dirname']) if (!seen.has(n)) out.push({ name: n, writable: false });
+    for (const n of ['require', 'module', 'exports', '__filename', '__dirname'])
+      if (!seen.has(n)) out.push({ name: n, writable: false });
   }
   return out;
 }
@@ -164,7 +175,8 @@ export function isWritable(b: Binding): boolean {
 export function accessor(bindings: readonly AccessorBinding[]): string {
   const values = `[${bindings.map((b) => b.name).join(',')}]`;
   let set = '0';
-  for (let i = bindings.length - 1; i >= 0; i--) if (bindings[i]!.writable) set = `$lpi===${i}?${bindings[i]!.name}=$lpv:${set}`;
+  for (let i = bindings.length - 1; i >= 0; i--)
+    if (bindings[i]!.writable) set = `$lpi===${i}?${bindings[i]!.name}=$lpv:${set}`;
   return set === '0' ? `()=>${values}` : `($lpi,$lpv)=>$lpi<0?${values}:${set}`;
 }
 
@@ -194,11 +206,20 @@ export function closureScope(fn: FunctionInfo): AccessorBinding[] {
 function callExpression(fn: FunctionInfo, slot: string): string {
   // Before super(), reading `this` throws: the slow path passes a marker then
   // (a replacement built by `livepatch build` throws on reading it, as the original would).
-  const self = fn.kind === 'constructor' ? 'new.target' : fn.thisBeforeSuper ? '(()=>{try{return this}catch{return Symbol.for("livepatch.uninitialized")}})()' : 'this';
+  const self =
+    fn.kind === 'constructor'
+      ? 'new.target'
+      : fn.thisBeforeSuper
+        ? '(()=>{try{return this}catch{return Symbol.for("livepatch.uninitialized")}})()'
+        : 'this';
   const args: string[] = [self];
   if (fn.captures.length > 0) args.push(accessor(closureScope(fn)));
   if (fn.forwarding.mode === 'arguments') args.push('...arguments');
-  else for (const n of fn.forwarding.names) args.push(n.startsWith('...$lpp') ? '...' + tempName(n.slice(3), slot) : n.startsWith('$lpp') ? tempName(n, slot) : n);
+  else
+    for (const n of fn.forwarding.names)
+      args.push(
+        n.startsWith('...$lpp') ? '...' + tempName(n.slice(3), slot) : n.startsWith('$lpp') ? tempName(n, slot) : n,
+      );
   return `${slot}(${args.join(',')})`;
 }
 

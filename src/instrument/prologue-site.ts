@@ -15,7 +15,8 @@
 export function prologueStart(source: string, isModule: boolean): number {
   let at = 0;
   if (source.startsWith('#!')) at = afterLine(source, 0);
-  if (!isModule) while (at < source.length && HTML_CLOSE_COMMENT.test(source.slice(at, at + 4096))) at = afterLine(source, at);
+  if (!isModule)
+    while (at < source.length && HTML_CLOSE_COMMENT.test(source.slice(at, at + 4096))) at = afterLine(source, at);
   return at;
 }
 

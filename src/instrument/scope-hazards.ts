@@ -29,16 +29,25 @@ import { boundNames } from './syntax.ts';
  * analysis notes them while hoisting, so a function without any costs
  * nothing here); `strict`: the function's code is strict.
  */
-export function bodyHazard(params: readonly Node[], declarations: readonly Node[], body: Node, source: string, strict: boolean, wrapped: boolean): string | null {
+export function bodyHazard(
+  params: readonly Node[],
+  declarations: readonly Node[],
+  body: Node,
+  source: string,
+  strict: boolean,
+  wrapped: boolean,
+): string | null {
   const statements = body.body as Node[];
   let functions: Node[] | undefined;
   let lexical: string[] | undefined;
   for (const st of declarations) {
-    if (st.type === 'FunctionDeclaration') { if (st.id && st.body) (functions ??= []).push(st); }
-    else if (wrapped) {
+    if (st.type === 'FunctionDeclaration') {
+      if (st.id && st.body) (functions ??= []).push(st);
+    } else if (wrapped) {
       lexical ??= [];
-      if (st.type === 'ClassDeclaration') { if (st.id) lexical.push((st.id as Node).name as string); }
-      else for (const d of st.declarations as Node[]) boundNames(d.id as Node, lexical);
+      if (st.type === 'ClassDeclaration') {
+        if (st.id) lexical.push((st.id as Node).name as string);
+      } else for (const d of st.declarations as Node[]) boundNames(d.id as Node, lexical);
     }
   }
   if (functions === undefined && lexical === undefined) return null;
@@ -48,13 +57,15 @@ export function bodyHazard(params: readonly Node[], declarations: readonly Node[
     // before the entry check runs, the declaration has replaced the argument
     for (const f of functions) {
       const name = (f.id as Node).name as string;
-      if (paramNames.has(name)) return `a function declaration in its body replaces parameter ${name} before the entry check can forward it`;
+      if (paramNames.has(name))
+        return `a function declaration in its body replaces parameter ${name} before the entry check can forward it`;
     }
   }
   if (!wrapped) return null;
   if (lexical !== undefined) {
     // an early error (§15.2.1): the block would hide it
-    for (const name of lexical) if (paramNames.has(name)) return `its body redeclares parameter ${name} (a syntax error)`;
+    for (const name of lexical)
+      if (paramNames.has(name)) return `its body redeclares parameter ${name} (a syntax error)`;
   }
   if (functions === undefined) return null;
   const seen = new Map<string, Node>();
@@ -90,7 +101,12 @@ function isSpecial(f: Node): boolean {
  * or `await` in a default), or a name the body declares too (a function
  * declaration would be overwritten by the moved `var`).
  */
-export function paramMoveHazard(params: readonly Node[], body: Node, declaredInBody: ReadonlySet<string>, source: string): string | null {
+export function paramMoveHazard(
+  params: readonly Node[],
+  body: Node,
+  declaredInBody: ReadonlySet<string>,
+  source: string,
+): string | null {
   const seen = new Set<string>();
   for (const p of params) {
     const names: string[] = [];
@@ -104,18 +120,21 @@ export function paramMoveHazard(params: readonly Node[], body: Node, declaredInB
   if (body.type === 'BlockStatement') {
     for (const st of body.body as Node[]) {
       if (st.type !== 'ExpressionStatement' || typeof st.directive !== 'string') break;
-      if (st.directive === 'use strict') return `"use strict" in a function with destructured parameters (a syntax error)`;
+      if (st.directive === 'use strict')
+        return `"use strict" in a function with destructured parameters (a syntax error)`;
     }
   }
   for (const p of params) {
-    if (/\b(?:yield|await)\b/.test(source.slice(p.start as number, p.end as number))) return 'yield or await in its parameters';
+    if (/\b(?:yield|await)\b/.test(source.slice(p.start as number, p.end as number)))
+      return 'yield or await in its parameters';
   }
   return null;
 }
 
 /** A parameter the rewrite moves into the body: a pattern, not a plain name (with a default or rest). */
 export function movesIntoBody(p: Node): boolean {
-  const target = p.type === 'AssignmentPattern' ? (p.left as Node) : p.type === 'RestElement' ? (p.argument as Node) : p;
+  const target =
+    p.type === 'AssignmentPattern' ? (p.left as Node) : p.type === 'RestElement' ? (p.argument as Node) : p;
   return target.type !== 'Identifier';
 }
 

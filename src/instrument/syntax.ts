@@ -27,7 +27,12 @@ import type { Node } from './estree.ts';
 
 /** Keys that hold TypeScript types: never code, never walked. */
 export const TYPE_KEYS: ReadonlySet<string> = new Set([
-  'typeAnnotation', 'returnType', 'typeParameters', 'typeArguments', 'superTypeArguments', 'implements',
+  'typeAnnotation',
+  'returnType',
+  'typeParameters',
+  'typeArguments',
+  'superTypeArguments',
+  'implements',
 ]);
 
 /**
@@ -44,18 +49,36 @@ export const SCOPE_SKIP_KEYS: ReadonlySet<string> = new Set([...TYPE_KEYS, 'name
  * (src/generator/ast.ts).
  */
 export const NOT_CODE_KEYS: ReadonlySet<string> = new Set([
-  'start', 'end', 'range', 'loc', 'parent', 'raw', ...TYPE_KEYS,
-  'accessibility', 'override', 'readonly', 'definite', 'declare', 'abstract',
+  'start',
+  'end',
+  'range',
+  'loc',
+  'parent',
+  'raw',
+  ...TYPE_KEYS,
+  'accessibility',
+  'override',
+  'readonly',
+  'definite',
+  'declare',
+  'abstract',
 ]);
 
 export const FUNCTION_TYPES: ReadonlySet<string> = new Set([
-  'FunctionDeclaration', 'FunctionExpression', 'ArrowFunctionExpression',
+  'FunctionDeclaration',
+  'FunctionExpression',
+  'ArrowFunctionExpression',
 ]);
 
 /** Declarations and class members that exist only for the type checker: no code at all. */
 export const TYPE_ONLY_TYPES: ReadonlySet<string> = new Set([
-  'TSInterfaceDeclaration', 'TSTypeAliasDeclaration', 'TSDeclareFunction', 'TSIndexSignature',
-  'TSAbstractMethodDefinition', 'TSAbstractPropertyDefinition', 'TSAbstractAccessorProperty',
+  'TSInterfaceDeclaration',
+  'TSTypeAliasDeclaration',
+  'TSDeclareFunction',
+  'TSIndexSignature',
+  'TSAbstractMethodDefinition',
+  'TSAbstractPropertyDefinition',
+  'TSAbstractAccessorProperty',
   'TSEmptyBodyFunctionExpression',
 ]);
 
@@ -66,7 +89,9 @@ export const TYPE_ONLY_TYPES: ReadonlySet<string> = new Set([
  * the build compares it as code; the loader has nothing to arm in it.
  */
 export const NOT_RUN_TYPES: ReadonlySet<string> = new Set([
-  'TSImportEqualsDeclaration', 'TSNamespaceExportDeclaration', 'TSExportAssignment',
+  'TSImportEqualsDeclaration',
+  'TSNamespaceExportDeclaration',
+  'TSExportAssignment',
 ]);
 
 /**
@@ -76,13 +101,22 @@ export const NOT_RUN_TYPES: ReadonlySet<string> = new Set([
  * forms are erasable.
  */
 export const NON_ERASABLE_TYPES: ReadonlySet<string> = new Set([
-  'TSEnumDeclaration', 'TSModuleDeclaration', 'TSParameterProperty', 'TSImportEqualsDeclaration', 'TSExportAssignment',
-  'JSXElement', 'JSXFragment',
+  'TSEnumDeclaration',
+  'TSModuleDeclaration',
+  'TSParameterProperty',
+  'TSImportEqualsDeclaration',
+  'TSExportAssignment',
+  'JSXElement',
+  'JSXFragment',
 ]);
 
 /** Expression wrappers that do nothing at run time: parentheses, TypeScript's assertions and instantiations. */
 export const TRANSPARENT_TYPES: ReadonlySet<string> = new Set([
-  'ParenthesizedExpression', 'TSAsExpression', 'TSSatisfiesExpression', 'TSNonNullExpression', 'TSTypeAssertion',
+  'ParenthesizedExpression',
+  'TSAsExpression',
+  'TSSatisfiesExpression',
+  'TSNonNullExpression',
+  'TSTypeAssertion',
   'TSInstantiationExpression',
 ]);
 
@@ -126,7 +160,9 @@ export function unwrap(n: Node): Node {
 
 /** Call `fn` on each child of `node`, in the order of its keys, but those in `skip` (by default: types). */
 export function eachChild(
-  node: Node, fn: (child: Node, key: string) => void, skip: ReadonlySet<string> = TYPE_KEYS,
+  node: Node,
+  fn: (child: Node, key: string) => void,
+  skip: ReadonlySet<string> = TYPE_KEYS,
 ): void {
   for (const key in node) {
     if (skip.has(key)) continue;

@@ -6,7 +6,15 @@
 
 import { analyze } from './analyze.ts';
 import type { FunctionInfo, ModuleAnalysis } from './analysis-types.ts';
-import { compareEdits, functionEdits, isWritable, moduleScope, prologue, type Edit, type EmitOptions } from './fragments.ts';
+import {
+  compareEdits,
+  functionEdits,
+  isWritable,
+  moduleScope,
+  prologue,
+  type Edit,
+  type EmitOptions,
+} from './fragments.ts';
 import { parse, type Lang, type SourceType } from './parse.ts';
 import type { ModuleSymbols, SymbolInfo } from './symbol-table.ts';
 import type { Plan } from './cache.ts';
@@ -66,7 +74,15 @@ export function transform(input: TransformInput): TransformResult {
   const edits = planEdits(analysis.functions, options, pro);
   const code = applyEdits(source, edits);
   const symbols = symbolTable(input.moduleId, options.key, source, analysis, input.sourceType);
-  return { ok: true, code, edits, symbols, analysis, options, plan: { symbols, functions: analysis.functions, options, prologue: pro } };
+  return {
+    ok: true,
+    code,
+    edits,
+    symbols,
+    analysis,
+    options,
+    plan: { symbols, functions: analysis.functions, options, prologue: pro },
+  };
 }
 
 /** Every edit of a module, in the order they apply. */
@@ -101,7 +117,11 @@ function isInstrumented(source: string, prologueAt: number): boolean {
 }
 
 export function symbolTable(
-  moduleId: string, key: string, source: string, analysis: ModuleAnalysis, sourceType: SourceType = 'module',
+  moduleId: string,
+  key: string,
+  source: string,
+  analysis: ModuleAnalysis,
+  sourceType: SourceType = 'module',
 ): ModuleSymbols {
   const starts = lineStarts(source);
   const seen = new Map<string, number>();
@@ -128,7 +148,10 @@ export function symbolTable(
       writable: fn.captures.filter(isWritable).map((b) => b.name),
       scopes: fn.scopes,
       ...(fn.runsOnce && fn.scopeBindings.length > 0
-        ? { scope: fn.scopeBindings.map((b) => b.name), scopeWritable: fn.scopeBindings.filter(isWritable).map((b) => b.name) }
+        ? {
+            scope: fn.scopeBindings.map((b) => b.name),
+            scopeWritable: fn.scopeBindings.filter(isWritable).map((b) => b.name),
+          }
         : {}),
       arity: forwarded === null ? -1 : forwarded.length,
       rest: forwarded === null || (forwarded.length > 0 && forwarded[forwarded.length - 1]!.startsWith('...')),
@@ -136,7 +159,13 @@ export function symbolTable(
     });
   }
   const scope = moduleScope(analysis, sourceType);
-  return { moduleId, key, symbols, scope: scope.map((b) => b.name), scopeWritable: scope.filter((b) => b.writable).map((b) => b.name) };
+  return {
+    moduleId,
+    key,
+    symbols,
+    scope: scope.map((b) => b.name),
+    scopeWritable: scope.filter((b) => b.writable).map((b) => b.name),
+  };
 }
 
 /**

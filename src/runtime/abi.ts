@@ -31,9 +31,12 @@ export function installAbi(frames: FrameTable): void {
   const g = globalThis as { $lpInstall?: unknown };
   g.$lpInstall = { enter, exit, original: RUN_ORIGINAL, destructureError };
   try {
-    runInThisContext('const $lpE=globalThis.$lpInstall.enter,$lpX=globalThis.$lpInstall.exit,$lpO=globalThis.$lpInstall.original,$lpD=globalThis.$lpInstall.destructureError;', {
-      filename: 'livepatch:abi',
-    });
+    runInThisContext(
+      'const $lpE=globalThis.$lpInstall.enter,$lpX=globalThis.$lpInstall.exit,$lpO=globalThis.$lpInstall.original,$lpD=globalThis.$lpInstall.destructureError;',
+      {
+        filename: 'livepatch:abi',
+      },
+    );
   } finally {
     delete g.$lpInstall;
   }

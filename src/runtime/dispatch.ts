@@ -31,7 +31,10 @@ export type Accessor = (index?: number, value?: unknown) => unknown;
 type Invoke = (f: Func, recv: unknown, acc: Accessor | undefined, args: unknown[]) => unknown;
 
 /** The call being replaced, for `closure()`: valid in the replacement's synchronous part. */
-export const closureState: { acc: Accessor | undefined; slot: CoreSlot | undefined } = { acc: undefined, slot: undefined };
+export const closureState: { acc: Accessor | undefined; slot: CoreSlot | undefined } = {
+  acc: undefined,
+  slot: undefined,
+};
 
 /**
  * Replacement calls on the current synchronous stack, innermost last:
@@ -94,9 +97,13 @@ export class Dispatcher implements SlotSink {
     };
     // named ENTRY_NAME: the stack reader skips the original function's frame below it
     if (cs.symbol.captures.length > 0) {
-      return function $lpDispatchEntry(recv: unknown, acc?: unknown, ...args: unknown[]) { return run(recv, acc as Accessor, args); };
+      return function $lpDispatchEntry(recv: unknown, acc?: unknown, ...args: unknown[]) {
+        return run(recv, acc as Accessor, args);
+      };
     }
-    return function $lpDispatchEntry(recv: unknown, ...args: unknown[]) { return run(recv, undefined, args); };
+    return function $lpDispatchEntry(recv: unknown, ...args: unknown[]) {
+      return run(recv, undefined, args);
+    };
   }
 
   /** How one call of a replacement is made for this function's kind. */

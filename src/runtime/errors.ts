@@ -22,8 +22,8 @@ export const RUNTIME_CODES = {
   LP_ERR_NODE_VERSION: 'register.ts: the Node running the program has no synchronous module hooks (before Node 24)',
   LP_ERR_NEEDS_LOADER: 'index.ts: moduleScope(), shadow or the state API in a process not started under the loader',
   LP_ERR_NO_CLOSURE: 'index.ts: closure() other than at the start of a replacement of a closure',
-  LP_ERR_MODULE_NOT_LOADED: "index.ts: moduleScope() of a module id the process has not loaded",
-  LP_ERR_MODULE_NOT_STARTED: "index.ts: moduleScope() of a module whose body has not started running",
+  LP_ERR_MODULE_NOT_LOADED: 'index.ts: moduleScope() of a module id the process has not loaded',
+  LP_ERR_MODULE_NOT_STARTED: 'index.ts: moduleScope() of a module whose body has not started running',
   LP_ERR_SYMBOLS_LOST:
     "loader.ts: a module's symbol table is gone from the transform cache and cannot be made again from its file",
   LP_ERR_TASK_SIGNAL:

@@ -8,7 +8,11 @@ export type Filter = (id: string) => boolean;
 
 export function compileFilter(spec: string | undefined, empty = false): Filter {
   if (spec === undefined || spec.trim() === '') return () => empty;
-  const res = spec.split(',').map((g) => g.trim()).filter(Boolean).map(globToRegExp);
+  const res = spec
+    .split(',')
+    .map((g) => g.trim())
+    .filter(Boolean)
+    .map(globToRegExp);
   return (id) => res.some((re) => re.test(id));
 }
 

@@ -130,7 +130,11 @@ function wrapMessageListeners(rt: TaskFactory, proto: Listenable, name: string):
     if (typeof original !== 'function') continue;
     Object.defineProperty(proto, method, {
       value: function (this: unknown, event: string, listener: (...args: unknown[]) => void) {
-        return original.call(this, event, event === 'message' && typeof listener === 'function' ? wrap(listener) : listener);
+        return original.call(
+          this,
+          event,
+          event === 'message' && typeof listener === 'function' ? wrap(listener) : listener,
+        );
       },
       writable: true,
       configurable: true,

@@ -68,7 +68,10 @@ export function installLoader(opts: LoaderOptions): void {
    * declared one, or for an undeclared `.js`/`.ts` CommonJS then ES module
    * (Node's own rule); the cache entry of an undeclared module remembers which.
    */
-  const instrument = (m: Loading, sourceTypes: readonly SourceType[]): { code: string; sourceType: SourceType } | undefined => {
+  const instrument = (
+    m: Loading,
+    sourceTypes: readonly SourceType[],
+  ): { code: string; sourceType: SourceType } | undefined => {
     const { url, file, id, bytes, lang } = m;
     let key = moduleKey(id);
     for (let salt = 1; opts.slots.isKeyTaken(key); salt++) key = moduleKey(`${id}#${salt}`);
@@ -136,7 +139,8 @@ export function installLoader(opts: LoaderOptions): void {
       // patch module, or one of livepatch's own files passes through.
       if (busy || !url.startsWith('file:') || url.includes(PATCH_QUERY)) return nextLoad(url, context);
       const file = fileURLToPath(url);
-      if (opts.selfDirs.some((d) => file.startsWith(d)) || selfPackages.some((p) => file.includes(p))) return nextLoad(url, context);
+      if (opts.selfDirs.some((d) => file.startsWith(d)) || selfPackages.some((p) => file.includes(p)))
+        return nextLoad(url, context);
       const id = moduleId(file, opts.root);
       if (!include(id) || exclude(id)) return nextLoad(url, context);
 
@@ -148,7 +152,10 @@ export function installLoader(opts: LoaderOptions): void {
       const declared: string | undefined = context.format ?? declaredFormat(file);
       const guess = declared === undefined && isScript(file) ? guessFormat(file) : undefined;
       const told = declared ?? guess;
-      const result = nextLoad(url, told !== undefined && context.format == null ? { ...context, format: told } : context);
+      const result = nextLoad(
+        url,
+        told !== undefined && context.format == null ? { ...context, format: told } : context,
+      );
       if (result.source == null) return result;
       const kind = FORMATS[guess ?? result.format ?? declared ?? ''];
       if (kind === undefined) return result;
@@ -158,15 +165,27 @@ export function installLoader(opts: LoaderOptions): void {
       let text: string | undefined;
       const source = (): string => {
         if (text === undefined) {
-          text = typeof raw === 'string' ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8');
+          text =
+            typeof raw === 'string' ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8');
           if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
         }
         return text;
       };
-      const lang: Lang = kind.lang === 'ts' ? (file.endsWith('x') ? 'tsx' : 'ts') : file.endsWith('.jsx') ? 'jsx' : 'js';
-      const out = instrument({ url, file, id, bytes, source, lang }, guess !== undefined ? ['commonjs', 'module'] : [kind.sourceType]);
+      const lang: Lang =
+        kind.lang === 'ts' ? (file.endsWith('x') ? 'tsx' : 'ts') : file.endsWith('.jsx') ? 'jsx' : 'js';
+      const out = instrument(
+        { url, file, id, bytes, source, lang },
+        guess !== undefined ? ['commonjs', 'module'] : [kind.sourceType],
+      );
       if (out !== undefined) {
-        const format = out.sourceType === 'module' ? (kind.lang === 'ts' ? 'module-typescript' : 'module') : (kind.lang === 'ts' ? 'commonjs-typescript' : 'commonjs');
+        const format =
+          out.sourceType === 'module'
+            ? kind.lang === 'ts'
+              ? 'module-typescript'
+              : 'module'
+            : kind.lang === 'ts'
+              ? 'commonjs-typescript'
+              : 'commonjs';
         return { ...result, format, source: out.code };
       }
       // what does not parse either way: Node decides its format, as it would without us
@@ -222,7 +241,8 @@ function packageType(dir: string): 'module' | 'commonjs' | undefined {
     type = pkg.type === 'module' ? 'module' : pkg.type === 'commonjs' ? 'commonjs' : undefined;
   } catch (e) {
     const up = dirname(dir);
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT' && up !== dir && basename(dir) !== 'node_modules') type = packageType(up);
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' && up !== dir && basename(dir) !== 'node_modules')
+      type = packageType(up);
   }
   packageTypes.set(dir, type);
   return type;

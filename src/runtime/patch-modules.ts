@@ -62,7 +62,9 @@ export class PatchModules {
    * start (resolving costs ≈ 2 ms).
    */
   private get entry(): string {
-    return (this.#entry ??= import.meta.url.endsWith('.ts') ? new URL('../index.ts', import.meta.url).href : import.meta.resolve('livepatch'));
+    return (this.#entry ??= import.meta.url.endsWith('.ts')
+      ? new URL('../index.ts', import.meta.url).href
+      : import.meta.resolve('livepatch'));
   }
   #entry: string | undefined;
 
@@ -84,7 +86,8 @@ export class PatchModules {
     const entry = this.entry;
     registerHooks({
       resolve(specifier, context, nextResolve) {
-        if (specifier !== 'livepatch' || context.parentURL === undefined || !context.parentURL.includes(PATCH_QUERY)) return nextResolve(specifier, context);
+        if (specifier !== 'livepatch' || context.parentURL === undefined || !context.parentURL.includes(PATCH_QUERY))
+          return nextResolve(specifier, context);
         return { url: entry, format: entry.endsWith('.ts') ? 'module-typescript' : 'module', shortCircuit: true };
       },
     });
@@ -109,7 +112,10 @@ export class PatchModules {
     }
     const def = mod.default;
     if (def === null || typeof def !== 'object' || !Array.isArray((def as { objects?: unknown }).objects)) {
-      throw new KlpError(EINVAL, `livepatch: patch file ${file} exports no patch: its default export must be definePatch({ objects: [...] })`);
+      throw new KlpError(
+        EINVAL,
+        `livepatch: patch file ${file} exports no patch: its default export must be definePatch({ objects: [...] })`,
+      );
     }
     const patch = { ...(def as PatchDef) };
     if (patch.name === undefined) patch.name = defaultName(file);
@@ -117,10 +123,18 @@ export class PatchModules {
       throw new KlpError(EEXIST, `livepatch: a patch module named '${patch.name}' is already loaded; unload it first`);
     }
     if (this.rt.core.forcedPatches().includes(patch.name)) {
-      throw new KlpError(EEXIST, `livepatch: patch '${patch.name}' was forced; its module can never be unloaded, so it cannot be loaded again`);
+      throw new KlpError(
+        EEXIST,
+        `livepatch: patch '${patch.name}' was forced; its module can never be unloaded, so it cannot be loaded again`,
+      );
     }
     this.rt.core.enablePatch(patch);
-    const loaded: LoadedPatch = { name: patch.name, file, loadedAt: Date.now(), packages: packageBumps(mod.livepatchPackages) };
+    const loaded: LoadedPatch = {
+      name: patch.name,
+      file,
+      loadedAt: Date.now(),
+      packages: packageBumps(mod.livepatchPackages),
+    };
     this.loaded.set(patch.name, loaded);
     return loaded;
   }
@@ -130,10 +144,16 @@ export class PatchModules {
     if (!this.loaded.has(name)) throw new KlpError(ENOENT, `livepatch: no patch module '${name}' is loaded`);
     const info = this.rt.core.patch(name);
     if (info !== null) {
-      throw new KlpError(EBUSY, `livepatch: patch '${name}' is ${info.transition ? 'in transition' : 'enabled'}; disable it before unloading its module`);
+      throw new KlpError(
+        EBUSY,
+        `livepatch: patch '${name}' is ${info.transition ? 'in transition' : 'enabled'}; disable it before unloading its module`,
+      );
     }
     if (this.rt.core.forcedPatches().includes(name)) {
-      throw new KlpError(EBUSY, `livepatch: patch '${name}' was forced; its module can never be unloaded (the kernel's R11.3)`);
+      throw new KlpError(
+        EBUSY,
+        `livepatch: patch '${name}' was forced; its module can never be unloaded (the kernel's R11.3)`,
+      );
     }
     this.loaded.delete(name);
   }
@@ -143,11 +163,17 @@ export class PatchModules {
 function packageBumps(v: unknown): PackageBump[] {
   if (!Array.isArray(v)) return [];
   const str = (x: unknown): x is string => typeof x === 'string' && x.length > 0 && x.length < 512;
-  return v.filter((b): b is PackageBump => b !== null && typeof b === 'object' && str(b.name) && str(b.from) && str(b.to) && str(b.path))
+  return v
+    .filter(
+      (b): b is PackageBump =>
+        b !== null && typeof b === 'object' && str(b.name) && str(b.from) && str(b.to) && str(b.path),
+    )
     .map((b) => ({ name: b.name, from: b.from, to: b.to, path: b.path }));
 }
 
 /** The patch's name when it gives none: the file's base name, as a kernel module's. */
 export function defaultName(file: string): string {
-  return basename(file).replace(/\.(?:[cm]?[jt]s)$/, '').replace(/[^A-Za-z0-9_.@+-]/g, '_');
+  return basename(file)
+    .replace(/\.(?:[cm]?[jt]s)$/, '')
+    .replace(/[^A-Za-z0-9_.@+-]/g, '_');
 }

@@ -244,13 +244,18 @@ function selfDirs(): string[] {
  * name, wherever installed: never instrumented. Resolving where they are
  * (import.meta.resolve) cost ≈ 1.5 ms of every start.
  */
-const SELF_PACKAGES = ['oxc-parser', '@oxc-parser'].map((name) => `${sep}node_modules${sep}${name.split('/').join(sep)}${sep}`);
+const SELF_PACKAGES = ['oxc-parser', '@oxc-parser'].map(
+  (name) => `${sep}node_modules${sep}${name.split('/').join(sep)}${sep}`,
+);
 
 export function startRuntime(env: NodeJS.ProcessEnv = process.env): Runtime {
   if (current !== undefined) return current;
   const rt = new Runtime({
     root: appRoot(process.argv[1], env),
-    core: { debug: env.LIVEPATCH_DEBUG === '1' || env.LIVEPATCH_DEBUG === 'all', debugSwitchTask: env.LIVEPATCH_DEBUG === 'all' },
+    core: {
+      debug: env.LIVEPATCH_DEBUG === '1' || env.LIVEPATCH_DEBUG === 'all',
+      debugSwitchTask: env.LIVEPATCH_DEBUG === 'all',
+    },
     clockScale: env.LIVEPATCH_CLOCK_SCALE !== undefined ? Number(env.LIVEPATCH_CLOCK_SCALE) : 1,
   });
   current = rt;

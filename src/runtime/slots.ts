@@ -86,7 +86,13 @@ export class SlotTable {
     const consts: string[] = [];
     const lets: string[] = [];
     for (const { key, count } of modules) {
-      if (this.byKey.has(key) || this.predeclared.has(key) || !/^[0-9a-z]{7}$/.test(key) || !(count >= 0 && count < 1e6)) continue;
+      if (
+        this.byKey.has(key) ||
+        this.predeclared.has(key) ||
+        !/^[0-9a-z]{7}$/.test(key) ||
+        !(count >= 0 && count < 1e6)
+      )
+        continue;
       const handle: ModuleHandle = { base: -1, id: '', scope: undefined, scopes: {} };
       consts.push(`${moduleHandleName(key)}=globalThis.$lpDeclare[${handles.length}]`);
       handles.push(handle);
@@ -97,7 +103,9 @@ export class SlotTable {
     const g = globalThis as { $lpDeclare?: ModuleHandle[] };
     g.$lpDeclare = handles;
     try {
-      runInThisContext(`const ${consts.join(',')};` + (lets.length > 0 ? `let ${lets.join(',')};` : ''), { filename: 'livepatch:slots' });
+      runInThisContext(`const ${consts.join(',')};` + (lets.length > 0 ? `let ${lets.join(',')};` : ''), {
+        filename: 'livepatch:slots',
+      });
     } catch {
       // a name already taken in this realm (another copy of livepatch?): declare one by one instead
       this.predeclared.clear();
@@ -145,7 +153,9 @@ export class SlotTable {
       const g = globalThis as { $lpDeclare?: ModuleHandle };
       g.$lpDeclare = handle;
       try {
-        runInThisContext(`const ${moduleHandleName(key)}=globalThis.$lpDeclare;` + slotLets(0), { filename: `livepatch:slots/${moduleId}` });
+        runInThisContext(`const ${moduleHandleName(key)}=globalThis.$lpDeclare;` + slotLets(0), {
+          filename: `livepatch:slots/${moduleId}`,
+        });
       } finally {
         delete g.$lpDeclare;
       }
@@ -220,7 +230,9 @@ export class SlotTable {
         const why = found.symbol.unpatchable;
         throw new RuntimeError('LP_ERR_INTERNAL', `livepatch: ${found.symbol.name} cannot be patched: ${why}`);
       }
-      setter = runInThisContext(`(function(v){${slotName(found.record.key, found.symbol.index)}=v})`) as (v: SlotValue) => void;
+      setter = runInThisContext(`(function(v){${slotName(found.record.key, found.symbol.index)}=v})`) as (
+        v: SlotValue,
+      ) => void;
       this.setters.set(slotId, setter);
     }
     setter(value);

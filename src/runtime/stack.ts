@@ -19,7 +19,6 @@ import { ENTRY_NAME, dispatchStack } from './dispatch.ts';
 import type { ProgramObjects } from './objects.ts';
 import type { SlotTable } from './slots.ts';
 
-
 export function syncFrames(slots: SlotTable, objects: ProgramObjects): Frame[] {
   const out: Frame[] = [];
   for (let i = 0; i < dispatchStack.length; i += 2) {
@@ -45,7 +44,8 @@ export function syncFrames(slots: SlotTable, objects: ProgramObjects): Frame[] {
       const symbols = record.plan().symbols.symbols;
       // innermost functions whose lines contain the frame's line
       let best = Infinity;
-      for (const s of symbols) if (s.line <= line && line <= s.endLine && s.endLine - s.line < best) best = s.endLine - s.line;
+      for (const s of symbols)
+        if (s.line <= line && line <= s.endLine && s.endLine - s.line < best) best = s.endLine - s.line;
       for (const s of symbols) {
         if (s.line > line || line > s.endLine || s.endLine - s.line !== best) continue;
         const cs = objects.bySlotId.get(record.handle.base + s.index);

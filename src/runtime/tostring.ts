@@ -60,5 +60,10 @@ export function installToString(slots: SlotTable): void {
       return out;
     },
   }.toString;
-  Object.defineProperty(Function.prototype, 'toString', { value: replacement, writable: true, configurable: true, enumerable: false });
+  Object.defineProperty(Function.prototype, 'toString', {
+    value: replacement,
+    writable: true,
+    configurable: true,
+    enumerable: false,
+  });
 }

@@ -24,7 +24,13 @@ interface Message {
   readonly from: number;
   readonly to?: number;
   readonly seq?: number;
-  readonly op?: { readonly name: 'load' | 'unload' | 'sysfs.write'; readonly file?: string; readonly patch?: string; readonly path?: string; readonly value?: string };
+  readonly op?: {
+    readonly name: 'load' | 'unload' | 'sysfs.write';
+    readonly file?: string;
+    readonly patch?: string;
+    readonly path?: string;
+    readonly value?: string;
+  };
   readonly loads?: readonly string[];
   readonly ok?: boolean;
   readonly error?: string;
@@ -93,7 +99,10 @@ export class WorkerHub {
       this.workers.add(m.from);
       // the patch modules whose patches are live, oldest first (their stack order)
       const live = new Set(this.rt.core.patches().map((p) => p.name));
-      const loads = this.rt.patchModules.list().filter((l) => live.has(l.name)).map((l) => l.file);
+      const loads = this.rt.patchModules
+        .list()
+        .filter((l) => live.has(l.name))
+        .map((l) => l.file);
       this.channel.postMessage({ kind: 'replay', from: MAIN_THREAD_ID, to: m.from, loads } satisfies Message);
     } else if ((m.kind === 'reply' || m.kind === 'status-reply') && m.seq !== undefined) {
       this.waiting.get(m.seq)?.(m);
@@ -103,12 +112,19 @@ export class WorkerHub {
   /** Tell every worker; collect their answers (a worker that does not answer in time is left out). */
   async broadcast(op: NonNullable<Message['op']>, timeoutMs = 10_000): Promise<WorkerReply[]> {
     const replies = await this.ask({ kind: 'op', op }, timeoutMs);
-    return replies.map((m) => ({ threadId: m.from, ok: m.ok === true, ...(m.error !== undefined ? { error: m.error } : {}) }));
+    return replies.map((m) => ({
+      threadId: m.from,
+      ok: m.ok === true,
+      ...(m.error !== undefined ? { error: m.error } : {}),
+    }));
   }
 
   async status(timeoutMs = 2000): Promise<WorkerStatus[]> {
     const replies = await this.ask({ kind: 'status' }, timeoutMs);
-    return replies.map((m) => m.status!).filter(Boolean).sort((a, b) => a.threadId - b.threadId);
+    return replies
+      .map((m) => m.status!)
+      .filter(Boolean)
+      .sort((a, b) => a.threadId - b.threadId);
   }
 
   private ask(msg: Omit<Message, 'from' | 'seq'>, timeoutMs: number): Promise<Message[]> {
@@ -185,7 +201,9 @@ export function followMainThread(rt: WorkerHost, timeoutMs = 5000): Promise<void
           else rt.core.sysfs.write(op.path!, op.value!);
           reply({ kind: 'reply', seq: m.seq!, ok: true });
         })
-        .catch((err: unknown) => reply({ kind: 'reply', seq: m.seq!, ok: false, error: err instanceof Error ? err.message : String(err) }));
+        .catch((err: unknown) =>
+          reply({ kind: 'reply', seq: m.seq!, ok: false, error: err instanceof Error ? err.message : String(err) }),
+        );
     } else if (m.kind === 'status') {
       const t = rt.core.transitionStatus();
       reply({
@@ -217,5 +235,8 @@ export function hubOnFirstWorker(rt: WorkerHost): void {
 
 function warn(file: string, error: unknown): void {
   const { threadId } = process.getBuiltinModule('node:worker_threads');
-  process.emitWarning(`livepatch: worker ${threadId} could not load ${file}: ${error instanceof Error ? error.message : String(error)}`, { code: 'LIVEPATCH_WORKER' });
+  process.emitWarning(
+    `livepatch: worker ${threadId} could not load ${file}: ${error instanceof Error ? error.message : String(error)}`,
+    { code: 'LIVEPATCH_WORKER' },
+  );
 }

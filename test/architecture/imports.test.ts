@@ -39,13 +39,17 @@ function layerOf(file: string): string {
 /** file -> the src files it imports (repository-relative POSIX paths) */
 function importGraph(): Map<string, string[]> {
   const graph = new Map<string, string[]>();
-  for (const file of globSync('src/**/*.ts', { cwd: root }).map((f) => f.split('\\').join('/')).sort()) {
+  for (const file of globSync('src/**/*.ts', { cwd: root })
+    .map((f) => f.split('\\').join('/'))
+    .sort()) {
     const text = readFileSync(join(root, file), 'utf8');
     const { module, errors } = parseSync(file, text);
     assert.deepEqual(errors, [], `${file} parses`);
     const specifiers = [
       ...module.staticImports.map((i) => i.moduleRequest.value),
-      ...module.staticExports.flatMap((e) => e.entries.flatMap((x) => (x.moduleRequest ? [x.moduleRequest.value] : []))),
+      ...module.staticExports.flatMap((e) =>
+        e.entries.flatMap((x) => (x.moduleRequest ? [x.moduleRequest.value] : [])),
+      ),
       ...module.dynamicImports
         .map((d) => text.slice(d.moduleRequest.start, d.moduleRequest.end))
         .filter((s) => /^(['"]).*\1$/.test(s))
@@ -53,7 +57,11 @@ function importGraph(): Map<string, string[]> {
     ];
     const deps = specifiers
       .filter((s) => s.startsWith('.'))
-      .map((s) => normalize(join(dirname(file), s)).split('\\').join('/'));
+      .map((s) =>
+        normalize(join(dirname(file), s))
+          .split('\\')
+          .join('/'),
+      );
     graph.set(file, [...new Set(deps)]);
   }
   return graph;

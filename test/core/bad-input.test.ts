@@ -12,15 +12,26 @@ import { KlpError, Livepatch, type PatchDef, type Ports, type Slot } from '../..
 function busyWorld(inTransition: boolean) {
   const refuse = new Set<Slot>();
   const { w, lp, c } = basic({ debug: true, refuse });
-  w.vmlinux.define('dup'); w.vmlinux.define('dup');
+  w.vmlinux.define('dup');
+  w.vmlinux.define('dup');
   w.vmlinux.define('hashed', undefined, 'h1');
   const refused = w.vmlinux.define('refused');
   refuse.add(refused);
-  const mod = w.module('m', true); mod.define('x'); w.load(mod, { log: false });
-  lp.enablePatch({ name: 'p1', states: [{ id: 1, version: 2 }], objects: [{ name: null, funcs: [{ oldName: 'a', newFunc: () => 1 }] }, { name: 'm', funcs: [{ oldName: 'x', newFunc: () => 2 }] }] });
+  const mod = w.module('m', true);
+  mod.define('x');
+  w.load(mod, { log: false });
+  lp.enablePatch({
+    name: 'p1',
+    states: [{ id: 1, version: 2 }],
+    objects: [
+      { name: null, funcs: [{ oldName: 'a', newFunc: () => 1 }] },
+      { name: 'm', funcs: [{ oldName: 'x', newFunc: () => 2 }] },
+    ],
+  });
   lp.enablePatch(patchOf('p2', ['b']));
   if (inTransition) {
-    const s = w.spawn('sleeper'); s.enter(c);
+    const s = w.spawn('sleeper');
+    s.enter(c);
     lp.enablePatch(patchOf('p3', ['c']));
   }
   w.lp.log.clear();
@@ -46,12 +57,42 @@ const cases: [string, unknown, number, RegExp, string[]][] = [
   ['an object null', { name: 'bad', objects: [null] }, -22, /object #0 must be an object/, []],
   ['an object name a number', { name: 'bad', objects: [{ name: 3, funcs: [] }] }, -22, /'name' must be a string/, []],
   ['an object without funcs', { name: 'bad', objects: [{ name: 'm' }] }, -22, /object 'm' has no 'funcs' array/, []],
-  ['an object named vmlinux', { name: 'bad', objects: [{ name: 'vmlinux', funcs: [] }] }, -22, /reserved for the process itself/, []],
+  [
+    'an object named vmlinux',
+    { name: 'bad', objects: [{ name: 'vmlinux', funcs: [] }] },
+    -22,
+    /reserved for the process itself/,
+    [],
+  ],
   ['an object with an empty name', { name: 'bad', objects: [{ name: '', funcs: [] }] }, -22, /name is empty/, []],
   ['an object named ..', { name: 'bad', objects: [{ name: '..', funcs: [] }] }, -22, /reserved/, []],
-  ['the same object twice', { name: 'bad', objects: [{ name: null, funcs: [] }, { name: null, funcs: [] }] }, -17, /object 'vmlinux' is listed twice/, []],
-  ['callbacks not an object', { name: 'bad', objects: [{ name: null, funcs: [], callbacks: 1 }] }, -22, /'callbacks' must be an object/, []],
-  ['a callback not a function', { name: 'bad', objects: [{ name: null, funcs: [], callbacks: { postPatch: 'x' } }] }, -22, /callback 'postPatch' must be a function/, []],
+  [
+    'the same object twice',
+    {
+      name: 'bad',
+      objects: [
+        { name: null, funcs: [] },
+        { name: null, funcs: [] },
+      ],
+    },
+    -17,
+    /object 'vmlinux' is listed twice/,
+    [],
+  ],
+  [
+    'callbacks not an object',
+    { name: 'bad', objects: [{ name: null, funcs: [], callbacks: 1 }] },
+    -22,
+    /'callbacks' must be an object/,
+    [],
+  ],
+  [
+    'a callback not a function',
+    { name: 'bad', objects: [{ name: null, funcs: [], callbacks: { postPatch: 'x' } }] },
+    -22,
+    /callback 'postPatch' must be a function/,
+    [],
+  ],
   ['a func not an object', v([7]), -22, /func #0 must be an object/, []],
   ['a func without oldName', v([{ newFunc: () => 0 }]), -22, /func #0 has no 'oldName'/, []],
   ['a func with a numeric oldName', v([{ oldName: 5, newFunc: () => 0 }]), -22, /has no 'oldName'/, []],
@@ -64,25 +105,83 @@ const cases: [string, unknown, number, RegExp, string[]][] = [
   ['an empty oldHash', v([f('a', { oldHash: '' })]), -22, /'oldHash' must be a non-empty string/, []],
   ['the same func twice', v([f('a'), f('a', { oldSympos: 1 })]), -17, /func 'a' \(position 1\) is listed twice/, []],
   ['replace not boolean', v([], { replace: 1 }), -22, /'replace' must be a boolean/, []],
-  ['an unknown consistency', v([], { consistency: 'eventual' }), -22, /'consistency' must be 'task', 'function' or 'global'/, []],
+  [
+    'an unknown consistency',
+    v([], { consistency: 'eventual' }),
+    -22,
+    /'consistency' must be 'task', 'function' or 'global'/,
+    [],
+  ],
   ['states not an array', v([], { states: {} }), -22, /'states' must be an array/, []],
   ['a state id 0', v([], { states: [{ id: 0, version: 1 }] }), -22, /'id' must be a positive integer/, []],
-  ['a state version -1', v([], { states: [{ id: 5, version: -1 }] }), -22, /'version' must be a non-negative integer/, []],
-  ['a state twice', v([], { states: [{ id: 5, version: 1 }, { id: 5, version: 1 }] }), -22, /state 5 is listed twice/, []],
-  ['incompatible states', v([], { states: [{ id: 1, version: 1 }] }), -22, /not compatible/,
-    ['livepatch: Livepatch patch (bad) is not compatible with the already installed livepatches.']],
-  ['a cumulative patch dropping a state', v([], { replace: true }), -22, /not compatible/,
-    ['livepatch: Livepatch patch (bad) is not compatible with the already installed livepatches.']],
-  ['a missing symbol', v([f('nope')]), -22, /symbol 'nope' not found in symbol table \(object 'vmlinux'\)/,
-    ["livepatch: symbol 'nope' not found in symbol table"]],
-  ['an ambiguous symbol', v([f('dup')]), -22, /unresolvable ambiguity for symbol 'dup'/,
-    ["livepatch: unresolvable ambiguity for symbol 'dup' in object '(null)'"]],
-  ['a missing position', v([f('dup', { oldSympos: 3 })]), -22, /symbol position 3/,
-    ["livepatch: symbol position 3 for symbol 'dup' in object 'vmlinux' not found"]],
-  ['a missing symbol in a loaded module', { name: 'bad', objects: [{ name: 'm', funcs: [f('y')] }] }, -22, /symbol 'y' not found/,
-    ["livepatch: symbol 'y' not found in symbol table"]],
-  ['a hash mismatch', v([f('hashed', { oldHash: 'h2' })]), -22, /has hash h1, patch expects h2/,
-    ["livepatch: symbol 'hashed' in object 'vmlinux' has hash h1, patch expects h2"]],
+  [
+    'a state version -1',
+    v([], { states: [{ id: 5, version: -1 }] }),
+    -22,
+    /'version' must be a non-negative integer/,
+    [],
+  ],
+  [
+    'a state twice',
+    v([], {
+      states: [
+        { id: 5, version: 1 },
+        { id: 5, version: 1 },
+      ],
+    }),
+    -22,
+    /state 5 is listed twice/,
+    [],
+  ],
+  [
+    'incompatible states',
+    v([], { states: [{ id: 1, version: 1 }] }),
+    -22,
+    /not compatible/,
+    ['livepatch: Livepatch patch (bad) is not compatible with the already installed livepatches.'],
+  ],
+  [
+    'a cumulative patch dropping a state',
+    v([], { replace: true }),
+    -22,
+    /not compatible/,
+    ['livepatch: Livepatch patch (bad) is not compatible with the already installed livepatches.'],
+  ],
+  [
+    'a missing symbol',
+    v([f('nope')]),
+    -22,
+    /symbol 'nope' not found in symbol table \(object 'vmlinux'\)/,
+    ["livepatch: symbol 'nope' not found in symbol table"],
+  ],
+  [
+    'an ambiguous symbol',
+    v([f('dup')]),
+    -22,
+    /unresolvable ambiguity for symbol 'dup'/,
+    ["livepatch: unresolvable ambiguity for symbol 'dup' in object '(null)'"],
+  ],
+  [
+    'a missing position',
+    v([f('dup', { oldSympos: 3 })]),
+    -22,
+    /symbol position 3/,
+    ["livepatch: symbol position 3 for symbol 'dup' in object 'vmlinux' not found"],
+  ],
+  [
+    'a missing symbol in a loaded module',
+    { name: 'bad', objects: [{ name: 'm', funcs: [f('y')] }] },
+    -22,
+    /symbol 'y' not found/,
+    ["livepatch: symbol 'y' not found in symbol table"],
+  ],
+  [
+    'a hash mismatch',
+    v([f('hashed', { oldHash: 'h2' })]),
+    -22,
+    /has hash h1, patch expects h2/,
+    ["livepatch: symbol 'hashed' in object 'vmlinux' has hash h1, patch expects h2"],
+  ],
 ];
 
 for (const inTransition of [false, true]) {
@@ -91,12 +190,16 @@ for (const inTransition of [false, true]) {
     const before = snapshot(w);
     for (const [what, def, errno, message, lines] of cases) {
       w.lp.log.clear();
-      assert.throws(() => lp.enablePatch(def as PatchDef), (e: unknown) => {
-        assert.ok(e instanceof KlpError, `${what}: ${String(e)}`);
-        assert.equal(e.errno, errno, `${what}: ${e.message}`);
-        assert.match(e.message, message, what);
-        return true;
-      }, what);
+      assert.throws(
+        () => lp.enablePatch(def as PatchDef),
+        (e: unknown) => {
+          assert.ok(e instanceof KlpError, `${what}: ${String(e)}`);
+          assert.equal(e.errno, errno, `${what}: ${e.message}`);
+          assert.match(e.message, message, what);
+          return true;
+        },
+        what,
+      );
       assert.deepEqual(w.lines(), lines, what);
       assert.deepEqual(snapshot(w), before, what);
     }
@@ -107,15 +210,34 @@ test('failures after init (pre_patch, refused function, EBUSY) leave the core as
   const { w, lp } = busyWorld(false);
   const before = snapshot(w);
   const calls: string[] = [];
-  assert.throws(() => lp.enablePatch({ name: 'bad', objects: [
-    { name: null, funcs: [f('c')], callbacks: { prePatch: () => { calls.push('pre'); }, postUnpatch: () => { calls.push('post_unpatch'); } } },
-    { name: 'm', funcs: [], callbacks: { prePatch: () => -19 } },
-  ] }), { errno: -19 });
+  assert.throws(
+    () =>
+      lp.enablePatch({
+        name: 'bad',
+        objects: [
+          {
+            name: null,
+            funcs: [f('c')],
+            callbacks: {
+              prePatch: () => {
+                calls.push('pre');
+              },
+              postUnpatch: () => {
+                calls.push('post_unpatch');
+              },
+            },
+          },
+          { name: 'm', funcs: [], callbacks: { prePatch: () => -19 } },
+        ],
+      }),
+    { errno: -19 },
+  );
   assert.deepEqual(calls, ['pre', 'post_unpatch']);
   assert.deepEqual(snapshot(w), before);
   assert.throws(() => lp.enablePatch(v([f('refused')]) as PatchDef), { errno: -16 });
   assert.deepEqual(snapshot(w), before);
-  const s = w.spawn('s'); s.enter(w.vmlinux.lookup('d')[0]!.slot);
+  const s = w.spawn('s');
+  s.enter(w.vmlinux.lookup('d')[0]!.slot);
   lp.enablePatch(patchOf('p3', ['d']));
   const during = snapshot(w);
   w.lp.log.clear();
@@ -146,7 +268,11 @@ test('bad sysfs paths and values, unknown patches, and misuse of the module hook
     [() => lp.reverse('p1'), 'EINVAL', /not in transition/],
     [() => lp.reverse('nope'), 'ENOENT', /no patch/],
     [() => lp.moduleComing({ name: 'm', state: 'coming', symbols: { lookup: () => [] } }), 'EEXIST', /already loaded/],
-    [() => lp.moduleComing({ name: 'n', state: 'going', symbols: { lookup: () => [] } }), 'EINVAL', /must be in state 'coming'/],
+    [
+      () => lp.moduleComing({ name: 'n', state: 'going', symbols: { lookup: () => [] } }),
+      'EINVAL',
+      /must be in state 'coming'/,
+    ],
   ];
   for (const [fn, code, message] of bad) {
     assert.throws(fn, (e: unknown) => e instanceof KlpError && e.code === code && message.test(e.message), String(fn));
@@ -158,43 +284,100 @@ test('bad sysfs paths and values, unknown patches, and misuse of the module hook
 test('re-entering the core from a callback is refused with EDEADLK, and the outer operation completes', () => {
   const { w, lp } = basic();
   let inner: unknown;
-  lp.enablePatch(patchOf('p', ['a'], { callbacks: { postPatch: () => {
-    try { lp.enablePatch(patchOf('q', ['b'])); } catch (e) { inner = e; }
-    try { lp.sysfs.write('p/enabled', '0'); } catch (e) { inner = [inner, e]; }
-  } } }));
-  assert.deepEqual((inner as KlpError[]).map((e) => e.code), ['EDEADLK', 'EDEADLK']);
+  lp.enablePatch(
+    patchOf('p', ['a'], {
+      callbacks: {
+        postPatch: () => {
+          try {
+            lp.enablePatch(patchOf('q', ['b']));
+          } catch (e) {
+            inner = e;
+          }
+          try {
+            lp.sysfs.write('p/enabled', '0');
+          } catch (e) {
+            inner = [inner, e];
+          }
+        },
+      },
+    }),
+  );
+  assert.deepEqual(
+    (inner as KlpError[]).map((e) => e.code),
+    ['EDEADLK', 'EDEADLK'],
+  );
   assert.deepEqual(lp.sysfs.list(''), ['p']);
   assert.equal(w.lp.sysfs.read('p/enabled'), '1\n');
 });
 
 test('property: arbitrary junk definitions either enable cleanly or fail with a KlpError and change nothing', () => {
-  const junk = fc.oneof(fc.anything(), fc.constantFrom(undefined, null, '', 'a', 0, -1, 1.5, [], {}, () => 0));
-  const funcArb = fc.record({ oldName: fc.oneof(junk, fc.constantFrom('a', 'b', 'dup', 'nope')), newFunc: fc.oneof(junk, fc.constant(() => 1)),
-    oldSympos: fc.oneof(junk, fc.constantFrom(0, 1, 2)), immediate: fc.oneof(junk, fc.boolean()) }, { requiredKeys: [] });
-  const objArb = fc.record({ name: fc.oneof(junk, fc.constantFrom(null, 'm', 'vmlinux', 'absent')), funcs: fc.oneof(junk, fc.array(funcArb, { maxLength: 3 })),
-    callbacks: fc.oneof(junk, fc.constant({ prePatch: () => -1 })) }, { requiredKeys: [] });
-  const defArb = fc.record({ name: fc.oneof(junk, fc.constantFrom('p1', 'x', 'y/z')), objects: fc.oneof(junk, fc.array(objArb, { maxLength: 3 })),
-    states: fc.oneof(junk, fc.array(fc.record({ id: fc.oneof(junk, fc.integer({ min: -1, max: 3 })), version: fc.oneof(junk, fc.integer({ min: -1, max: 3 })) }))),
-    replace: fc.oneof(junk, fc.boolean()), consistency: fc.oneof(junk, fc.constantFrom('task', 'function', 'global')) }, { requiredKeys: [] });
+  const junk = fc.oneof(
+    fc.anything(),
+    fc.constantFrom(undefined, null, '', 'a', 0, -1, 1.5, [], {}, () => 0),
+  );
+  const funcArb = fc.record(
+    {
+      oldName: fc.oneof(junk, fc.constantFrom('a', 'b', 'dup', 'nope')),
+      newFunc: fc.oneof(
+        junk,
+        fc.constant(() => 1),
+      ),
+      oldSympos: fc.oneof(junk, fc.constantFrom(0, 1, 2)),
+      immediate: fc.oneof(junk, fc.boolean()),
+    },
+    { requiredKeys: [] },
+  );
+  const objArb = fc.record(
+    {
+      name: fc.oneof(junk, fc.constantFrom(null, 'm', 'vmlinux', 'absent')),
+      funcs: fc.oneof(junk, fc.array(funcArb, { maxLength: 3 })),
+      callbacks: fc.oneof(junk, fc.constant({ prePatch: () => -1 })),
+    },
+    { requiredKeys: [] },
+  );
+  const defArb = fc.record(
+    {
+      name: fc.oneof(junk, fc.constantFrom('p1', 'x', 'y/z')),
+      objects: fc.oneof(junk, fc.array(objArb, { maxLength: 3 })),
+      states: fc.oneof(
+        junk,
+        fc.array(
+          fc.record({
+            id: fc.oneof(junk, fc.integer({ min: -1, max: 3 })),
+            version: fc.oneof(junk, fc.integer({ min: -1, max: 3 })),
+          }),
+        ),
+      ),
+      replace: fc.oneof(junk, fc.boolean()),
+      consistency: fc.oneof(junk, fc.constantFrom('task', 'function', 'global')),
+    },
+    { requiredKeys: [] },
+  );
   const { w, lp } = busyWorld(false);
-  fc.assert(fc.property(defArb, (def) => {
-    const before = snapshot(w);
-    try {
-      lp.enablePatch(def as unknown as PatchDef);
-    } catch (e) {
-      if (!(e instanceof KlpError)) throw e;
-      assert.deepEqual(snapshot(w), before);
-      return;
-    }
-    // It was a valid definition: take it away again.
-    const name = (def as { name: string }).name;
-    if (lp.patch(name) !== null) lp.disable(name);
-    w.settle();
-  }), { numRuns: 300 });
+  fc.assert(
+    fc.property(defArb, (def) => {
+      const before = snapshot(w);
+      try {
+        lp.enablePatch(def as unknown as PatchDef);
+      } catch (e) {
+        if (!(e instanceof KlpError)) throw e;
+        assert.deepEqual(snapshot(w), before);
+        return;
+      }
+      // It was a valid definition: take it away again.
+      const name = (def as { name: string }).name;
+      if (lp.patch(name) !== null) lp.disable(name);
+      w.settle();
+    }),
+    { numRuns: 300 },
+  );
 });
 
 test('construction with bad ports is a TypeError', () => {
   assert.throws(() => new Livepatch({} as Ports), TypeError);
   assert.throws(() => new Livepatch(null as unknown as Ports), TypeError);
-  assert.throws(() => new Livepatch({ clock: new SimWorld().clock, tasks: [] as unknown as Ports['tasks'] }, { logSize: 0 }), RangeError);
+  assert.throws(
+    () => new Livepatch({ clock: new SimWorld().clock, tasks: [] as unknown as Ports['tasks'] }, { logSize: 0 }),
+    RangeError,
+  );
 });

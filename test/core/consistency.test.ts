@@ -7,13 +7,22 @@ import { basic, patchOf, recorder } from '../support/fixtures.ts';
 
 test('consistency "function" (R17.3): every caller switches at once; no pending tasks, no transition flags; messages and callbacks unchanged', () => {
   const { w, lp, a } = basic({ debug: true, sink: true });
-  const s = w.spawn('s'); s.enter(a); // sleeping in the original a
+  const s = w.spawn('s');
+  s.enter(a); // sleeping in the original a
   const calls: string[] = [];
   let flagsAtPrePatch: boolean[] = [];
-  lp.enablePatch(patchOf('p', ['a'], { consistency: 'function', callbacks: { ...recorder(calls), prePatch: () => {
-    calls.push('pre_patch:vmlinux');
-    flagsAtPrePatch = lp.patch('p')!.objects[0]!.funcs.map((f) => f.transition);
-  } } }));
+  lp.enablePatch(
+    patchOf('p', ['a'], {
+      consistency: 'function',
+      callbacks: {
+        ...recorder(calls),
+        prePatch: () => {
+          calls.push('pre_patch:vmlinux');
+          flagsAtPrePatch = lp.patch('p')!.objects[0]!.funcs.map((f) => f.transition);
+        },
+      },
+    }),
+  );
   assert.deepEqual(flagsAtPrePatch, [false]);
   assert.equal(lp.transitionStatus(), null); // completed inside the call
   assert.deepEqual([s.patchState, s.pending], [-1, false]);
@@ -23,11 +32,15 @@ test('consistency "function" (R17.3): every caller switches at once; no pending 
   assert.equal(s.call(a), 'original a');
   assert.deepEqual(calls, ['pre_patch:vmlinux', 'post_patch:vmlinux', 'pre_unpatch:vmlinux', 'post_unpatch:vmlinux']);
   assert.deepEqual(w.klpLines(), [
-    "livepatch: enabling patch 'p'", "livepatch: 'p': initializing patching transition",
-    "livepatch: 'p': starting patching transition", "livepatch: 'p': completing patching transition",
+    "livepatch: enabling patch 'p'",
+    "livepatch: 'p': initializing patching transition",
+    "livepatch: 'p': starting patching transition",
+    "livepatch: 'p': completing patching transition",
     "livepatch: 'p': patching complete",
-    "livepatch: 'p': initializing unpatching transition", "livepatch: 'p': starting unpatching transition",
-    "livepatch: 'p': completing unpatching transition", "livepatch: 'p': unpatching complete",
+    "livepatch: 'p': initializing unpatching transition",
+    "livepatch: 'p': starting unpatching transition",
+    "livepatch: 'p': completing unpatching transition",
+    "livepatch: 'p': unpatching complete",
   ]);
   assert.equal(w.clock.pending, 0);
 });
@@ -35,7 +48,8 @@ test('consistency "function" (R17.3): every caller switches at once; no pending 
 test('consistency "function" with replace: older patches go at once', () => {
   const { w, lp, a, b } = basic();
   lp.enablePatch(patchOf('old', ['a', 'b']));
-  const s = w.spawn('s'); s.enter(a);
+  const s = w.spawn('s');
+  s.enter(a);
   lp.enablePatch(patchOf('new', ['a'], { replace: true, consistency: 'function' }));
   assert.deepEqual(lp.sysfs.list(''), ['new']);
   assert.deepEqual([s.call(a), s.call(b)], ['new:a', 'original b']);
@@ -43,7 +57,8 @@ test('consistency "function" with replace: older patches go at once', () => {
 
 test('consistency "global": nobody switches until no task blocks, then everyone in the same attempt', () => {
   const { w, lp, a, b } = basic({ debug: true, debugSwitchTask: true });
-  const blocker = w.spawn('blocker'); blocker.enter(a);
+  const blocker = w.spawn('blocker');
+  blocker.enter(a);
   const free = w.spawn('free');
   lp.enablePatch(patchOf('p', ['a', 'b'], { consistency: 'global' }));
   assert.deepEqual([free.patchState, free.pending], [0, true]); // free of frames, still waiting
@@ -53,7 +68,9 @@ test('consistency "global": nobody switches until no task blocks, then everyone 
   assert.equal(lp.trySwitchTask(free), false); // no individual switching
   assert.equal(free.patchState, 0);
   const switchedAt: number[] = [];
-  lp.subscribe((e) => { if (e.type === 'task-switched') switchedAt.push(w.clock.now()); });
+  lp.subscribe((e) => {
+    if (e.type === 'task-switched') switchedAt.push(w.clock.now());
+  });
   w.tick(1000);
   assert.equal(lp.transitionStatus(), null);
   assert.equal(new Set(switchedAt).size, 1); // all at once
@@ -67,7 +84,10 @@ test('consistency "global": a task holding new-version frames blocks the unpatch
   lp.enablePatch(patchOf('p', ['a'], { consistency: 'global' }));
   t.enter(a); // runs p:a
   lp.disable('p');
-  assert.deepEqual(lp.transitionStatus()!.pending.map((x) => x.name), ['swapper', 't']);
+  assert.deepEqual(
+    lp.transitionStatus()!.pending.map((x) => x.name),
+    ['swapper', 't'],
+  );
   lp.sysfs.write('p/enabled', '1'); // reverse: everybody is already patched
   w.tick(1000);
   assert.equal(lp.transitionStatus(), null);
@@ -80,7 +100,8 @@ test('consistency "global": a task holding new-version frames blocks the unpatch
 
 test('per-func immediate (R17.3): the func is exempt from the stack check but keeps the per-task view', () => {
   const { w, lp, a, b } = basic();
-  const inA = w.spawn('inA'); inA.enter(a);
+  const inA = w.spawn('inA');
+  inA.enter(a);
   lp.enablePatch(patchOf('p', ['a', 'b'], { immediate: ['a'] }));
   assert.equal(lp.transitionStatus(), null); // a is immediate: inA does not block
   const inB = w.spawn('inB');
@@ -88,23 +109,33 @@ test('per-func immediate (R17.3): the func is exempt from the stack check but ke
   lp.enablePatch(patchOf('q', ['a', 'b'], { immediate: ['a'] }));
   inB.enter(b); // runs q:b ... now disable: inB blocks on b
   lp.disable('q');
-  assert.deepEqual(lp.transitionStatus()!.pending.map((t) => t.name), ['inB']);
+  assert.deepEqual(
+    lp.transitionStatus()!.pending.map((t) => t.name),
+    ['inB'],
+  );
   assert.equal(lp.stackOf(a)[0]!.transition, true);
   assert.equal(inB.call(a), 'q:a'); // per-task view still applies to immediate funcs
 });
 
 test('R17.3 fix: a task still running an older version blocks a later patch — not only the version directly below', () => {
   const { w, lp, a } = basic({ debug: true, debugSwitchTask: true });
-  const inOriginal = w.spawn('inOriginal'); inOriginal.enter(a);
+  const inOriginal = w.spawn('inOriginal');
+  inOriginal.enter(a);
   lp.enablePatch(patchOf('p1i', ['a'], { consistency: 'function' }));
-  const in1i = w.spawn('in1i'); in1i.enter(a); // runs p1i:a
+  const in1i = w.spawn('in1i');
+  in1i.enter(a); // runs p1i:a
   lp.enablePatch(patchOf('p2i', ['a'], { consistency: 'function' }));
   // The kernel's check for p3 looked only at p2i's code and switched both
   // tasks unsafely; every version other than p3's blocks here.
   lp.enablePatch(patchOf('p3', ['a']));
   const pending = lp.transitionStatus()!.pending;
-  assert.deepEqual(pending.map((t) => [t.name, t.blocking.map((f) => [f.function, f.version === 0 ? 'original' : 'p1i'])]),
-    [['inOriginal', [['a', 'original']]], ['in1i', [['a', 'p1i']]]]);
+  assert.deepEqual(
+    pending.map((t) => [t.name, t.blocking.map((f) => [f.function, f.version === 0 ? 'original' : 'p1i'])]),
+    [
+      ['inOriginal', [['a', 'original']]],
+      ['in1i', [['a', 'p1i']]],
+    ],
+  );
   assert.ok(pending.every((t) => t.blocking[0]!.expected === lp.stackOf(a)[0]!.version));
   inOriginal.leave();
   in1i.leave();
@@ -115,12 +146,31 @@ test('R17.3 fix: a task still running an older version blocks a later patch — 
 test('transitionStatus lists the transition, its age, retries and the frames that block each pending task', () => {
   const { w, lp, a } = basic();
   w.tick(2000);
-  const s = w.spawn('worker'); s.enter(a);
+  const s = w.spawn('worker');
+  s.enter(a);
   lp.enablePatch(patchOf('p', ['a']));
   w.tick(3000);
   const st = lp.transitionStatus()!;
-  assert.deepEqual({ ...st, pending: undefined }, {
-    patch: 'p', target: 1, direction: 'patching', consistency: 'task', startedAt: 2000, retries: 4, signalRounds: 0, forced: false, pending: undefined,
-  });
-  assert.deepEqual(st.pending, [{ id: s.id, name: 'worker', patchState: 0, blocking: [{ slot: a.id, version: 0, expected: lp.stackOf(a)[0]!.version, function: 'a', object: null }] }]);
+  assert.deepEqual(
+    { ...st, pending: undefined },
+    {
+      patch: 'p',
+      target: 1,
+      direction: 'patching',
+      consistency: 'task',
+      startedAt: 2000,
+      retries: 4,
+      signalRounds: 0,
+      forced: false,
+      pending: undefined,
+    },
+  );
+  assert.deepEqual(st.pending, [
+    {
+      id: s.id,
+      name: 'worker',
+      patchState: 0,
+      blocking: [{ slot: a.id, version: 0, expected: lp.stackOf(a)[0]!.version, function: 'a', object: null }],
+    },
+  ]);
 });

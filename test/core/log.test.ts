@@ -9,18 +9,35 @@ import { formatRecord, type KlpEvent } from '../../src/core/index.ts';
 test('R15: the ring buffer keeps the newest records; seq never rewinds, not even after clear()', () => {
   const w = new SimWorld({ logSize: 3 });
   for (let i = 0; i < 5; i++) w.lp.printk(`line ${i}`);
-  assert.deepEqual(w.lp.log.records().map((r) => [r.seq, r.text]), [[2, 'line 2'], [3, 'line 3'], [4, 'line 4']]);
+  assert.deepEqual(
+    w.lp.log.records().map((r) => [r.seq, r.text]),
+    [
+      [2, 'line 2'],
+      [3, 'line 3'],
+      [4, 'line 4'],
+    ],
+  );
   w.lp.log.clear();
   assert.deepEqual(w.lp.log.records(), []);
   w.lp.printk('after');
-  assert.deepEqual(w.lp.log.records().map((r) => r.seq), [5]);
+  assert.deepEqual(
+    w.lp.log.records().map((r) => r.seq),
+    [5],
+  );
 });
 
 test('R15: printk splits lines, defaults to KERN_WARNING (4) and validates the level', () => {
   const w = new SimWorld();
   w.lp.printk('one\ntwo\n');
   w.lp.printk('info', 6);
-  assert.deepEqual(w.lp.log.records().map((r) => [r.text, r.level]), [['one', 4], ['two', 4], ['info', 6]]);
+  assert.deepEqual(
+    w.lp.log.records().map((r) => [r.text, r.level]),
+    [
+      ['one', 4],
+      ['two', 4],
+      ['info', 6],
+    ],
+  );
   assert.throws(() => w.lp.printk('x', 8), RangeError);
 });
 
@@ -28,7 +45,8 @@ test('R15: the levels of the messages', () => {
   const { w, lp, a } = basic({ debug: true });
   assert.throws(() => lp.enablePatch(patchOf('bad', ['nope'])));
   assert.throws(() => lp.enablePatch(patchOf('cb', ['a'], { callbacks: { prePatch: () => -1 } })));
-  const s = w.spawn('s'); s.enter(a);
+  const s = w.spawn('s');
+  s.enter(a);
   lp.enablePatch(patchOf('p', ['a']));
   lp.force('p');
   const level = (text: string) => lp.log.records().find((r) => r.text === `livepatch: ${text}`)?.level;
@@ -45,7 +63,11 @@ test('R15: the levels of the messages', () => {
 test('R15: pr_debug lines only with dynamic debug on (kernel default off)', () => {
   const off = basic({});
   off.lp.enablePatch(patchOf('p', ['a']));
-  assert.deepEqual(off.w.lines(), ["livepatch: enabling patch 'p'", "livepatch: 'p': starting patching transition", "livepatch: 'p': patching complete"]);
+  assert.deepEqual(off.w.lines(), [
+    "livepatch: enabling patch 'p'",
+    "livepatch: 'p': starting patching transition",
+    "livepatch: 'p': patching complete",
+  ]);
   const on = basic({ debug: true });
   on.lp.enablePatch(patchOf('p', ['a']));
   assert.equal(on.w.lines().length, 5);
@@ -63,9 +85,14 @@ test('R15: dmesg format "[%5lu.%06lu] text"', () => {
 test('R15: structured events for the lifecycle, and a throwing subscriber changes nothing', () => {
   const { w, lp, a } = basic();
   const events: KlpEvent[] = [];
-  lp.subscribe(() => { throw new Error('bad listener'); });
-  const off = lp.subscribe((e) => { if (e.type !== 'log') events.push(e); });
-  const s = w.spawn('s'); s.enter(a);
+  lp.subscribe(() => {
+    throw new Error('bad listener');
+  });
+  const off = lp.subscribe((e) => {
+    if (e.type !== 'log') events.push(e);
+  });
+  const s = w.spawn('s');
+  s.enter(a);
   lp.enablePatch(patchOf('p', ['a']));
   s.leave();
   w.settle();
@@ -86,7 +113,9 @@ test('R15: structured events for the lifecycle, and a throwing subscriber change
     { type: 'patch-freed', patch: 'p', forced: false, reason: 'disabled' },
   ]);
   const logs: string[] = [];
-  lp.subscribe((e) => { if (e.type === 'log') logs.push(e.record.text); });
+  lp.subscribe((e) => {
+    if (e.type === 'log') logs.push(e.record.text);
+  });
   lp.printk('hello from a patch');
   assert.deepEqual(logs, ['hello from a patch']);
 });

@@ -6,7 +6,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { SimWorld, type SimModule, type SimSlot, type SimTask } from '../support/sim.ts';
-import { dispatch, dispatchVersion, KlpError, type Consistency, type ObjectDef, type PatchDef } from '../../src/core/index.ts';
+import {
+  dispatch,
+  dispatchVersion,
+  KlpError,
+  type Consistency,
+  type ObjectDef,
+  type PatchDef,
+} from '../../src/core/index.ts';
 
 const NAMES = ['P0', 'P1', 'P2', 'P3', 'P4'];
 const VM_FUNCS = 5; // f0..f4 in vmlinux
@@ -22,17 +29,49 @@ type Action =
 
 const fnIdx = fc.integer({ min: 0, max: VM_FUNCS + MOD_FUNCS - 1 });
 const actionArb: fc.Arbitrary<Action> = fc.oneof(
-  { weight: 3, arbitrary: fc.record({ k: fc.constant('enable' as const), p: fc.integer({ min: 0, max: 4 }), fns: fc.uniqueArray(fnIdx, { maxLength: 4 }),
-    replace: fc.boolean(), consistency: fc.constantFrom<Consistency>('task', 'task', 'function', 'global'), imm: fc.uniqueArray(fnIdx, { maxLength: 2 }) }) },
-  { weight: 2, arbitrary: fc.record({ k: fc.constantFrom('disable' as const, 'reverse' as const, 'force' as const), p: fc.integer({ min: 0, max: 4 }) }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      k: fc.constant('enable' as const),
+      p: fc.integer({ min: 0, max: 4 }),
+      fns: fc.uniqueArray(fnIdx, { maxLength: 4 }),
+      replace: fc.boolean(),
+      consistency: fc.constantFrom<Consistency>('task', 'task', 'function', 'global'),
+      imm: fc.uniqueArray(fnIdx, { maxLength: 2 }),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      k: fc.constantFrom('disable' as const, 'reverse' as const, 'force' as const),
+      p: fc.integer({ min: 0, max: 4 }),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ k: fc.constantFrom('load' as const, 'unload' as const) }) },
-  { weight: 5, arbitrary: fc.record({ k: fc.constantFrom('enter' as const, 'enter' as const, 'leave' as const, 'pop' as const, 'exit' as const), t: fc.integer({ min: 0, max: 4 }), f: fnIdx }) },
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      k: fc.constantFrom('enter' as const, 'enter' as const, 'leave' as const, 'pop' as const, 'exit' as const),
+      t: fc.integer({ min: 0, max: 4 }),
+      f: fnIdx,
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('spawn' as const), t: fc.integer({ min: 0, max: 4 }) }) },
   { weight: 3, arbitrary: fc.record({ k: fc.constant('tick' as const), ms: fc.constantFrom(1, 999, 1000, 15_000) }) },
 );
 
 /** What the random runs exercised (checked at the end so the properties cannot pass vacuously). */
-export const stats = { enabled: 0, completed: 0, reversed: 0, forced: 0, blocked: 0, replaced: 0, switchedChecked: 0, moduleLoads: 0, errors: 0 };
+export const stats = {
+  enabled: 0,
+  completed: 0,
+  reversed: 0,
+  forced: 0,
+  blocked: 0,
+  replaced: 0,
+  switchedChecked: 0,
+  moduleLoads: 0,
+  errors: 0,
+};
 
 class Harness {
   readonly w = new SimWorld();
@@ -80,7 +119,11 @@ class Harness {
     for (const f of a.fns) {
       const obj = f < VM_FUNCS ? vm : m;
       const oldName = f < VM_FUNCS ? `f${f}` : `g${f - VM_FUNCS}`;
-      obj.funcs.push({ oldName, newFunc: () => `${name}:${oldName}`, ...(a.imm.includes(f) ? { immediate: true } : {}) });
+      obj.funcs.push({
+        oldName,
+        newFunc: () => `${name}:${oldName}`,
+        ...(a.imm.includes(f) ? { immediate: true } : {}),
+      });
     }
     const objects = [vm];
     if (m.funcs.length > 0 || a.fns.length === 0) objects.push(m);
@@ -97,12 +140,22 @@ class Harness {
     const lp = w.lp;
     try {
       switch (a.k) {
-        case 'enable': lp.enablePatch(this.def(a)); break;
-        case 'disable': lp.sysfs.write(`${NAMES[a.p]}/enabled`, '0'); break;
-        case 'reverse': lp.reverse(this.target(a.p)); break;
+        case 'enable':
+          lp.enablePatch(this.def(a));
+          break;
+        case 'disable':
+          lp.sysfs.write(`${NAMES[a.p]}/enabled`, '0');
+          break;
+        case 'reverse':
+          lp.reverse(this.target(a.p));
+          break;
         case 'force':
           this.forcing = true;
-          try { lp.force(this.target(a.p)); } finally { this.forcing = false; }
+          try {
+            lp.force(this.target(a.p));
+          } finally {
+            this.forcing = false;
+          }
           break;
         case 'load':
           if (this.mod?.loaded !== true) {
@@ -115,24 +168,42 @@ class Harness {
         case 'unload': {
           const mod = this.mod;
           // Code cannot be running in a module that goes away.
-          const busy = mod !== null && this.tasks.some((t) => t.stack.some((fr) => mod.symbols.entries.some((e) => e.slot === fr.slot)));
+          const busy =
+            mod !== null &&
+            this.tasks.some((t) => t.stack.some((fr) => mod.symbols.entries.some((e) => e.slot === fr.slot)));
           if (mod?.loaded === true && !busy) w.unload(mod, { log: false });
           break;
         }
         case 'enter': {
-          const t = this.task(a.t); const s = this.slot(a.f);
+          const t = this.task(a.t);
+          const s = this.slot(a.f);
           if (t !== undefined && s !== null && t.stack.length < 6) t.enter(s);
           break;
         }
-        case 'leave': { const t = this.task(a.t); if (t !== undefined && t.stack.length > 0) t.leave(); break; }
-        case 'pop': { const t = this.task(a.t); if (t !== undefined) t.stack.pop(); break; }
-        case 'exit': {
+        case 'leave': {
           const t = this.task(a.t);
-          if (t !== undefined && this.tasks.length > 1) { w.exit(t); this.tasks = this.tasks.filter((x) => x !== t); }
+          if (t !== undefined && t.stack.length > 0) t.leave();
           break;
         }
-        case 'spawn': if (this.tasks.length < 8) this.tasks.push(w.spawn(`t${this.tasks.length}`, this.task(a.t))); break;
-        case 'tick': w.tick(a.ms); break;
+        case 'pop': {
+          const t = this.task(a.t);
+          if (t !== undefined) t.stack.pop();
+          break;
+        }
+        case 'exit': {
+          const t = this.task(a.t);
+          if (t !== undefined && this.tasks.length > 1) {
+            w.exit(t);
+            this.tasks = this.tasks.filter((x) => x !== t);
+          }
+          break;
+        }
+        case 'spawn':
+          if (this.tasks.length < 8) this.tasks.push(w.spawn(`t${this.tasks.length}`, this.task(a.t)));
+          break;
+        case 'tick':
+          w.tick(a.ms);
+          break;
       }
     } catch (e) {
       if (!(e instanceof KlpError)) throw e; // only the kernel's errors are acceptable
@@ -151,11 +222,15 @@ class Harness {
     if (task === undefined) return;
     const patch = lp.patch(st.patch)!;
     const slots = new Set<number>();
-    for (const o of patch.objects) for (const f of o.funcs) if (f.patched && !f.immediate && f.slot !== null) slots.add(f.slot);
+    for (const o of patch.objects)
+      for (const f of o.funcs) if (f.patched && !f.immediate && f.slot !== null) slots.add(f.slot);
     for (const fr of task.stack) {
       if (!slots.has(fr.slot.id)) continue;
       const want = dispatchVersion(lp.stackOf(fr.slot), st.target);
-      if (fr.version !== want) this.errors.push(`task ${task.name} switched to ${st.target} holding version ${fr.version} of ${(fr.slot as SimSlot).name}, not ${want}`);
+      if (fr.version !== want)
+        this.errors.push(
+          `task ${task.name} switched to ${st.target} holding version ${fr.version} of ${(fr.slot as SimSlot).name}, not ${want}`,
+        );
     }
   }
 
@@ -169,9 +244,15 @@ class Harness {
     const inTransition = patches.filter((p) => p.transition);
     assert.ok(inTransition.length <= 1);
     assert.equal(inTransition[0]?.name ?? null, st?.patch ?? null);
-    assert.equal(lp.sysfs.list('').filter((n) => lp.sysfs.read(`${n}/transition`) === '1\n').length, inTransition.length);
+    assert.equal(
+      lp.sysfs.list('').filter((n) => lp.sysfs.read(`${n}/transition`) === '1\n').length,
+      inTransition.length,
+    );
     // The tree is the patch list; stack_order is the position.
-    assert.deepEqual(lp.sysfs.list(''), patches.map((p) => p.name));
+    assert.deepEqual(
+      lp.sysfs.list(''),
+      patches.map((p) => p.name),
+    );
     patches.forEach((p, i) => assert.equal(p.stackOrder, i + 1));
     // enabled is 1 except for the patch in an unpatching transition.
     for (const p of patches) assert.equal(p.enabled, !(p.transition && st!.target === 0), p.name);
@@ -192,32 +273,42 @@ class Harness {
       // A task's view is all old or all new for the transition patch (R4.6).
       const tp = patches.find((p) => p.transition)!;
       for (const t of w.tasks.set) {
-        for (const o of tp.objects) for (const f of o.funcs) {
-          if (f.slot === null) continue;
-          const slot = lp.patchedSlots().find((s) => s.id === f.slot)!;
-          const stack = lp.stackOf(slot);
-          if (stack[0]!.version !== f.version) continue; // covered by a newer patch: invisible here
-          const got = dispatch(stack, t.patchState);
-          const isNew = f.nop ? got === null : got === stack[0];
-          assert.equal(isNew, t.patchState === 1, `${t.name} on ${f.oldName}`);
-        }
+        for (const o of tp.objects)
+          for (const f of o.funcs) {
+            if (f.slot === null) continue;
+            const slot = lp.patchedSlots().find((s) => s.id === f.slot)!;
+            const stack = lp.stackOf(slot);
+            if (stack[0]!.version !== f.version) continue; // covered by a newer patch: invisible here
+            const got = dispatch(stack, t.patchState);
+            const isNew = f.nop ? got === null : got === stack[0];
+            assert.equal(isNew, t.patchState === 1, `${t.name} on ${f.oldName}`);
+          }
       }
     }
     // Stacks: exactly the patched funcs of listed patches, newest patch on top; no stale slots.
     const expected = new Map<number, [number, number][]>();
-    for (const p of patches) for (const o of p.objects) for (const f of o.funcs) {
-      if (!f.patched) continue;
-      assert.ok(o.patched && o.loaded && f.slot !== null);
-      const list = expected.get(f.slot!) ?? [];
-      list.push([p.stackOrder, f.version]);
-      expected.set(f.slot!, list);
-    }
+    for (const p of patches)
+      for (const o of p.objects)
+        for (const f of o.funcs) {
+          if (!f.patched) continue;
+          assert.ok(o.patched && o.loaded && f.slot !== null);
+          const list = expected.get(f.slot!) ?? [];
+          list.push([p.stackOrder, f.version]);
+          expected.set(f.slot!, list);
+        }
     const slots = lp.patchedSlots();
     assert.equal(slots.length, expected.size);
     for (const s of slots) {
       const stack = lp.stackOf(s);
-      const want = expected.get(s.id)!.sort((x, y) => y[0] - x[0]).map((x) => x[1]);
-      assert.deepEqual(stack.map((f) => f.version), want, `stack of ${(s as SimSlot).name}`);
+      const want = expected
+        .get(s.id)!
+        .sort((x, y) => y[0] - x[0])
+        .map((x) => x[1]);
+      assert.deepEqual(
+        stack.map((f) => f.version),
+        want,
+        `stack of ${(s as SimSlot).name}`,
+      );
     }
     if (patches.length === 0) assert.deepEqual(slots, []);
     // Forced stays forced (R11.3).
@@ -246,27 +337,46 @@ class Harness {
 }
 
 test('property: invariants hold after every step of random sequences (R5.1, §18)', () => {
-  fc.assert(fc.property(fc.array(actionArb, { minLength: 10, maxLength: 60, size: 'max' }), (actions) => {
-    const h = new Harness();
-    for (const a of actions) h.run(a);
-    h.drain();
-  }), { numRuns: 250 });
+  fc.assert(
+    fc.property(fc.array(actionArb, { minLength: 10, maxLength: 60, size: 'max' }), (actions) => {
+      const h = new Harness();
+      for (const a of actions) h.run(a);
+      h.drain();
+    }),
+    { numRuns: 250 },
+  );
 });
 
 test('property: with tasks that hold frames, a task-consistency transition never switches a task holding old versions', () => {
   // A denser mix: fewer functions, more entering; no force.
-  const dense = fc.array(fc.oneof(
-    fc.record({ k: fc.constant('enable' as const), p: fc.integer({ min: 0, max: 2 }), fns: fc.uniqueArray(fc.integer({ min: 0, max: 2 }), { minLength: 1, maxLength: 3 }),
-      replace: fc.boolean(), consistency: fc.constantFrom<Consistency>('task', 'global', 'function'), imm: fc.constant([]) }),
-    fc.record({ k: fc.constantFrom('disable' as const, 'reverse' as const), p: fc.integer({ min: 0, max: 2 }) }),
-    fc.record({ k: fc.constantFrom('enter' as const, 'leave' as const, 'pop' as const), t: fc.integer({ min: 0, max: 3 }), f: fc.integer({ min: 0, max: 2 }) }),
-    fc.record({ k: fc.constant('tick' as const), ms: fc.constant(1000) }),
-  ) as fc.Arbitrary<Action>, { minLength: 10, maxLength: 80, size: 'max' });
-  fc.assert(fc.property(dense, (actions) => {
-    const h = new Harness();
-    for (const a of actions) h.run(a);
-    h.drain();
-  }), { numRuns: 200 });
+  const dense = fc.array(
+    fc.oneof(
+      fc.record({
+        k: fc.constant('enable' as const),
+        p: fc.integer({ min: 0, max: 2 }),
+        fns: fc.uniqueArray(fc.integer({ min: 0, max: 2 }), { minLength: 1, maxLength: 3 }),
+        replace: fc.boolean(),
+        consistency: fc.constantFrom<Consistency>('task', 'global', 'function'),
+        imm: fc.constant([]),
+      }),
+      fc.record({ k: fc.constantFrom('disable' as const, 'reverse' as const), p: fc.integer({ min: 0, max: 2 }) }),
+      fc.record({
+        k: fc.constantFrom('enter' as const, 'leave' as const, 'pop' as const),
+        t: fc.integer({ min: 0, max: 3 }),
+        f: fc.integer({ min: 0, max: 2 }),
+      }),
+      fc.record({ k: fc.constant('tick' as const), ms: fc.constant(1000) }),
+    ) as fc.Arbitrary<Action>,
+    { minLength: 10, maxLength: 80, size: 'max' },
+  );
+  fc.assert(
+    fc.property(dense, (actions) => {
+      const h = new Harness();
+      for (const a of actions) h.run(a);
+      h.drain();
+    }),
+    { numRuns: 200 },
+  );
 });
 
 test('the random runs exercised the machinery', () => {

@@ -21,21 +21,42 @@ test('R1.1: a null object is the process itself; a module object resolves only i
   });
   assert.equal(runs(w, a), 'p:vmlinux-a');
   assert.equal(runs(w, ma), 'p:db-a');
-  assert.deepEqual(lp.patch('p')!.objects.map((o) => [o.name, o.funcs[0]!.slot]), [[null, a.id], ['src/db.ts', ma.id]]);
+  assert.deepEqual(
+    lp.patch('p')!.objects.map((o) => [o.name, o.funcs[0]!.slot]),
+    [
+      [null, a.id],
+      ['src/db.ts', ma.id],
+    ],
+  );
 });
 
 test('R1.2: (patched, transition) moves (0,0)→(0,1)→(1,1)→(1,0) when patching and back when unpatching', () => {
   const { w, lp, a } = basic();
   const seen: string[] = [];
-  const pt = () => { const f = lp.patch('p')!.objects[0]!.funcs[0]!; return `${+f.patched}${+f.transition}`; };
+  const pt = () => {
+    const f = lp.patch('p')!.objects[0]!.funcs[0]!;
+    return `${+f.patched}${+f.transition}`;
+  };
   const sleeper = w.spawn('sleeper');
   sleeper.enter(a);
-  lp.enablePatch(patchOf('p', ['a'], { callbacks: {
-    prePatch: () => { seen.push(pt()); },
-    postPatch: () => { seen.push(pt()); },
-    preUnpatch: () => { seen.push(pt()); },
-    postUnpatch: () => { seen.push(pt()); },
-  } }));
+  lp.enablePatch(
+    patchOf('p', ['a'], {
+      callbacks: {
+        prePatch: () => {
+          seen.push(pt());
+        },
+        postPatch: () => {
+          seen.push(pt());
+        },
+        preUnpatch: () => {
+          seen.push(pt());
+        },
+        postUnpatch: () => {
+          seen.push(pt());
+        },
+      },
+    }),
+  );
   seen.push(pt()); // in transition: sleeper holds the original a
   sleeper.leave();
   w.settle();
@@ -52,22 +73,45 @@ test('R1.2: (patched, transition) moves (0,0)→(0,1)→(1,1)→(1,0) when patch
 
 test('R1.3/R1.4: static objects and funcs first, then dynamic objects and nops, in the tree', () => {
   const { w, lp, a } = basic();
-  const mod = w.module('m', true); mod.define('x'); w.load(mod, { log: false });
-  lp.enablePatch({ name: 'old', objects: [{ name: null, funcs: [{ oldName: 'b', newFunc: impl('old', 'b') }] }, { name: 'm', funcs: [{ oldName: 'x', newFunc: impl('old', 'x') }] }] });
-  const sleeper = w.spawn('s'); sleeper.enter(a);
+  const mod = w.module('m', true);
+  mod.define('x');
+  w.load(mod, { log: false });
+  lp.enablePatch({
+    name: 'old',
+    objects: [
+      { name: null, funcs: [{ oldName: 'b', newFunc: impl('old', 'b') }] },
+      { name: 'm', funcs: [{ oldName: 'x', newFunc: impl('old', 'x') }] },
+    ],
+  });
+  const sleeper = w.spawn('s');
+  sleeper.enter(a);
   lp.enablePatch(patchOf('new', ['a'], { replace: true }));
   assert.deepEqual(lp.sysfs.list('new'), ['enabled', 'transition', 'force', 'replace', 'stack_order', 'vmlinux', 'm']);
   assert.deepEqual(lp.sysfs.list('new/vmlinux'), ['patched', 'a,1', 'b,1']);
-  assert.deepEqual(lp.patch('new')!.objects.map((o) => [o.name, o.dynamic, o.funcs.map((f) => f.nop)]), [[null, false, [false, true]], ['m', true, [true]]]);
-  sleeper.leave(); w.settle();
+  assert.deepEqual(
+    lp.patch('new')!.objects.map((o) => [o.name, o.dynamic, o.funcs.map((f) => f.nop)]),
+    [
+      [null, false, [false, true]],
+      ['m', true, [true]],
+    ],
+  );
+  sleeper.leave();
+  w.settle();
   assert.deepEqual(lp.sysfs.list('new'), ['enabled', 'transition', 'force', 'replace', 'stack_order', 'vmlinux']);
   assert.deepEqual(lp.sysfs.list('new/vmlinux'), ['patched', 'a,1']);
 });
 
 test('R1.5: an object is loaded iff it is vmlinux or bound to a module', () => {
   const { w, lp } = basic();
-  const mod = w.module('m', true); mod.define('x');
-  lp.enablePatch({ name: 'p', objects: [{ name: null, funcs: [] }, { name: 'm', funcs: [{ oldName: 'x', newFunc: impl('p', 'x') }] }] });
+  const mod = w.module('m', true);
+  mod.define('x');
+  lp.enablePatch({
+    name: 'p',
+    objects: [
+      { name: null, funcs: [] },
+      { name: 'm', funcs: [{ oldName: 'x', newFunc: impl('p', 'x') }] },
+    ],
+  });
   const loaded = () => lp.patch('p')!.objects.map((o) => o.loaded);
   assert.deepEqual(loaded(), [true, false]);
   w.load(mod, { log: false });
@@ -81,11 +125,20 @@ test('R1.6: klp_patches lists active patches oldest first; disabled and replaced
   lp.enablePatch(patchOf('p1', ['a']));
   lp.enablePatch(patchOf('p2', ['b']));
   lp.enablePatch(patchOf('p3', ['c']));
-  assert.deepEqual(lp.patches().map((p) => p.name), ['p1', 'p2', 'p3']);
+  assert.deepEqual(
+    lp.patches().map((p) => p.name),
+    ['p1', 'p2', 'p3'],
+  );
   lp.disable('p2');
-  assert.deepEqual(lp.patches().map((p) => p.name), ['p1', 'p3']);
+  assert.deepEqual(
+    lp.patches().map((p) => p.name),
+    ['p1', 'p3'],
+  );
   lp.enablePatch(patchOf('p4', ['d'], { replace: true }));
-  assert.deepEqual(lp.patches().map((p) => p.name), ['p4']);
+  assert.deepEqual(
+    lp.patches().map((p) => p.name),
+    ['p4'],
+  );
 });
 
 test('R1.7: a patch is named by its name: sysfs directory and every message', () => {
@@ -101,12 +154,24 @@ test('R2.1: structural errors are silent EINVAL; the compatibility error alone i
   w.lp.log.clear();
   const before = snapshot(w);
   assert.throws(() => lp.enablePatch({ name: 'x' } as never), { errno: -22, message: /'objects' must be an array/ });
-  assert.throws(() => lp.enablePatch({ name: 'x', objects: [{ name: 'm' }] } as never), { errno: -22, message: /object 'm' has no 'funcs' array/ });
+  assert.throws(() => lp.enablePatch({ name: 'x', objects: [{ name: 'm' }] } as never), {
+    errno: -22,
+    message: /object 'm' has no 'funcs' array/,
+  });
   assert.deepEqual(w.lines(), []);
   // States are checked before names and funcs (R2.1 step 7 before step 9).
-  assert.throws(() => lp.enablePatch({ name: 'x', states: [{ id: 1, version: 1 }], objects: [{ name: null, funcs: [{ oldName: '', newFunc: () => 0 }] }] }),
-    { errno: -22, message: /not compatible/ });
-  assert.deepEqual(w.lines(), ['livepatch: Livepatch patch (x) is not compatible with the already installed livepatches.']);
+  assert.throws(
+    () =>
+      lp.enablePatch({
+        name: 'x',
+        states: [{ id: 1, version: 1 }],
+        objects: [{ name: null, funcs: [{ oldName: '', newFunc: () => 0 }] }],
+      }),
+    { errno: -22, message: /not compatible/ },
+  );
+  assert.deepEqual(w.lines(), [
+    'livepatch: Livepatch patch (x) is not compatible with the already installed livepatches.',
+  ]);
   assert.deepEqual(snapshot(w), before);
 });
 
@@ -124,15 +189,29 @@ test('R3.1: the patch directory exists from init; a replace patch gets its nops 
   const { w, lp } = basic();
   lp.enablePatch(patchOf('old', ['a']));
   let during: string[] = [];
-  lp.enablePatch({ name: 'new', replace: true, objects: [{ name: null, funcs: [{ oldName: 'b', newFunc: impl('new', 'b') }],
-    callbacks: { prePatch: () => { during = lp.sysfs.list('new/vmlinux'); } } }] });
+  lp.enablePatch({
+    name: 'new',
+    replace: true,
+    objects: [
+      {
+        name: null,
+        funcs: [{ oldName: 'b', newFunc: impl('new', 'b') }],
+        callbacks: {
+          prePatch: () => {
+            during = lp.sysfs.list('new/vmlinux');
+          },
+        },
+      },
+    ],
+  });
   assert.deepEqual(during, ['patched', 'b,1', 'a,1']);
   assert.equal(w.lp.patch('new')!.stackOrder, 1);
 });
 
 test('R3.2: an object binds only to a module that is present and alive', () => {
   const { w, lp } = basic();
-  const mod = w.module('m', true); const x = mod.define('x');
+  const mod = w.module('m', true);
+  const x = mod.define('x');
   // Mid-load (before its coming hook ran): not bound at enable, bound by the hook.
   mod.state = 'coming';
   lp.enablePatch({ name: 'p', objects: [{ name: 'm', funcs: [{ oldName: 'x', newFunc: impl('p', 'x') }] }] });
@@ -149,34 +228,69 @@ test('R3.2: an object binds only to a module that is present and alive', () => {
 
 test('R3.3: func directories are <old_name>,<sympos or 1>; oldName and newFunc are required', () => {
   const { w, lp } = basic();
-  w.vmlinux.define('dup'); w.vmlinux.define('dup');
-  lp.enablePatch({ name: 'p', objects: [{ name: null, funcs: [
-    { oldName: 'a', newFunc: impl('p', 'a') },
-    { oldName: 'dup', oldSympos: 2, newFunc: impl('p', 'dup2') },
-  ] }] });
+  w.vmlinux.define('dup');
+  w.vmlinux.define('dup');
+  lp.enablePatch({
+    name: 'p',
+    objects: [
+      {
+        name: null,
+        funcs: [
+          { oldName: 'a', newFunc: impl('p', 'a') },
+          { oldName: 'dup', oldSympos: 2, newFunc: impl('p', 'dup2') },
+        ],
+      },
+    ],
+  });
   assert.deepEqual(lp.sysfs.list('p/vmlinux'), ['patched', 'a,1', 'dup,2']);
-  assert.throws(() => lp.enablePatch({ name: 'q', objects: [{ name: null, funcs: [{ newFunc: () => 0 } as never] }] }), { errno: -22, message: /func #0 has no 'oldName'/ });
-  assert.throws(() => lp.enablePatch({ name: 'q', objects: [{ name: null, funcs: [{ oldName: 'a' } as never] }] }), { errno: -22, message: /func 'a' has no 'newFunc'/ });
-  assert.throws(() => lp.enablePatch({ name: 'q', objects: [{ name: null, funcs: [{ oldName: 'x'.repeat(512), newFunc: () => 0 }] }] }), { errno: -22, message: /shorter than 512/ });
+  assert.throws(
+    () => lp.enablePatch({ name: 'q', objects: [{ name: null, funcs: [{ newFunc: () => 0 } as never] }] }),
+    { errno: -22, message: /func #0 has no 'oldName'/ },
+  );
+  assert.throws(() => lp.enablePatch({ name: 'q', objects: [{ name: null, funcs: [{ oldName: 'a' } as never] }] }), {
+    errno: -22,
+    message: /func 'a' has no 'newFunc'/,
+  });
+  assert.throws(
+    () =>
+      lp.enablePatch({ name: 'q', objects: [{ name: null, funcs: [{ oldName: 'x'.repeat(512), newFunc: () => 0 }] }] }),
+    { errno: -22, message: /shorter than 512/ },
+  );
 });
 
 test('R3.4: a module object is resolved when its module comes, not before', () => {
   const { w, lp } = basic();
   lp.enablePatch({ name: 'p', objects: [{ name: 'm', funcs: [{ oldName: 'x', newFunc: impl('p', 'x') }] }] });
   assert.equal(lp.patch('p')!.objects[0]!.funcs[0]!.slot, null);
-  const mod = w.module('m', true); const x = mod.define('x');
+  const mod = w.module('m', true);
+  const x = mod.define('x');
   w.load(mod, { log: false });
   assert.equal(lp.patch('p')!.objects[0]!.funcs[0]!.slot, x.id);
 });
 
 test('R3.5: symbol lookup — not found, ambiguous, position not found, and sympos picks the n-th', () => {
   const { w, lp } = basic();
-  const d1 = w.vmlinux.define('dup'); const d2 = w.vmlinux.define('dup');
-  const mod = w.module('m', true); mod.define('y'); mod.define('y'); w.load(mod, { log: false });
+  const d1 = w.vmlinux.define('dup');
+  const d2 = w.vmlinux.define('dup');
+  const mod = w.module('m', true);
+  mod.define('y');
+  mod.define('y');
+  w.load(mod, { log: false });
   w.lp.log.clear();
-  const fail = (objName: string | null, oldName: string, oldSympos?: number) => assert.throws(() => lp.enablePatch({
-    name: 'p', objects: [{ name: objName, funcs: [{ oldName, newFunc: () => 0, ...(oldSympos !== undefined ? { oldSympos } : {}) }] }],
-  }), { errno: -22 });
+  const fail = (objName: string | null, oldName: string, oldSympos?: number) =>
+    assert.throws(
+      () =>
+        lp.enablePatch({
+          name: 'p',
+          objects: [
+            {
+              name: objName,
+              funcs: [{ oldName, newFunc: () => 0, ...(oldSympos !== undefined ? { oldSympos } : {}) }],
+            },
+          ],
+        }),
+      { errno: -22 },
+    );
   fail(null, 'nope');
   fail(null, 'dup');
   fail(null, 'dup', 3);
@@ -189,7 +303,10 @@ test('R3.5: symbol lookup — not found, ambiguous, position not found, and symp
     "livepatch: unresolvable ambiguity for symbol 'y' in object 'm'",
     "livepatch: symbol position 5 for symbol 'y' in object 'm' not found",
   ]);
-  lp.enablePatch({ name: 'p', objects: [{ name: null, funcs: [{ oldName: 'dup', oldSympos: 2, newFunc: impl('p', 'dup') }] }] });
+  lp.enablePatch({
+    name: 'p',
+    objects: [{ name: null, funcs: [{ oldName: 'dup', oldSympos: 2, newFunc: impl('p', 'dup') }] }],
+  });
   assert.equal(runs(w, d2), 'p:dup');
   assert.equal(runs(w, d1), 'original dup');
 });
@@ -199,20 +316,34 @@ test('R3.5 (oldHash): a hash mismatch fails the resolution with EINVAL, naming s
   const mod = w.module('src/db.ts', true);
   mod.define('query', undefined, 'sha256-AAA');
   w.load(mod, { log: false });
-  assert.throws(() => w.lp.enablePatch({ name: 'p', objects: [{ name: 'src/db.ts', funcs: [{ oldName: 'query', oldHash: 'sha256-BBB', newFunc: () => 0 }] }] }),
-    { errno: -22, message: /symbol 'query' in object 'src\/db.ts' has hash sha256-AAA, patch expects sha256-BBB/ });
-  assert.deepEqual(w.lines(), ["livepatch: symbol 'query' in object 'src/db.ts' has hash sha256-AAA, patch expects sha256-BBB"]);
-  w.lp.enablePatch({ name: 'p', objects: [{ name: 'src/db.ts', funcs: [{ oldName: 'query', oldHash: 'sha256-AAA', newFunc: () => 0 }] }] });
+  assert.throws(
+    () =>
+      w.lp.enablePatch({
+        name: 'p',
+        objects: [{ name: 'src/db.ts', funcs: [{ oldName: 'query', oldHash: 'sha256-BBB', newFunc: () => 0 }] }],
+      }),
+    { errno: -22, message: /symbol 'query' in object 'src\/db.ts' has hash sha256-AAA, patch expects sha256-BBB/ },
+  );
+  assert.deepEqual(w.lines(), [
+    "livepatch: symbol 'query' in object 'src/db.ts' has hash sha256-AAA, patch expects sha256-BBB",
+  ]);
+  w.lp.enablePatch({
+    name: 'p',
+    objects: [{ name: 'src/db.ts', funcs: [{ oldName: 'query', oldHash: 'sha256-AAA', newFunc: () => 0 }] }],
+  });
   assert.equal(w.lp.patches().length, 1);
 });
 
 test('R3.5 (oldHash): a mismatch when the module loads later refuses the module', () => {
   const w = new SimWorld();
   w.lp.enablePatch({ name: 'p', objects: [{ name: 'm', funcs: [{ oldName: 'f', oldHash: 'h1', newFunc: () => 0 }] }] });
-  const mod = w.module('m', true); mod.define('f', undefined, 'h2');
+  const mod = w.module('m', true);
+  mod.define('f', undefined, 'h2');
   assert.throws(() => w.load(mod, { log: false }), { errno: -22 });
   assert.deepEqual(w.klpLines(), [
-    "livepatch: enabling patch 'p'", "livepatch: 'p': starting patching transition", "livepatch: 'p': patching complete",
+    "livepatch: enabling patch 'p'",
+    "livepatch: 'p': starting patching transition",
+    "livepatch: 'p': patching complete",
     "livepatch: symbol 'f' in object 'm' has hash h2, patch expects h1",
     "livepatch: failed to initialize patch 'p' for module 'm' (-22)",
     "livepatch: patch 'p' failed for module 'm', refusing to load module 'm'",
@@ -224,7 +355,10 @@ test('R4.1: one stack per function; a second patch is pushed on top; the sink he
   lp.enablePatch(patchOf('p1', ['a']));
   lp.enablePatch(patchOf('p2', ['a']));
   assert.deepEqual(lp.patchedSlots(), [a]);
-  assert.deepEqual(lp.stackOf(a).map((f) => f.patchName), ['p2', 'p1']);
+  assert.deepEqual(
+    lp.stackOf(a).map((f) => f.patchName),
+    ['p2', 'p1'],
+  );
   assert.ok(w.sinkLog.length >= 4 && w.sinkLog.every((s) => s === a));
   assert.equal(runs(w, a), 'p2:a');
 });
@@ -234,19 +368,26 @@ test('R4.2: unpatching removes a func wherever it is; the last one frees the sta
   lp.enablePatch(patchOf('p1', ['a']));
   lp.enablePatch(patchOf('p2', ['a']));
   lp.disable('p1'); // from the bottom
-  assert.deepEqual(lp.stackOf(a).map((f) => f.patchName), ['p2']);
+  assert.deepEqual(
+    lp.stackOf(a).map((f) => f.patchName),
+    ['p2'],
+  );
   lp.disable('p2');
   assert.deepEqual(lp.stackOf(a), []);
   assert.deepEqual(lp.patchedSlots(), []);
   assert.equal(runs(w, a), 'original a');
 });
 
-test('R4.1: a function the runtime cannot arm at all is the kernel\'s untraceable function (-EINVAL)', () => {
+test("R4.1: a function the runtime cannot arm at all is the kernel's untraceable function (-EINVAL)", () => {
   const untraceable = new Set<Slot>();
   const w = new SimWorld({ debug: true, untraceable });
   const a = w.vmlinux.define('a');
   untraceable.add(a);
-  assert.throws(() => w.lp.enablePatch(patchOf('p', ['a'])), { errno: -22, code: 'EINVAL', message: /failed to find location for function 'a'/ });
+  assert.throws(() => w.lp.enablePatch(patchOf('p', ['a'])), {
+    errno: -22,
+    code: 'EINVAL',
+    message: /failed to find location for function 'a'/,
+  });
   assert.deepEqual(w.lp.stackOf(a), []);
   assert.deepEqual(w.lp.patches(), []);
   assert.ok(w.klpLines().includes("livepatch: failed to find location for function 'a'"));
@@ -279,17 +420,34 @@ test('R4.4: with several patches on one function the most recently enabled wins,
   lp.enablePatch(obj('p1'));
   lp.enablePatch(obj('p2'));
   lp.enablePatch(obj('p3'));
-  const mod = w.module('m', true); const x = mod.define('x');
+  const mod = w.module('m', true);
+  const x = mod.define('x');
   w.load(mod, { log: false });
-  assert.deepEqual(lp.stackOf(x).map((f) => f.patchName), ['p3', 'p2', 'p1']);
+  assert.deepEqual(
+    lp.stackOf(x).map((f) => f.patchName),
+    ['p3', 'p2', 'p1'],
+  );
   assert.equal(runs(w, x), 'p3:x');
 });
 
 test('R4.5: the redirect decision table', () => {
   const f = (version: number, o: Partial<Func> = {}): Func => ({
-    version, oldName: 'a', oldSympos: 0, newFunc: () => version, nop: false, immediate: false, patched: true, transition: false, patchName: 'p', ...o,
+    version,
+    oldName: 'a',
+    oldSympos: 0,
+    newFunc: () => version,
+    nop: false,
+    immediate: false,
+    patched: true,
+    transition: false,
+    patchName: 'p',
+    ...o,
   });
-  const top = f(2), below = f(1), nopTop = f(3, { nop: true }), tr = f(4, { transition: true }), trNop = f(5, { transition: true, nop: true });
+  const top = f(2),
+    below = f(1),
+    nopTop = f(3, { nop: true }),
+    tr = f(4, { transition: true }),
+    trNop = f(5, { transition: true, nop: true });
   assert.equal(dispatch([], 1), null); // nothing patched: original
   assert.equal(dispatch([top, below], -1), top); // newest func
   assert.equal(dispatch([top, below], 0), top); // not in transition: the state does not matter
@@ -306,13 +464,20 @@ test('R4.5: the redirect decision table', () => {
 test('R4.6: during a transition an unpatched task sees the old set, a patched one the new set', () => {
   const { w, lp, a, b, c } = basic();
   lp.enablePatch(patchOf('p1', ['a']));
-  const sleeper = w.spawn('sleeper'); sleeper.enter(c);
+  const sleeper = w.spawn('sleeper');
+  sleeper.enter(c);
   lp.enablePatch(patchOf('p2', ['a', 'b', 'c']));
   const fresh = w.spawn('fresh'); // no frames: switched at once
   assert.equal(sleeper.patchState, 0);
   assert.equal(fresh.patchState, 1);
-  assert.deepEqual([a, b].map((s) => sleeper.call(s)), ['p1:a', 'original b']);
-  assert.deepEqual([a, b].map((s) => fresh.call(s)), ['p2:a', 'p2:b']);
+  assert.deepEqual(
+    [a, b].map((s) => sleeper.call(s)),
+    ['p1:a', 'original b'],
+  );
+  assert.deepEqual(
+    [a, b].map((s) => fresh.call(s)),
+    ['p2:a', 'p2:b'],
+  );
 });
 
 test('R4 (info): PatchInfo shows versions and slots', () => {

@@ -26,10 +26,12 @@ test('selftest test-sysfs: sysfs test and object/patched (R12.1, R12.3, R12.7)',
 
 test('R12.1: enabled reads 1 during and after an enable, 0 during a disable', () => {
   const { w, lp, a } = basic();
-  const s = w.spawn('s'); s.enter(a);
+  const s = w.spawn('s');
+  s.enter(a);
   lp.enablePatch(patchOf('p', ['a']));
   assert.equal(lp.sysfs.read('p/enabled'), '1\n');
-  s.leave(); w.settle();
+  s.leave();
+  w.settle();
   s.enter(a);
   lp.disable('p');
   assert.equal(lp.sysfs.read('p/enabled'), '0\n');
@@ -40,20 +42,24 @@ test('R12.2: enabled writes — kstrtobool, same value EINVAL, reverse, disable,
   const { w, lp, a } = basic();
   lp.enablePatch(patchOf('p', ['b']));
   const before = snapshot(w);
-  for (const bad of ['', 'x', '2', 'maybe', 'o', 'oz']) assert.throws(() => lp.sysfs.write('p/enabled', bad), { code: 'EINVAL' });
-  for (const same of ['1', 'y', 'Y', 'yes', 't', 'true', 'on', 'ON', '1\n', '10']) assert.throws(() => lp.sysfs.write('p/enabled', same), { code: 'EINVAL', message: /already enabled/ });
+  for (const bad of ['', 'x', '2', 'maybe', 'o', 'oz'])
+    assert.throws(() => lp.sysfs.write('p/enabled', bad), { code: 'EINVAL' });
+  for (const same of ['1', 'y', 'Y', 'yes', 't', 'true', 'on', 'ON', '1\n', '10'])
+    assert.throws(() => lp.sysfs.write('p/enabled', same), { code: 'EINVAL', message: /already enabled/ });
   assert.deepEqual(snapshot(w), before);
-  const s = w.spawn('s'); s.enter(a);
+  const s = w.spawn('s');
+  s.enter(a);
   lp.enablePatch(patchOf('q', ['a']));
   assert.throws(() => lp.sysfs.write('p/enabled', 'off'), { code: 'EBUSY' });
   assert.equal(lp.sysfs.write('q/enabled', '0\n'), 2); // reverse; returns the byte count
   assert.equal(lp.sysfs.read('q/enabled'), '0\n');
-  s.leave(); w.settle();
+  s.leave();
+  w.settle();
   assert.equal(lp.sysfs.write('p/enabled', 'n'), 1);
   assert.deepEqual(lp.sysfs.list(''), []);
 });
 
-test('R12.2: kstrtobool accepts exactly the kernel\'s spellings', () => {
+test("R12.2: kstrtobool accepts exactly the kernel's spellings", () => {
   assert.deepEqual(['1', 'y', 'Y', 't', 'T', 'on', 'On', 'oN', 'yes', '1x'].map(kstrtobool), Array(10).fill(true));
   assert.deepEqual(['0', 'n', 'N', 'f', 'F', 'off', 'OFF', 'no', 'false'].map(kstrtobool), Array(9).fill(false));
   assert.deepEqual(['', ' 1', 'o', 'ok', '2', 'enable'].map(kstrtobool), Array(6).fill(null));
@@ -62,7 +68,8 @@ test('R12.2: kstrtobool accepts exactly the kernel\'s spellings', () => {
 test('R12.3: transition reads 1 for the patch in transition only', () => {
   const { w, lp, a } = basic();
   lp.enablePatch(patchOf('p', ['b']));
-  const s = w.spawn('s'); s.enter(a);
+  const s = w.spawn('s');
+  s.enter(a);
   lp.enablePatch(patchOf('q', ['a']));
   assert.deepEqual([lp.sysfs.read('p/transition'), lp.sysfs.read('q/transition')], ['0\n', '1\n']);
   assert.throws(() => lp.sysfs.write('q/transition', '0'), { code: 'EACCES' });
@@ -76,14 +83,15 @@ test('R12.4: force — false is a no-op, true needs the patch in transition, gar
   assert.throws(() => lp.sysfs.write('p/force', '1'), { code: 'EINVAL', message: /not in transition/ });
   assert.throws(() => lp.sysfs.write('p/force', 'x'), { code: 'EINVAL' });
   assert.deepEqual(snapshot(w), before);
-  const s = w.spawn('s'); s.enter(a);
+  const s = w.spawn('s');
+  s.enter(a);
   lp.enablePatch(patchOf('q', ['a']));
   assert.throws(() => lp.sysfs.write('p/force', '1'), { code: 'EINVAL' });
   lp.sysfs.write('q/force', '1');
   assert.equal(s.patchState, 1);
 });
 
-test('R12.5: replace reads the patch\'s replace flag', () => {
+test("R12.5: replace reads the patch's replace flag", () => {
   const { lp } = basic();
   lp.enablePatch(patchOf('p', ['a']));
   lp.enablePatch(patchOf('r', ['b'], { replace: true }));
@@ -116,16 +124,35 @@ test('R12.7/R12.8: object and func directories, with "/" written as "!"; func di
   mod.define('Router.prototype.handle');
   mod.define('createApp/<anonymous>@2');
   w.load(mod, { log: false });
-  lp.enablePatch({ name: 'fix', objects: [
-    { name: null, funcs: [{ oldName: 'a', newFunc: () => 0 }] },
-    { name: 'express/lib/router/index.js', funcs: [
-      { oldName: 'Router.prototype.handle', newFunc: () => 0 },
-      { oldName: 'createApp/<anonymous>@2', newFunc: () => 0 },
-    ] },
-    { name: 'src/absent.ts', funcs: [] },
-  ] });
-  assert.deepEqual(lp.sysfs.list('fix'), ['enabled', 'transition', 'force', 'replace', 'stack_order', 'vmlinux', 'express!lib!router!index.js', 'src!absent.ts']);
-  assert.deepEqual(lp.sysfs.list('fix/express!lib!router!index.js'), ['patched', 'Router.prototype.handle,1', 'createApp!<anonymous>@2,1']);
+  lp.enablePatch({
+    name: 'fix',
+    objects: [
+      { name: null, funcs: [{ oldName: 'a', newFunc: () => 0 }] },
+      {
+        name: 'express/lib/router/index.js',
+        funcs: [
+          { oldName: 'Router.prototype.handle', newFunc: () => 0 },
+          { oldName: 'createApp/<anonymous>@2', newFunc: () => 0 },
+        ],
+      },
+      { name: 'src/absent.ts', funcs: [] },
+    ],
+  });
+  assert.deepEqual(lp.sysfs.list('fix'), [
+    'enabled',
+    'transition',
+    'force',
+    'replace',
+    'stack_order',
+    'vmlinux',
+    'express!lib!router!index.js',
+    'src!absent.ts',
+  ]);
+  assert.deepEqual(lp.sysfs.list('fix/express!lib!router!index.js'), [
+    'patched',
+    'Router.prototype.handle,1',
+    'createApp!<anonymous>@2,1',
+  ]);
   assert.deepEqual(lp.sysfs.list('fix/express!lib!router!index.js/createApp!<anonymous>@2,1'), []);
   assert.equal(lp.sysfs.read('fix/src!absent.ts/patched'), '0\n');
   assert.throws(() => lp.sysfs.read('fix/vmlinux/a,1/anything'), { code: 'ENOENT' });
@@ -139,19 +166,23 @@ test('R12.7/R12.8: object and func directories, with "/" written as "!"; func di
   assert.equal(lp.sysfs.exists('fix/vmlinux/b,1'), false);
 });
 
-test('R12.9: a task\'s patch_state is -1 outside a transition, else 0 or 1', () => {
+test("R12.9: a task's patch_state is -1 outside a transition, else 0 or 1", () => {
   const { w, lp, a } = basic();
   const s = w.spawn('s');
   assert.equal(s.patchState, -1);
   s.enter(a);
   lp.enablePatch(patchOf('p', ['a']));
   assert.deepEqual([s.patchState, w.init.patchState], [0, 1]);
-  assert.deepEqual(lp.transitionStatus()!.pending.map((t) => [t.name, t.patchState, t.blocking.map((b) => b.function)]), [['s', 0, ['a']]]);
-  s.leave(); w.settle();
+  assert.deepEqual(
+    lp.transitionStatus()!.pending.map((t) => [t.name, t.patchState, t.blocking.map((b) => b.function)]),
+    [['s', 0, ['a']]],
+  );
+  s.leave();
+  w.settle();
   assert.deepEqual([s.patchState, w.init.patchState], [-1, -1]);
 });
 
-test('R14.1/R14.2: states are per patch, looked up by id; data is the author\'s to change', () => {
+test("R14.1/R14.2: states are per patch, looked up by id; data is the author's to change", () => {
   const { lp } = basic();
   lp.enablePatch({ name: 'p', states: [{ id: 7, version: 1, data: 'x' }], objects: [{ name: null, funcs: [] }] });
   const s = lp.getState('p', 7)!;
@@ -160,8 +191,22 @@ test('R14.1/R14.2: states are per patch, looked up by id; data is the author\'s 
   assert.deepEqual(lp.getState('p', 7)!.data, { changed: true });
   assert.equal(lp.getState('p', 8), null);
   assert.equal(lp.getState('nope', 7), null);
-  assert.throws(() => lp.enablePatch({ name: 'q', states: [{ id: 0, version: 1 }], objects: [] }), { errno: -22, message: /positive integer/ });
-  assert.throws(() => lp.enablePatch({ name: 'q', states: [{ id: 1, version: 1 }, { id: 1, version: 2 }], objects: [] }), { errno: -22, message: /listed twice/ });
+  assert.throws(() => lp.enablePatch({ name: 'q', states: [{ id: 0, version: 1 }], objects: [] }), {
+    errno: -22,
+    message: /positive integer/,
+  });
+  assert.throws(
+    () =>
+      lp.enablePatch({
+        name: 'q',
+        states: [
+          { id: 1, version: 1 },
+          { id: 1, version: 2 },
+        ],
+        objects: [],
+      }),
+    { errno: -22, message: /listed twice/ },
+  );
 });
 
 test('R14.3: getPrevState works only during a transition and returns the newest older match', () => {
@@ -169,24 +214,51 @@ test('R14.3: getPrevState works only during a transition and returns the newest 
   lp.enablePatch({ name: 'p1', states: [{ id: 1, version: 1, data: 'one' }], objects: [{ name: null, funcs: [] }] });
   lp.enablePatch({ name: 'p2', states: [{ id: 1, version: 2, data: 'two' }], objects: [{ name: null, funcs: [] }] });
   const warnings: string[] = [];
-  lp.subscribe((e) => { if (e.type === 'warning') warnings.push(e.message); });
+  lp.subscribe((e) => {
+    if (e.type === 'warning') warnings.push(e.message);
+  });
   assert.equal(lp.getPrevState(1), null);
   assert.equal(warnings.length, 1);
-  const s = w.spawn('s'); s.enter(a);
+  const s = w.spawn('s');
+  s.enter(a);
   let inPostUnpatch: unknown = 'unset';
-  lp.enablePatch({ name: 'p3', states: [{ id: 1, version: 3 }], objects: [{ name: null, funcs: [{ oldName: 'a', newFunc: () => 0 }],
-    callbacks: { postUnpatch: () => { inPostUnpatch = lp.getPrevState(1)?.data; } } }] });
+  lp.enablePatch({
+    name: 'p3',
+    states: [{ id: 1, version: 3 }],
+    objects: [
+      {
+        name: null,
+        funcs: [{ oldName: 'a', newFunc: () => 0 }],
+        callbacks: {
+          postUnpatch: () => {
+            inPostUnpatch = lp.getPrevState(1)?.data;
+          },
+        },
+      },
+    ],
+  });
   assert.equal(lp.getPrevState(1)!.data, 'two');
   assert.equal(lp.getPrevState(2), null);
   lp.disable('p3'); // reverse: post_unpatch can tell "reverted" (prev exists)
-  s.leave(); w.settle();
+  s.leave();
+  w.settle();
   assert.equal(inPostUnpatch, 'two');
 });
 
 test('R14.4: compatibility — lower version fails; a cumulative patch must carry every state; others need not', () => {
   const { w, lp } = basic();
-  const def = (name: string, states: { id: number; version: number }[], replace = false) => ({ name, replace, states, objects: [{ name: null, funcs: [] }] });
-  lp.enablePatch(def('base', [{ id: 1, version: 2 }, { id: 2, version: 1 }]));
+  const def = (name: string, states: { id: number; version: number }[], replace = false) => ({
+    name,
+    replace,
+    states,
+    objects: [{ name: null, funcs: [] }],
+  });
+  lp.enablePatch(
+    def('base', [
+      { id: 1, version: 2 },
+      { id: 2, version: 1 },
+    ]),
+  );
   const before = snapshot(w);
   w.lp.log.clear();
   assert.throws(() => lp.enablePatch(def('lower', [{ id: 1, version: 1 }])), { code: 'EINVAL' });
@@ -198,6 +270,16 @@ test('R14.4: compatibility — lower version fails; a cumulative patch must carr
   assert.deepEqual(snapshot(w), before);
   lp.enablePatch(def('other', [{ id: 3, version: 1 }])); // non-cumulative: may ignore states
   lp.enablePatch(def('same', [{ id: 1, version: 2 }])); // same version is fine
-  lp.enablePatch(def('all', [{ id: 1, version: 5 }, { id: 2, version: 1 }, { id: 3, version: 1 }], true));
+  lp.enablePatch(
+    def(
+      'all',
+      [
+        { id: 1, version: 5 },
+        { id: 2, version: 1 },
+        { id: 3, version: 1 },
+      ],
+      true,
+    ),
+  );
   assert.deepEqual(lp.sysfs.list(''), ['all']);
 });

@@ -11,7 +11,13 @@ const LP2 = 'test_klp_callbacks_demo2';
 const MOD = 'test_klp_callbacks_mod';
 const BUSY = 'test_klp_callbacks_busy';
 
-interface Ctx { w: SimWorld; mod: SimModule; busy: SimModule; prePatchRet: number; worker: SimTask | null }
+interface Ctx {
+  w: SimWorld;
+  mod: SimModule;
+  busy: SimModule;
+  prePatchRet: number;
+  worker: SimTask | null;
+}
 
 function setup(): Ctx {
   const w = new SimWorld({ debug: true });
@@ -64,7 +70,9 @@ test('selftest test-callbacks: target module before livepatch (R9.2)', () => {
   c.w.disablePatch(LP);
   c.w.unloadPatch(LP);
   c.w.unload(c.mod);
-  assert.deepEqual(c.w.lines(), lines(`% modprobe ${MOD}
+  assert.deepEqual(
+    c.w.lines(),
+    lines(`% modprobe ${MOD}
 ${MOD}: ${MOD}_init
 % modprobe ${LP}
 livepatch: enabling patch '${LP}'
@@ -87,7 +95,8 @@ ${LP}: post_unpatch_callback: ${MOD} -> [MODULE_STATE_LIVE] Normal state
 livepatch: '${LP}': unpatching complete
 % rmmod ${LP}
 % rmmod ${MOD}
-${MOD}: ${MOD}_exit`));
+${MOD}: ${MOD}_exit`),
+  );
 });
 
 test('selftest test-callbacks: module_coming notifier (R10.3)', () => {
@@ -97,7 +106,9 @@ test('selftest test-callbacks: module_coming notifier (R10.3)', () => {
   c.w.disablePatch(LP);
   c.w.unloadPatch(LP);
   c.w.unload(c.mod);
-  assert.deepEqual(c.w.lines(), lines(`% modprobe ${LP}
+  assert.deepEqual(
+    c.w.lines(),
+    lines(`% modprobe ${LP}
 livepatch: enabling patch '${LP}'
 livepatch: '${LP}': initializing patching transition
 ${LP}: pre_patch_callback: vmlinux
@@ -121,7 +132,8 @@ ${LP}: post_unpatch_callback: ${MOD} -> [MODULE_STATE_LIVE] Normal state
 livepatch: '${LP}': unpatching complete
 % rmmod ${LP}
 % rmmod ${MOD}
-${MOD}: ${MOD}_exit`));
+${MOD}: ${MOD}_exit`),
+  );
 });
 
 test('selftest test-callbacks: module_going notifier (R10.4)', () => {
@@ -131,7 +143,9 @@ test('selftest test-callbacks: module_going notifier (R10.4)', () => {
   c.w.unload(c.mod);
   c.w.disablePatch(LP);
   c.w.unloadPatch(LP);
-  assert.deepEqual(c.w.lines(), lines(`% modprobe ${MOD}
+  assert.deepEqual(
+    c.w.lines(),
+    lines(`% modprobe ${MOD}
 ${MOD}: ${MOD}_init
 % modprobe ${LP}
 livepatch: enabling patch '${LP}'
@@ -155,7 +169,8 @@ livepatch: '${LP}': starting unpatching transition
 livepatch: '${LP}': completing unpatching transition
 ${LP}: post_unpatch_callback: vmlinux
 livepatch: '${LP}': unpatching complete
-% rmmod ${LP}`));
+% rmmod ${LP}`),
+  );
 });
 
 test('selftest test-callbacks: module_coming and module_going notifiers', () => {
@@ -165,7 +180,9 @@ test('selftest test-callbacks: module_coming and module_going notifiers', () => 
   c.w.unload(c.mod);
   c.w.disablePatch(LP);
   c.w.unloadPatch(LP);
-  assert.deepEqual(c.w.lines(), lines(`% modprobe ${LP}
+  assert.deepEqual(
+    c.w.lines(),
+    lines(`% modprobe ${LP}
 livepatch: enabling patch '${LP}'
 livepatch: '${LP}': initializing patching transition
 ${LP}: pre_patch_callback: vmlinux
@@ -190,7 +207,8 @@ livepatch: '${LP}': starting unpatching transition
 livepatch: '${LP}': completing unpatching transition
 ${LP}: post_unpatch_callback: vmlinux
 livepatch: '${LP}': unpatching complete
-% rmmod ${LP}`));
+% rmmod ${LP}`),
+  );
 });
 
 test('selftest test-callbacks: target module not present (R6.3)', () => {
@@ -199,7 +217,9 @@ test('selftest test-callbacks: target module not present (R6.3)', () => {
   assert.equal(c.w.lp.sysfs.read(`${LP}/${MOD}/patched`), '0\n');
   c.w.disablePatch(LP);
   c.w.unloadPatch(LP);
-  assert.deepEqual(c.w.lines(), lines(`% modprobe ${LP}
+  assert.deepEqual(
+    c.w.lines(),
+    lines(`% modprobe ${LP}
 livepatch: enabling patch '${LP}'
 livepatch: '${LP}': initializing patching transition
 ${LP}: pre_patch_callback: vmlinux
@@ -214,7 +234,8 @@ livepatch: '${LP}': starting unpatching transition
 livepatch: '${LP}': completing unpatching transition
 ${LP}: post_unpatch_callback: vmlinux
 livepatch: '${LP}': unpatching complete
-% rmmod ${LP}`));
+% rmmod ${LP}`),
+  );
 });
 
 test('selftest test-callbacks: pre-patch callback -ENODEV (R9.3)', () => {
@@ -223,7 +244,9 @@ test('selftest test-callbacks: pre-patch callback -ENODEV (R9.3)', () => {
   c.prePatchRet = -19;
   assert.throws(() => c.w.loadPatch(demo(c), { args: 'pre_patch_ret=-19' }), { errno: -19, code: 'ENODEV' });
   c.w.unload(c.mod);
-  assert.deepEqual(c.w.lines(), lines(`% modprobe ${MOD}
+  assert.deepEqual(
+    c.w.lines(),
+    lines(`% modprobe ${MOD}
 ${MOD}: ${MOD}_init
 % modprobe ${LP} pre_patch_ret=-19
 livepatch: enabling patch '${LP}'
@@ -236,7 +259,8 @@ livepatch: '${LP}': completing unpatching transition
 livepatch: '${LP}': unpatching complete
 modprobe: ERROR: could not insert '${LP}': No such device
 % rmmod ${MOD}
-${MOD}: ${MOD}_exit`));
+${MOD}: ${MOD}_exit`),
+  );
   assert.deepEqual(c.w.lp.sysfs.list(''), []);
 });
 
@@ -249,7 +273,9 @@ test('selftest test-callbacks: module_coming + pre-patch callback -ENODEV (R10.3
   c.prePatchRet = 0;
   c.w.disablePatch(LP);
   c.w.unloadPatch(LP);
-  assert.deepEqual(c.w.lines(), lines(`% modprobe ${LP}
+  assert.deepEqual(
+    c.w.lines(),
+    lines(`% modprobe ${LP}
 livepatch: enabling patch '${LP}'
 livepatch: '${LP}': initializing patching transition
 ${LP}: pre_patch_callback: vmlinux
@@ -271,7 +297,8 @@ livepatch: '${LP}': starting unpatching transition
 livepatch: '${LP}': completing unpatching transition
 ${LP}: post_unpatch_callback: vmlinux
 livepatch: '${LP}': unpatching complete
-% rmmod ${LP}`));
+% rmmod ${LP}`),
+  );
 });
 
 test('selftest test-callbacks: multiple target modules', () => {
@@ -284,7 +311,9 @@ test('selftest test-callbacks: multiple target modules', () => {
   c.w.disablePatch(LP);
   c.w.unloadPatch(LP);
   c.w.unload(c.busy);
-  assert.deepEqual(c.w.lines(), lines(`% modprobe ${BUSY} sleep_secs=0
+  assert.deepEqual(
+    c.w.lines(),
+    lines(`% modprobe ${BUSY} sleep_secs=0
 ${BUSY}: ${BUSY}_init
 ${BUSY}: busymod_work_func, sleeping 0 seconds ...
 ${BUSY}: busymod_work_func exit
@@ -319,7 +348,8 @@ ${LP}: post_unpatch_callback: ${BUSY} -> [MODULE_STATE_LIVE] Normal state
 livepatch: '${LP}': unpatching complete
 % rmmod ${LP}
 % rmmod ${BUSY}
-${BUSY}: ${BUSY}_exit`));
+${BUSY}: ${BUSY}_exit`),
+  );
 });
 
 test('selftest test-callbacks: busy target module (R10.5, R5.13)', () => {
@@ -336,7 +366,9 @@ test('selftest test-callbacks: busy target module (R10.5, R5.13)', () => {
   c.w.cmd(`rmmod ${BUSY}`);
   finishWork(c);
   c.w.unload(c.busy, { log: false });
-  assert.deepEqual(c.w.lines(), lines(`% modprobe ${BUSY} sleep_secs=10
+  assert.deepEqual(
+    c.w.lines(),
+    lines(`% modprobe ${BUSY} sleep_secs=10
 ${BUSY}: ${BUSY}_init
 ${BUSY}: busymod_work_func, sleeping 10 seconds ...
 % modprobe ${LP}
@@ -363,7 +395,8 @@ livepatch: '${LP}': unpatching complete
 % rmmod ${LP}
 % rmmod ${BUSY}
 ${BUSY}: busymod_work_func exit
-${BUSY}: ${BUSY}_exit`));
+${BUSY}: ${BUSY}_exit`),
+  );
 });
 
 test('selftest test-callbacks: multiple livepatches', () => {
@@ -374,7 +407,9 @@ test('selftest test-callbacks: multiple livepatches', () => {
   c.w.disablePatch(LP);
   c.w.unloadPatch(LP2);
   c.w.unloadPatch(LP);
-  assert.deepEqual(c.w.lines(), lines(`% modprobe ${LP}
+  assert.deepEqual(
+    c.w.lines(),
+    lines(`% modprobe ${LP}
 livepatch: enabling patch '${LP}'
 livepatch: '${LP}': initializing patching transition
 ${LP}: pre_patch_callback: vmlinux
@@ -405,7 +440,8 @@ livepatch: '${LP}': completing unpatching transition
 ${LP}: post_unpatch_callback: vmlinux
 livepatch: '${LP}': unpatching complete
 % rmmod ${LP2}
-% rmmod ${LP}`));
+% rmmod ${LP}`),
+  );
 });
 
 test('selftest test-callbacks: atomic replace — replaced callbacks never run, the cumulative patch keeps its callback-only object (seed 002, R8.3)', () => {
@@ -418,7 +454,9 @@ test('selftest test-callbacks: atomic replace — replaced callbacks never run, 
   c.w.disablePatch(LP2);
   c.w.unloadPatch(LP2);
   c.w.unloadPatch(LP);
-  assert.deepEqual(c.w.lines(), lines(`% modprobe ${LP}
+  assert.deepEqual(
+    c.w.lines(),
+    lines(`% modprobe ${LP}
 livepatch: enabling patch '${LP}'
 livepatch: '${LP}': initializing patching transition
 ${LP}: pre_patch_callback: vmlinux
@@ -442,5 +480,6 @@ livepatch: '${LP2}': completing unpatching transition
 ${LP2}: post_unpatch_callback: vmlinux
 livepatch: '${LP2}': unpatching complete
 % rmmod ${LP2}
-% rmmod ${LP}`));
+% rmmod ${LP}`),
+  );
 });

@@ -18,12 +18,16 @@ function world() {
 
 const livepatch = (): PatchDef => ({
   name: LP,
-  objects: [{ name: null, funcs: [{ oldName: 'cmdline_proc_show', newFunc: () => `${LP}: this has been live patched` }] }],
+  objects: [
+    { name: null, funcs: [{ oldName: 'cmdline_proc_show', newFunc: () => `${LP}: this has been live patched` }] },
+  ],
 });
 const atomicReplace = (replace: boolean): PatchDef => ({
   name: REPLACE,
   replace,
-  objects: [{ name: null, funcs: [{ oldName: 'meminfo_proc_show', newFunc: () => `${REPLACE}: this has been live patched` }] }],
+  objects: [
+    { name: null, funcs: [{ oldName: 'meminfo_proc_show', newFunc: () => `${REPLACE}: this has been live patched` }] },
+  ],
 });
 
 const lines = (s: string) => s.split('\n');
@@ -35,7 +39,9 @@ test('selftest test-livepatch: basic function patching', () => {
   w.disablePatch(LP);
   w.unloadPatch(LP);
   assert.equal(reader.call(cmdline), 'BOOT_IMAGE=/vmlinuz');
-  assert.deepEqual(w.lines(), lines(`% modprobe ${LP}
+  assert.deepEqual(
+    w.lines(),
+    lines(`% modprobe ${LP}
 livepatch: enabling patch '${LP}'
 livepatch: '${LP}': initializing patching transition
 livepatch: '${LP}': starting patching transition
@@ -46,7 +52,8 @@ livepatch: '${LP}': initializing unpatching transition
 livepatch: '${LP}': starting unpatching transition
 livepatch: '${LP}': completing unpatching transition
 livepatch: '${LP}': unpatching complete
-% rmmod ${LP}`));
+% rmmod ${LP}`),
+  );
 });
 
 test('selftest test-livepatch: multiple livepatches', () => {
@@ -57,11 +64,19 @@ test('selftest test-livepatch: multiple livepatches', () => {
       if (out.includes('live patched')) w.lp.printk(out);
     }
   };
-  w.loadPatch(livepatch()); grep();
-  w.loadPatch(atomicReplace(false), { args: 'replace=0' }); grep();
-  w.disablePatch(REPLACE); w.unloadPatch(REPLACE); grep();
-  w.disablePatch(LP); w.unloadPatch(LP); grep();
-  assert.deepEqual(w.lines(), lines(`% modprobe ${LP}
+  w.loadPatch(livepatch());
+  grep();
+  w.loadPatch(atomicReplace(false), { args: 'replace=0' });
+  grep();
+  w.disablePatch(REPLACE);
+  w.unloadPatch(REPLACE);
+  grep();
+  w.disablePatch(LP);
+  w.unloadPatch(LP);
+  grep();
+  assert.deepEqual(
+    w.lines(),
+    lines(`% modprobe ${LP}
 livepatch: enabling patch '${LP}'
 livepatch: '${LP}': initializing patching transition
 livepatch: '${LP}': starting patching transition
@@ -88,7 +103,8 @@ livepatch: '${LP}': initializing unpatching transition
 livepatch: '${LP}': starting unpatching transition
 livepatch: '${LP}': completing unpatching transition
 livepatch: '${LP}': unpatching complete
-% rmmod ${LP}`));
+% rmmod ${LP}`),
+  );
 });
 
 test('selftest test-livepatch: atomic replace livepatch', () => {
@@ -99,11 +115,18 @@ test('selftest test-livepatch: atomic replace livepatch', () => {
       if (out.includes('live patched')) w.lp.printk(out);
     }
   };
-  w.loadPatch(livepatch()); grep();
-  w.loadPatch(atomicReplace(true), { args: 'replace=1' }); grep();
-  w.unloadPatch(LP); grep(); // the replaced patch is gone: its module can go without "echo 0"
-  w.disablePatch(REPLACE); w.unloadPatch(REPLACE); grep();
-  assert.deepEqual(w.lines(), lines(`% modprobe ${LP}
+  w.loadPatch(livepatch());
+  grep();
+  w.loadPatch(atomicReplace(true), { args: 'replace=1' });
+  grep();
+  w.unloadPatch(LP);
+  grep(); // the replaced patch is gone: its module can go without "echo 0"
+  w.disablePatch(REPLACE);
+  w.unloadPatch(REPLACE);
+  grep();
+  assert.deepEqual(
+    w.lines(),
+    lines(`% modprobe ${LP}
 livepatch: enabling patch '${LP}'
 livepatch: '${LP}': initializing patching transition
 livepatch: '${LP}': starting patching transition
@@ -124,7 +147,8 @@ livepatch: '${REPLACE}': initializing unpatching transition
 livepatch: '${REPLACE}': starting unpatching transition
 livepatch: '${REPLACE}': completing unpatching transition
 livepatch: '${REPLACE}': unpatching complete
-% rmmod ${REPLACE}`));
+% rmmod ${REPLACE}`),
+  );
   // Nothing left behind.
   assert.deepEqual(w.lp.patchedSlots(), []);
   assert.equal(w.clock.pending, 0);

@@ -14,10 +14,23 @@ test('selftest test-shadow-vars: basic shadow variable API (R13.2–R13.6)', () 
   const ctorCalls: unknown[] = [];
   const dtorCalls: [object, ShadowData][] = [];
   // shadow_ctor stores a pointer to the ctor data in the variable.
-  const ctor = (_obj: object, data: ShadowData, ctorData: unknown) => { ctorCalls.push(ctorData); data['ptr'] = ctorData; return 0; };
-  const dtor = (obj: object, data: ShadowData) => { dtorCalls.push([obj, data]); };
-  const obj1 = {}, obj2 = {}, obj3 = {};
-  const v1 = { n: 1 }, v2 = { n: 2 }, v3 = { n: 3 }, v4 = { n: 4 }, v5 = { n: 5 }, v6 = { n: 6 };
+  const ctor = (_obj: object, data: ShadowData, ctorData: unknown) => {
+    ctorCalls.push(ctorData);
+    data['ptr'] = ctorData;
+    return 0;
+  };
+  const dtor = (obj: object, data: ShadowData) => {
+    dtorCalls.push([obj, data]);
+  };
+  const obj1 = {},
+    obj2 = {},
+    obj3 = {};
+  const v1 = { n: 1 },
+    v2 = { n: 2 },
+    v3 = { n: 3 },
+    v4 = { n: 4 },
+    v5 = { n: 5 },
+    v6 = { n: 6 };
 
   assert.equal(sh.get(obj1, 0x1234), null); // got expected NULL result
   const sv1 = sh.getOrAlloc(obj1, 0x1234, ctor, v1)!;
@@ -29,8 +42,14 @@ test('selftest test-shadow-vars: basic shadow variable API (R13.2–R13.6)', () 
   assert.deepEqual(ctorCalls, [v1, v2, v3, v4, v5, v6]);
 
   // Every variable is found again, pointing at its ctor data.
-  for (const [o, id, sv, v] of [[obj1, 0x1234, sv1, v1], [obj1, 0x1235, sv2, v2], [obj2, 0x1234, sv3, v3],
-    [obj2, 0x1235, sv4, v4], [obj3, 0x1234, sv5, v5], [obj3, 0x1235, sv6, v6]] as const) {
+  for (const [o, id, sv, v] of [
+    [obj1, 0x1234, sv1, v1],
+    [obj1, 0x1235, sv2, v2],
+    [obj2, 0x1234, sv3, v3],
+    [obj2, 0x1235, sv4, v4],
+    [obj3, 0x1234, sv5, v5],
+    [obj3, 0x1235, sv6, v6],
+  ] as const) {
     assert.equal(sh.get(o, id), sv);
     assert.equal(sh.get(o, id)!['ptr'], v);
   }
@@ -41,7 +60,11 @@ test('selftest test-shadow-vars: basic shadow variable API (R13.2–R13.6)', () 
   assert.equal(ctorCalls.length, 6);
 
   // free calls dtor once (R13.5).
-  for (const [o, sv] of [[obj1, sv1], [obj2, sv3], [obj3, sv5]] as const) {
+  for (const [o, sv] of [
+    [obj1, sv1],
+    [obj2, sv3],
+    [obj3, sv5],
+  ] as const) {
     sh.free(o, 0x1234, dtor);
     assert.deepEqual(dtorCalls.pop(), [o, sv]);
     assert.equal(sh.get(o, 0x1234), null);
@@ -65,7 +88,12 @@ test('R13.3: alloc of an existing <obj, id> returns null and WARNs "Duplicate sh
   const o = {};
   const first = lp.shadow.alloc(o, 0x1234)!;
   first['x'] = 1;
-  assert.equal(lp.shadow.alloc(o, 0x1234, () => { throw new Error('ctor must not run'); }), null);
+  assert.equal(
+    lp.shadow.alloc(o, 0x1234, () => {
+      throw new Error('ctor must not run');
+    }),
+    null,
+  );
   assert.equal(lp.shadow.get(o, 0x1234), first);
   assert.equal(first['x'], 1);
   assert.deepEqual(lp.log.lines(), ['Duplicate shadow variable <0000000000000001, 1234>']);
@@ -75,8 +103,16 @@ test('R13.3: alloc of an existing <obj, id> returns null and WARNs "Duplicate sh
 test('R13.3: a failing ctor (non-zero return or throw) leaves nothing and logs pr_err', () => {
   const { lp } = new SimWorld();
   const o = {};
-  assert.equal(lp.shadow.alloc(o, 7, () => -12), null);
-  assert.equal(lp.shadow.getOrAlloc(o, 'conn', () => { throw new Error('boom'); }), null);
+  assert.equal(
+    lp.shadow.alloc(o, 7, () => -12),
+    null,
+  );
+  assert.equal(
+    lp.shadow.getOrAlloc(o, 'conn', () => {
+      throw new Error('boom');
+    }),
+    null,
+  );
   assert.equal(lp.shadow.get(o, 7), null);
   assert.equal(lp.shadow.get(o, 'conn'), null);
   assert.equal(lp.shadow.trackedObjects, 0);
@@ -127,9 +163,15 @@ test('R13: shadow keys are weak — a shadowed object is still collected and for
     ref = new WeakRef(o);
   })();
   assert.equal(lp.shadow.trackedObjects, 1);
-  for (let i = 0; i < 20 && ref.deref() !== undefined; i++) { await tick(); gc(); }
+  for (let i = 0; i < 20 && ref.deref() !== undefined; i++) {
+    await tick();
+    gc();
+  }
   assert.equal(ref.deref(), undefined, 'the shadowed object was collected');
-  for (let i = 0; i < 20 && lp.shadow.trackedObjects > 0; i++) { await tick(); gc(); }
+  for (let i = 0; i < 20 && lp.shadow.trackedObjects > 0; i++) {
+    await tick();
+    gc();
+  }
   assert.equal(lp.shadow.trackedObjects, 0, 'the finalizer dropped its entry');
   lp.shadow.freeAll(1); // and free_all over nothing is fine
 });

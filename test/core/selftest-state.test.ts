@@ -11,7 +11,9 @@ const S3 = 'test_klp_state3';
 const CONSOLE_LOGLEVEL_STATE = 1;
 const MOTORMOUTH = 15;
 
-interface Console { loglevel: number }
+interface Console {
+  loglevel: number;
+}
 
 /** test_klp_state.c (version 1, no migration) or test_klp_state2.c/3.c (version 2, migration). */
 function statePatch(w: SimWorld, con: Console, name: string, version: 1 | 2): PatchDef {
@@ -55,16 +57,30 @@ function statePatch(w: SimWorld, con: Console, name: string, version: 1 | 2): Pa
     name,
     replace: true,
     states: [{ id: CONSOLE_LOGLEVEL_STATE, version }],
-    objects: [{
-      name: null,
-      funcs: [],
-      callbacks: {
-        prePatch(obj) { cb('pre_patch_callback', obj); return allocate(); },
-        postPatch(obj) { cb('post_patch_callback', obj); fix(); },
-        preUnpatch(obj) { cb('pre_unpatch_callback', obj); restore(); },
-        postUnpatch(obj) { cb('post_unpatch_callback', obj); free(); },
+    objects: [
+      {
+        name: null,
+        funcs: [],
+        callbacks: {
+          prePatch(obj) {
+            cb('pre_patch_callback', obj);
+            return allocate();
+          },
+          postPatch(obj) {
+            cb('post_patch_callback', obj);
+            fix();
+          },
+          preUnpatch(obj) {
+            cb('pre_unpatch_callback', obj);
+            restore();
+          },
+          postUnpatch(obj) {
+            cb('post_unpatch_callback', obj);
+            free();
+          },
+        },
       },
-    }],
+    ],
   };
 }
 
@@ -78,7 +94,9 @@ test('selftest test-state: system state modification (R14.2)', () => {
   w.disablePatch(S1);
   w.unloadPatch(S1);
   assert.equal(con.loglevel, 4);
-  assert.deepEqual(w.lines(), lines(`% modprobe ${S1}
+  assert.deepEqual(
+    w.lines(),
+    lines(`% modprobe ${S1}
 livepatch: enabling patch '${S1}'
 livepatch: '${S1}': initializing patching transition
 ${S1}: pre_patch_callback: vmlinux
@@ -97,7 +115,8 @@ livepatch: '${S1}': completing unpatching transition
 ${S1}: post_unpatch_callback: vmlinux
 ${S1}: free_loglevel_state: freeing space for the stored console_loglevel
 livepatch: '${S1}': unpatching complete
-% rmmod ${S1}`));
+% rmmod ${S1}`),
+  );
 });
 
 test('selftest test-state: taking over system state modification (R14.3)', () => {
@@ -109,7 +128,9 @@ test('selftest test-state: taking over system state modification (R14.3)', () =>
   w.disablePatch(S2);
   w.unloadPatch(S2);
   assert.equal(con.loglevel, 4);
-  assert.deepEqual(w.lines(), lines(`% modprobe ${S1}
+  assert.deepEqual(
+    w.lines(),
+    lines(`% modprobe ${S1}
 livepatch: enabling patch '${S1}'
 livepatch: '${S1}': initializing patching transition
 ${S1}: pre_patch_callback: vmlinux
@@ -139,7 +160,8 @@ livepatch: '${S2}': completing unpatching transition
 ${S2}: post_unpatch_callback: vmlinux
 ${S2}: free_loglevel_state: freeing space for the stored console_loglevel
 livepatch: '${S2}': unpatching complete
-% rmmod ${S2}`));
+% rmmod ${S2}`),
+  );
 });
 
 test('selftest test-state: compatible cumulative livepatches (R14.4)', () => {
@@ -153,7 +175,9 @@ test('selftest test-state: compatible cumulative livepatches (R14.4)', () => {
   w.unloadPatch(S2);
   w.unloadPatch(S3);
   assert.equal(con.loglevel, 4);
-  assert.deepEqual(w.lines(), lines(`% modprobe ${S2}
+  assert.deepEqual(
+    w.lines(),
+    lines(`% modprobe ${S2}
 livepatch: enabling patch '${S2}'
 livepatch: '${S2}': initializing patching transition
 ${S2}: pre_patch_callback: vmlinux
@@ -194,17 +218,24 @@ ${S2}: post_unpatch_callback: vmlinux
 ${S2}: free_loglevel_state: freeing space for the stored console_loglevel
 livepatch: '${S2}': unpatching complete
 % rmmod ${S2}
-% rmmod ${S3}`));
+% rmmod ${S3}`),
+  );
 });
 
 test('selftest test-state: incompatible cumulative livepatches (R14.4, R2.1 step 7)', () => {
   const w = new SimWorld({ debug: true });
   const con = { loglevel: 4 };
   w.loadPatch(statePatch(w, con, S2, 2));
-  assert.throws(() => w.loadPatch(statePatch(w, con, S1, 1)), { errno: -22, code: 'EINVAL', message: /not compatible/ });
+  assert.throws(() => w.loadPatch(statePatch(w, con, S1, 1)), {
+    errno: -22,
+    code: 'EINVAL',
+    message: /not compatible/,
+  });
   w.disablePatch(S2);
   w.unloadPatch(S2);
-  assert.deepEqual(w.lines(), lines(`% modprobe ${S2}
+  assert.deepEqual(
+    w.lines(),
+    lines(`% modprobe ${S2}
 livepatch: enabling patch '${S2}'
 livepatch: '${S2}': initializing patching transition
 ${S2}: pre_patch_callback: vmlinux
@@ -226,5 +257,6 @@ livepatch: '${S2}': completing unpatching transition
 ${S2}: post_unpatch_callback: vmlinux
 ${S2}: free_loglevel_state: freeing space for the stored console_loglevel
 livepatch: '${S2}': unpatching complete
-% rmmod ${S2}`));
+% rmmod ${S2}`),
+  );
 });

@@ -21,7 +21,9 @@ export const installed = join(repoRoot, 'node_modules');
 
 /** The corpus: one module per fix release in cases/ (`_http.mjs` is a helper). */
 export const casesDir = fileURLToPath(new URL('./cases/', import.meta.url));
-export const caseFiles = readdirSync(casesDir).filter((f) => f.endsWith('.mjs') && !f.startsWith('_')).sort();
+export const caseFiles = readdirSync(casesDir)
+  .filter((f) => f.endsWith('.mjs') && !f.startsWith('_'))
+  .sort();
 
 /** The devDependency alias of a release: `qs-6-10-2`. */
 export function alias(name: string, version: string): string {
@@ -66,12 +68,18 @@ export function makeApps(name: string, copies: Record<string, string>, newVersio
     mkdirSync(dirname(dest), { recursive: true });
     cpSync(releaseDir(name, version), dest, { recursive: true, dereference: true });
   }
-  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'depfix-app', version: '1.0.0', private: true }) + '\n');
+  writeFileSync(
+    join(app, 'package.json'),
+    JSON.stringify({ name: 'depfix-app', version: '1.0.0', private: true }) + '\n',
+  );
   writeFileSync(join(app, 'load.mjs'), LOAD);
   const next = join(tmp, 'new');
   mkdirSync(join(next, 'node_modules', dirname(name)), { recursive: true });
   symlinkSync(releaseDir(name, newVersion), join(next, 'node_modules', name), 'dir');
-  writeFileSync(join(next, 'package.json'), JSON.stringify({ name: 'depfix-new', version: '1.0.0', private: true }) + '\n');
+  writeFileSync(
+    join(next, 'package.json'),
+    JSON.stringify({ name: 'depfix-new', version: '1.0.0', private: true }) + '\n',
+  );
   writeFileSync(join(next, 'load.mjs'), LOAD);
   return { tmp, app, next, remove: () => rmSync(tmp, { recursive: true, force: true }) };
 }

@@ -7,7 +7,10 @@ export default {
   package: 'qs',
   load: 'require',
   async probe(qs, state, ctx) {
-    const ask = (q) => Array.isArray(Object.getPrototypeOf(q.parse('c[__proto__]=login&c[__proto__]&c[length]=42', { allowPrototypes: true }).c));
+    const ask = (q) =>
+      Array.isArray(
+        Object.getPrototypeOf(q.parse('c[__proto__]=login&c[__proto__]&c[length]=42', { allowPrototypes: true }).c),
+      );
     const out = { top: ask(qs), nested: ask(await ctx.load('qs', 'node_modules/lib-a')) };
     if (ctx.arg === 'late') out.late = ask(await ctx.load('qs', 'node_modules/lib-c'));
     return out;

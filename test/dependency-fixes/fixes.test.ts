@@ -45,7 +45,12 @@ interface FixCase {
   };
 }
 
-const cases = await Promise.all(caseFiles.map(async (f) => ({ file: join(casesDir, f), spec: (await import(pathToFileURL(join(casesDir, f)).href)).default as FixCase })));
+const cases = await Promise.all(
+  caseFiles.map(async (f) => ({
+    file: join(casesDir, f),
+    spec: (await import(pathToFileURL(join(casesDir, f)).href)).default as FixCase,
+  })),
+);
 
 interface Manifest {
   functions: { module: string; name: string; status: string }[];
@@ -56,11 +61,19 @@ interface Manifest {
   packages: { name: string; from: string; to: string; path: string }[];
 }
 
-interface Probe { answer: unknown; calls: number }
+interface Probe {
+  answer: unknown;
+  calls: number;
+}
 
 /** The case's process: the old release installed in an application under the loader. */
-async function start(file: string, apps: CaseApps): Promise<{ p: LpProcess; run: (op: 'setup' | 'probe', side: 'old' | 'new') => Promise<unknown> }> {
-  const p = await LpProcess.start(harness, { env: { CASE_FILE: file, APP_DIR: apps.app, NEW_DIR: apps.next, LIVEPATCH_ROOT: apps.app, LIVEPATCH_CACHE: '0' } });
+async function start(
+  file: string,
+  apps: CaseApps,
+): Promise<{ p: LpProcess; run: (op: 'setup' | 'probe', side: 'old' | 'new') => Promise<unknown> }> {
+  const p = await LpProcess.start(harness, {
+    env: { CASE_FILE: file, APP_DIR: apps.app, NEW_DIR: apps.next, LIVEPATCH_ROOT: apps.app, LIVEPATCH_CACHE: '0' },
+  });
   let id = 0;
   return {
     p,
@@ -88,7 +101,18 @@ async function startAndBuild(file: string, c: FixCase) {
     const expected = (await run('probe', 'new')) as Probe;
     assert.notDeepEqual(before.answer, expected.answer, 'the probe tells the old release from the new');
     const out = join(apps.tmp, 'fix.mjs');
-    const b = await p.cli('build', '--package', `${c.package}@${c.new}`, '--root', apps.app, '--new', releaseDir(c.package, c.new), '-o', out, '--json');
+    const b = await p.cli(
+      'build',
+      '--package',
+      `${c.package}@${c.new}`,
+      '--root',
+      apps.app,
+      '--new',
+      releaseDir(c.package, c.new),
+      '-o',
+      out,
+      '--json',
+    );
     return { apps, p, run, before, expected, out, b };
   } catch (error) {
     await p.stop();
@@ -101,62 +125,95 @@ function title(c: FixCase): string {
   return `${c.package} ${c.old} -> ${c.new} (${c.advisory.split(',')[0]})`;
 }
 
-describe('dependency fixes that patch: the running process answers as the new release, with its state', { concurrency: 3 }, () => {
-  for (const { file, spec: c } of cases.filter((x) => x.spec.expect.refuse === undefined)) {
-    test(title(c), async () => {
-      const { apps, p, run, before, expected, out, b } = await startAndBuild(file, c);
-      try {
-        assert.equal(b.code, 0, b.stderr);
-        const m = JSON.parse(b.stdout) as Manifest;
-        const patched = m.functions.filter((f) => f.status === 'patched').map((f) => `${f.module} ${f.name}`).sort();
-        assert.deepEqual(patched, [...(c.expect.patched ?? [])].sort());
-        for (const l of c.expect.leftOut ?? []) assert.ok(m.leftOut.some((x) => x.path === l), `${l} is left out: ${JSON.stringify(m.leftOut)}`);
-        assert.deepEqual(m.constants.map((x) => `${x.module} ${x.name}`).sort(), [...(c.expect.constants ?? [])].sort());
-        assert.deepEqual(m.exports.map((x) => `${x.module} ${x.name}`).sort(), [...(c.expect.exports ?? [])].sort());
-        assert.deepEqual(m.packages.map((x) => [x.name, x.from, x.to, x.path]), [[c.package, c.old, c.new, `node_modules/${c.package}`]]);
+describe(
+  'dependency fixes that patch: the running process answers as the new release, with its state',
+  { concurrency: 3 },
+  () => {
+    for (const { file, spec: c } of cases.filter((x) => x.spec.expect.refuse === undefined)) {
+      test(title(c), async () => {
+        const { apps, p, run, before, expected, out, b } = await startAndBuild(file, c);
+        try {
+          assert.equal(b.code, 0, b.stderr);
+          const m = JSON.parse(b.stdout) as Manifest;
+          const patched = m.functions
+            .filter((f) => f.status === 'patched')
+            .map((f) => `${f.module} ${f.name}`)
+            .sort();
+          assert.deepEqual(patched, [...(c.expect.patched ?? [])].sort());
+          for (const l of c.expect.leftOut ?? [])
+            assert.ok(
+              m.leftOut.some((x) => x.path === l),
+              `${l} is left out: ${JSON.stringify(m.leftOut)}`,
+            );
+          assert.deepEqual(
+            m.constants.map((x) => `${x.module} ${x.name}`).sort(),
+            [...(c.expect.constants ?? [])].sort(),
+          );
+          assert.deepEqual(m.exports.map((x) => `${x.module} ${x.name}`).sort(), [...(c.expect.exports ?? [])].sort());
+          assert.deepEqual(
+            m.packages.map((x) => [x.name, x.from, x.to, x.path]),
+            [[c.package, c.old, c.new, `node_modules/${c.package}`]],
+          );
 
-        const load = await p.cli('load', out, '--wait');
-        assert.equal(load.code, 0, load.stderr);
-        const after = (await run('probe', 'old')) as Probe;
-        assert.deepEqual(after.answer, expected.answer, 'the patched process answers as the new release');
-        assert.equal(after.calls, before.calls + 1, 'the same process, with the state it had');
+          const load = await p.cli('load', out, '--wait');
+          assert.equal(load.code, 0, load.stderr);
+          const after = (await run('probe', 'old')) as Probe;
+          assert.deepEqual(after.answer, expected.answer, 'the patched process answers as the new release');
+          assert.equal(after.calls, before.calls + 1, 'the same process, with the state it had');
 
-        const status = await p.cli('status');
-        assert.match(status.stdout, new RegExp(`package ${c.package} \\(node_modules/${c.package}\\): installed ${c.old.replaceAll('.', '\\.')}, the process behaves as ${c.new.replaceAll('.', '\\.')}\\n`));
-        // the new release is loaded too (for the expected answers), from elsewhere: only the application's copy is patched
-        const pkgs = (await p.json('packages', c.package)) as { version: string; path: string; patchedTo: { version: string } | null }[];
-        assert.deepEqual(pkgs.filter((x) => x.path === `node_modules/${c.package}`).map((x) => [x.version, x.patchedTo?.version]), [[c.old, c.new]]);
-      } finally {
-        await p.stop();
-        apps.remove();
-      }
-    });
-  }
-});
-
-describe('dependency fixes that are refused: file, line and rule named; no patch; the process unchanged', { concurrency: 3 }, () => {
-  for (const { file, spec: c } of cases.filter((x) => x.spec.expect.refuse !== undefined)) {
-    test(title(c), async () => {
-      const { apps, p, run, before, expected, out, b } = await startAndBuild(file, c);
-      try {
-        assert.equal(b.code, 65, b.stderr);
-        assert.equal(existsSync(out), false, 'no patch module is written');
-        const m = JSON.parse(b.stdout) as Manifest;
-        const got = m.refusals.map((r) => `${r.file}:${r.line} [${r.rule}]`).sort();
-        assert.deepEqual(got, c.expect.refuse!.map((r) => `${r.file}:${r.line} [${r.rule}]`).sort());
-        for (const r of m.refusals) {
-          assert.ok(r.wayOut.length > 40, 'a way out is given');
-          assert.ok(b.stderr.includes(`${r.file}:${r.line}: ${r.reason} [${r.rule}]\n  way out: `), b.stderr);
+          const status = await p.cli('status');
+          assert.match(
+            status.stdout,
+            new RegExp(
+              `package ${c.package} \\(node_modules/${c.package}\\): installed ${c.old.replaceAll('.', '\\.')}, the process behaves as ${c.new.replaceAll('.', '\\.')}\\n`,
+            ),
+          );
+          // the new release is loaded too (for the expected answers), from elsewhere: only the application's copy is patched
+          const pkgs = (await p.json('packages', c.package)) as {
+            version: string;
+            path: string;
+            patchedTo: { version: string } | null;
+          }[];
+          assert.deepEqual(
+            pkgs.filter((x) => x.path === `node_modules/${c.package}`).map((x) => [x.version, x.patchedTo?.version]),
+            [[c.old, c.new]],
+          );
+        } finally {
+          await p.stop();
+          apps.remove();
         }
+      });
+    }
+  },
+);
 
-        const after = (await run('probe', 'old')) as Probe;
-        assert.deepEqual(after.answer, before.answer, 'the process still answers as the old release');
-        const st = (await p.json('status')) as { patches: unknown[]; modules: unknown[] };
-        assert.deepEqual([st.patches, st.modules], [[], []], 'no patch is loaded');
-      } finally {
-        await p.stop();
-        apps.remove();
-      }
-    });
-  }
-});
+describe(
+  'dependency fixes that are refused: file, line and rule named; no patch; the process unchanged',
+  { concurrency: 3 },
+  () => {
+    for (const { file, spec: c } of cases.filter((x) => x.spec.expect.refuse !== undefined)) {
+      test(title(c), async () => {
+        const { apps, p, run, before, expected, out, b } = await startAndBuild(file, c);
+        try {
+          assert.equal(b.code, 65, b.stderr);
+          assert.equal(existsSync(out), false, 'no patch module is written');
+          const m = JSON.parse(b.stdout) as Manifest;
+          const got = m.refusals.map((r) => `${r.file}:${r.line} [${r.rule}]`).sort();
+          assert.deepEqual(got, c.expect.refuse!.map((r) => `${r.file}:${r.line} [${r.rule}]`).sort());
+          for (const r of m.refusals) {
+            assert.ok(r.wayOut.length > 40, 'a way out is given');
+            assert.ok(b.stderr.includes(`${r.file}:${r.line}: ${r.reason} [${r.rule}]\n  way out: `), b.stderr);
+          }
+
+          const after = (await run('probe', 'old')) as Probe;
+          assert.deepEqual(after.answer, before.answer, 'the process still answers as the old release');
+          const st = (await p.json('status')) as { patches: unknown[]; modules: unknown[] };
+          assert.deepEqual([st.patches, st.modules], [[], []], 'no patch is loaded');
+        } finally {
+          await p.stop();
+          apps.remove();
+        }
+      });
+    }
+  },
+);

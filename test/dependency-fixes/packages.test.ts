@@ -22,12 +22,19 @@ import { caseFiles, makeApps, releaseDir } from './apps.ts';
 
 const harness = 'test/dependency-fixes/harness.mjs';
 const here = (f: string) => new URL(f, import.meta.url).pathname;
-const lp = (args: string[], env: Record<string, string> = {}): Promise<RunResult> => runNode([cliPath, ...args], { env });
+const lp = (args: string[], env: Record<string, string> = {}): Promise<RunResult> =>
+  runNode([cliPath, ...args], { env });
 
 async function start(caseFile: string, app: string, next: string) {
-  const p = await LpProcess.start(harness, { env: { CASE_FILE: caseFile, APP_DIR: app, NEW_DIR: next, LIVEPATCH_ROOT: app, LIVEPATCH_CACHE: '0' } });
+  const p = await LpProcess.start(harness, {
+    env: { CASE_FILE: caseFile, APP_DIR: app, NEW_DIR: next, LIVEPATCH_ROOT: app, LIVEPATCH_CACHE: '0' },
+  });
   let id = 0;
-  const run = async (op: 'setup' | 'probe', side: 'old' | 'new', arg?: string): Promise<{ answer: Record<string, unknown> }> => {
+  const run = async (
+    op: 'setup' | 'probe',
+    side: 'old' | 'new',
+    arg?: string,
+  ): Promise<{ answer: Record<string, unknown> }> => {
     const n = ++id;
     p.send(JSON.stringify({ id: n, op, side, arg }));
     const r = await p.waitFor((o) => o.id === n, 30_000);
@@ -38,13 +45,21 @@ async function start(caseFile: string, app: string, next: string) {
 }
 
 /** A patch module without its first line (the versions' labels) and its source map (which names the files). */
-const body = (code: string) => code.split('\n').slice(1).join('\n').replace(/\/\/# sourceMappingURL=.*\n$/, '');
+const body = (code: string) =>
+  code
+    .split('\n')
+    .slice(1)
+    .join('\n')
+    .replace(/\/\/# sourceMappingURL=.*\n$/, '');
 
 test('the corpus: at least 15 real fix releases, patched and refused, over the kinds of code the issue names', () => {
   assert.ok(caseFiles.length >= 15, `${caseFiles.length} cases`);
   const text = (f: string) => readFileSync(here(`cases/${f}`), 'utf8');
   const refused = caseFiles.filter((f) => /\brefuse:/.test(text(f)));
-  assert.ok(refused.length >= 5 && caseFiles.length - refused.length >= 15, `${caseFiles.length - refused.length} patchable, ${refused.length} refused`);
+  assert.ok(
+    refused.length >= 5 && caseFiles.length - refused.length >= 15,
+    `${caseFiles.length - refused.length} patchable, ${refused.length} refused`,
+  );
   // each kind of code the issue names, by the case that shows it
   for (const [kind, file, mark] of [
     ['a fix spanning several files', 'qs.mjs', 'qs/lib/stringify.js'],
@@ -56,31 +71,57 @@ test('the corpus: at least 15 real fix releases, patched and refused, over the k
     ['a changed constant', 'glob-parent.mjs', 'constants:'],
     ['a new CommonJS export', 'ejs.mjs', 'exports:'],
     ['a refused new ES module export', 'node-fetch.mjs', "rule: 'export'"],
-  ] as const) assert.ok(text(file).includes(mark), `${kind}: ${file}`);
+  ] as const)
+    assert.ok(text(file).includes(mark), `${kind}: ${file}`);
 });
 
 test('several copies: each old copy on the release line is patched under its own module ids, one loaded after the patch too; a current copy is left', async () => {
-  const apps = makeApps('qs', {
-    qs: '6.10.2',
-    'lib-a/node_modules/qs': '6.10.1',
-    'lib-b/node_modules/qs': '6.10.3',
-    'lib-c/node_modules/qs': '6.10.2',
-  }, '6.10.3');
+  const apps = makeApps(
+    'qs',
+    {
+      qs: '6.10.2',
+      'lib-a/node_modules/qs': '6.10.1',
+      'lib-b/node_modules/qs': '6.10.3',
+      'lib-c/node_modules/qs': '6.10.2',
+    },
+    '6.10.3',
+  );
   const { p, run } = await start(here('copies-case.mjs'), apps.app, apps.next);
   try {
     const before = await run('probe', 'old');
     assert.deepEqual(before.answer, { top: true, nested: true });
     const out = join(apps.tmp, 'qs.mjs');
-    const b = await p.cli('build', '--package', 'qs@6.10.3', '--root', apps.app, '--new', releaseDir('qs', '6.10.3'), '-o', out);
+    const b = await p.cli(
+      'build',
+      '--package',
+      'qs@6.10.3',
+      '--root',
+      apps.app,
+      '--new',
+      releaseDir('qs', '6.10.3'),
+      '-o',
+      out,
+    );
     assert.equal(b.code, 0, b.stderr);
     assert.match(b.stdout, /^ {2}node_modules\/lib-a\/node_modules\/qs: 6\.10\.1 → 6\.10\.3$/m);
     assert.match(b.stdout, /^ {2}node_modules\/lib-b\/node_modules\/qs: 6\.10\.3 \(already 6\.10\.3\)$/m);
     assert.match(b.stdout, /^ {2}node_modules\/lib-c\/node_modules\/qs: 6\.10\.2 → 6\.10\.3$/m);
     assert.match(b.stdout, /^ {2}node_modules\/qs: 6\.10\.2 → 6\.10\.3$/m);
-    const m = JSON.parse(readFileSync(join(apps.tmp, 'qs.manifest.json'), 'utf8')) as { functions: { module: string; status: string }[]; packages: { path: string; from: string }[] };
+    const m = JSON.parse(readFileSync(join(apps.tmp, 'qs.manifest.json'), 'utf8')) as {
+      functions: { module: string; status: string }[];
+      packages: { path: string; from: string }[];
+    };
     const modules = new Set(m.functions.filter((f) => f.status === 'patched').map((f) => f.module));
-    for (const id of ['qs/lib/parse.js', 'lib-a/node_modules/qs/lib/parse.js', 'lib-c/node_modules/qs/lib/parse.js']) assert.ok(modules.has(id), `${id} in ${[...modules].join(', ')}`);
-    assert.deepEqual(m.packages.map((x) => [x.path, x.from]), [['node_modules/lib-a/node_modules/qs', '6.10.1'], ['node_modules/lib-c/node_modules/qs', '6.10.2'], ['node_modules/qs', '6.10.2']]);
+    for (const id of ['qs/lib/parse.js', 'lib-a/node_modules/qs/lib/parse.js', 'lib-c/node_modules/qs/lib/parse.js'])
+      assert.ok(modules.has(id), `${id} in ${[...modules].join(', ')}`);
+    assert.deepEqual(
+      m.packages.map((x) => [x.path, x.from]),
+      [
+        ['node_modules/lib-a/node_modules/qs', '6.10.1'],
+        ['node_modules/lib-c/node_modules/qs', '6.10.2'],
+        ['node_modules/qs', '6.10.2'],
+      ],
+    );
 
     const load = await p.cli('load', out, '--wait');
     assert.equal(load.code, 0, load.stderr);
@@ -89,12 +130,21 @@ test('several copies: each old copy on the release line is patched under its own
     assert.deepEqual((await run('probe', 'old', 'late')).answer, { top: false, nested: false, late: false });
 
     const st = await p.cli('status');
-    assert.match(st.stdout, /package qs \(node_modules\/lib-a\/node_modules\/qs\): installed 6\.10\.1, the process behaves as 6\.10\.3/);
+    assert.match(
+      st.stdout,
+      /package qs \(node_modules\/lib-a\/node_modules\/qs\): installed 6\.10\.1, the process behaves as 6\.10\.3/,
+    );
     const table = await p.cli('packages', 'qs');
     assert.equal(table.code, 0, table.stderr);
     assert.match(table.stdout, /^NAME +VERSION +BEHAVES AS +PATH +MODULES$/m);
-    assert.match(table.stdout, /^qs +6\.10\.1 +6\.10\.3 \(qs@6\.10\.1\+6\.10\.2-to-6\.10\.3\) +node_modules\/lib-a\/node_modules\/qs +\d+: lib-a\/node_modules\/qs\//m);
-    assert.match(table.stdout, /^qs +6\.10\.2 +6\.10\.3 \(qs@6\.10\.1\+6\.10\.2-to-6\.10\.3\) +node_modules\/qs +\d+: qs\//m);
+    assert.match(
+      table.stdout,
+      /^qs +6\.10\.1 +6\.10\.3 \(qs@6\.10\.1\+6\.10\.2-to-6\.10\.3\) +node_modules\/lib-a\/node_modules\/qs +\d+: lib-a\/node_modules\/qs\//m,
+    );
+    assert.match(
+      table.stdout,
+      /^qs +6\.10\.2 +6\.10\.3 \(qs@6\.10\.1\+6\.10\.2-to-6\.10\.3\) +node_modules\/qs +\d+: qs\//m,
+    );
   } finally {
     await p.stop();
     apps.remove();
@@ -108,14 +158,32 @@ test('a new CommonJS export is added while the patch is on, and removed when it 
     const old = (await run('probe', 'old')).answer;
     assert.deepEqual(old, { export: 'undefined', out: '1', pwned: true });
     const out = join(apps.tmp, 'ejs.mjs');
-    const b = await p.cli('build', '--package', 'ejs@3.1.7', '--root', apps.app, '--new', releaseDir('ejs', '3.1.7'), '-o', out);
+    const b = await p.cli(
+      'build',
+      '--package',
+      'ejs@3.1.7',
+      '--root',
+      apps.app,
+      '--new',
+      releaseDir('ejs', '3.1.7'),
+      '-o',
+      out,
+    );
     assert.equal(b.code, 0, b.stderr);
-    assert.match(b.stdout, /new export +node_modules\/ejs\/lib\/utils\.js:194 exports\.createNullProtoObjWherePossible/);
+    assert.match(
+      b.stdout,
+      /new export +node_modules\/ejs\/lib\/utils\.js:194 exports\.createNullProtoObjWherePossible/,
+    );
     assert.equal((await p.cli('load', out, '--wait')).code, 0);
-    assert.deepEqual((await run('probe', 'old')).answer, { export: 'function', out: 'outputFunctionName is not a valid JS identifier.', pwned: false });
+    assert.deepEqual((await run('probe', 'old')).answer, {
+      export: 'function',
+      out: 'outputFunctionName is not a valid JS identifier.',
+      pwned: false,
+    });
     const d = await p.cli('disable', 'ejs@3.1.6-to-3.1.7');
     assert.equal(d.code, 0, d.stderr);
-    for (let i = 0; i < 50 && ((await p.json('status')) as { transition: unknown }).transition !== null; i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 50 && ((await p.json('status')) as { transition: unknown }).transition !== null; i++)
+      await new Promise((r) => setTimeout(r, 100));
     assert.deepEqual((await run('probe', 'old')).answer, old, 'disabled: the export is gone and the old code runs');
     assert.doesNotMatch((await p.cli('status')).stdout, /behaves as/);
   } finally {
@@ -128,17 +196,42 @@ test('the same patch from --package, from --old/--new on the package directories
   const apps = makeApps('cookie', { cookie: '0.6.0' }, '0.7.0');
   try {
     const viaPackage = join(apps.tmp, 'a.mjs');
-    const r1 = await lp(['build', '--package', 'cookie@0.7.0', '--root', apps.app, '--new', releaseDir('cookie', '0.7.0'), '-o', viaPackage]);
+    const r1 = await lp([
+      'build',
+      '--package',
+      'cookie@0.7.0',
+      '--root',
+      apps.app,
+      '--new',
+      releaseDir('cookie', '0.7.0'),
+      '-o',
+      viaPackage,
+    ]);
     assert.equal(r1.code, 0, r1.stderr);
     // two package directories: the installed copy (inside node_modules: its application is found) and the new release
     const viaDirs = join(apps.tmp, 'b.mjs');
-    const r2 = await lp(['build', '--old', join(apps.app, 'node_modules/cookie'), '--new', releaseDir('cookie', '0.7.0'), '-o', viaDirs]);
+    const r2 = await lp([
+      'build',
+      '--old',
+      join(apps.app, 'node_modules/cookie'),
+      '--new',
+      releaseDir('cookie', '0.7.0'),
+      '-o',
+      viaDirs,
+    ]);
     assert.equal(r2.code, 0, r2.stderr);
     assert.equal(body(readFileSync(viaDirs, 'utf8')), body(readFileSync(viaPackage, 'utf8')));
     // npm pack of the release directory (offline), given as --new
-    const packed = spawnSync('npm', ['pack', releaseDir('cookie', '0.7.0'), '--pack-destination', apps.tmp, '--ignore-scripts', '--loglevel=error'], { encoding: 'utf8' });
+    const packed = spawnSync(
+      'npm',
+      ['pack', releaseDir('cookie', '0.7.0'), '--pack-destination', apps.tmp, '--ignore-scripts', '--loglevel=error'],
+      { encoding: 'utf8' },
+    );
     assert.equal(packed.status, 0, packed.stderr);
-    const tgz = join(apps.tmp, readdirSync(apps.tmp).find((f) => f.endsWith('.tgz'))!);
+    const tgz = join(
+      apps.tmp,
+      readdirSync(apps.tmp).find((f) => f.endsWith('.tgz'))!,
+    );
     const viaTarball = join(apps.tmp, 'c.mjs');
     const r3 = await lp(['build', '--package', 'cookie@0.7.0', '--root', apps.app, '--new', tgz, '-o', viaTarball]);
     assert.equal(r3.code, 0, r3.stderr);
@@ -152,7 +245,11 @@ test('the same patch from --package, from --old/--new on the package directories
 
 test('the registry, as npm pack reaches it (a local one): the release is fetched; an unknown version or package is bad input', async () => {
   const apps = makeApps('word-wrap', { 'word-wrap': '1.2.3' }, '1.2.4');
-  const packed = spawnSync('npm', ['pack', releaseDir('word-wrap', '1.2.4'), '--pack-destination', apps.tmp, '--ignore-scripts', '--loglevel=error'], { encoding: 'utf8' });
+  const packed = spawnSync(
+    'npm',
+    ['pack', releaseDir('word-wrap', '1.2.4'), '--pack-destination', apps.tmp, '--ignore-scripts', '--loglevel=error'],
+    { encoding: 'utf8' },
+  );
   assert.equal(packed.status, 0, packed.stderr);
   const tgz = readFileSync(join(apps.tmp, 'word-wrap-1.2.4.tgz'));
   const served: string[] = [];
@@ -160,16 +257,31 @@ test('the registry, as npm pack reaches it (a local one): the release is fetched
     served.push(req.url!);
     const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
     if (req.url === '/word-wrap') {
-      const dist = { tarball: `${base}/word-wrap/-/word-wrap-1.2.4.tgz`, shasum: createHash('sha1').update(tgz).digest('hex'), integrity: `sha512-${createHash('sha512').update(tgz).digest('base64')}` };
+      const dist = {
+        tarball: `${base}/word-wrap/-/word-wrap-1.2.4.tgz`,
+        shasum: createHash('sha1').update(tgz).digest('hex'),
+        integrity: `sha512-${createHash('sha512').update(tgz).digest('base64')}`,
+      };
       res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ name: 'word-wrap', 'dist-tags': { latest: '1.2.4' }, versions: { '1.2.4': { name: 'word-wrap', version: '1.2.4', dist } } }));
+      res.end(
+        JSON.stringify({
+          name: 'word-wrap',
+          'dist-tags': { latest: '1.2.4' },
+          versions: { '1.2.4': { name: 'word-wrap', version: '1.2.4', dist } },
+        }),
+      );
     } else if (req.url === '/word-wrap/-/word-wrap-1.2.4.tgz') res.end(tgz);
-    else { res.statusCode = 404; res.end('{"error":"Not found"}'); }
+    else {
+      res.statusCode = 404;
+      res.end('{"error":"Not found"}');
+    }
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const env = {
     npm_config_registry: `http://127.0.0.1:${(server.address() as { port: number }).port}/`,
-    npm_config_cache: join(apps.tmp, 'npm-cache'), npm_config_fetch_retries: '0', npm_config_update_notifier: 'false',
+    npm_config_cache: join(apps.tmp, 'npm-cache'),
+    npm_config_fetch_retries: '0',
+    npm_config_update_notifier: 'false',
   };
   try {
     const out = join(apps.tmp, 'ww.mjs');
@@ -179,10 +291,19 @@ test('the registry, as npm pack reaches it (a local one): the release is fetched
     assert.ok(served.includes('/word-wrap/-/word-wrap-1.2.4.tgz'), served.join(' '));
     assert.match(readFileSync(out, 'utf8'), /name: "word-wrap@1\.2\.3-to-1\.2\.4"/);
 
-    const noVersion = await lp(['build', '--package', 'word-wrap@9.9.9', '--root', apps.app, '-o', join(apps.tmp, 'x.mjs')], env);
+    const noVersion = await lp(
+      ['build', '--package', 'word-wrap@9.9.9', '--root', apps.app, '-o', join(apps.tmp, 'x.mjs')],
+      env,
+    );
     assert.equal(noVersion.code, 66, noVersion.stderr);
-    assert.match(noVersion.stderr, /livepatch build: npm cannot fetch word-wrap@9\.9\.9: .*(No matching version|ETARGET|9\.9\.9)/);
-    const noPackage = await lp(['build', '--package', 'word-wrap-nope@1.0.0', '--root', apps.app, '-o', join(apps.tmp, 'x.mjs')], env);
+    assert.match(
+      noVersion.stderr,
+      /livepatch build: npm cannot fetch word-wrap@9\.9\.9: .*(No matching version|ETARGET|9\.9\.9)/,
+    );
+    const noPackage = await lp(
+      ['build', '--package', 'word-wrap-nope@1.0.0', '--root', apps.app, '-o', join(apps.tmp, 'x.mjs')],
+      env,
+    );
     assert.equal(noPackage.code, 66, noPackage.stderr);
     assert.match(noPackage.stderr, /word-wrap-nope is not installed in /);
     assert.equal(existsSync(join(apps.tmp, 'x.mjs')), false);
@@ -200,13 +321,41 @@ test('bad input: clear errors and exit codes, nothing written', async () => {
   try {
     writeFileSync(join(tmp, 'not.tgz'), 'this is not a tarball\n');
     const cases: [string[], number, RegExp][] = [
-      [['--package', 'left-pad@1.3.0', '--root', apps.app, '--new', releaseDir('minimist', '1.2.6')], 66, /left-pad is not installed in .*app \(no node_modules\/left-pad there or below\)/],
-      [['--package', 'minimist@1.2.6', '--root', apps.app, '--new', join(tmp, 'not.tgz')], 66, /not\.tgz is not a package tarball: not a gzip file/],
-      [['--package', 'minimist@1.2.6', '--root', apps.app, '--new', releaseDir('qs', '6.10.3')], 66, /is the package 'qs', not 'minimist'/],
-      [['--package', 'minimist@1.2.7', '--root', apps.app, '--new', releaseDir('minimist', '1.2.6')], 66, /is minimist@1\.2\.6, not the version asked for \(1\.2\.7\)/],
-      [['--package', 'minimist@1.2.6', '--root', join(tmp, 'nowhere'), '--new', releaseDir('minimist', '1.2.6')], 66, /the application root .*nowhere does not exist/],
-      [['--package', 'minimist', '--root', apps.app], 64, /--package minimist needs the fixed version \(minimist@<version>\) or --new/],
-      [['--package', 'minimist@1.2.5', '--root', apps.app, '--new', releaseDir('minimist', '1.2.5')], 1, /no installed copy of minimist needs 1\.2\.5: nothing to patch/],
+      [
+        ['--package', 'left-pad@1.3.0', '--root', apps.app, '--new', releaseDir('minimist', '1.2.6')],
+        66,
+        /left-pad is not installed in .*app \(no node_modules\/left-pad there or below\)/,
+      ],
+      [
+        ['--package', 'minimist@1.2.6', '--root', apps.app, '--new', join(tmp, 'not.tgz')],
+        66,
+        /not\.tgz is not a package tarball: not a gzip file/,
+      ],
+      [
+        ['--package', 'minimist@1.2.6', '--root', apps.app, '--new', releaseDir('qs', '6.10.3')],
+        66,
+        /is the package 'qs', not 'minimist'/,
+      ],
+      [
+        ['--package', 'minimist@1.2.7', '--root', apps.app, '--new', releaseDir('minimist', '1.2.6')],
+        66,
+        /is minimist@1\.2\.6, not the version asked for \(1\.2\.7\)/,
+      ],
+      [
+        ['--package', 'minimist@1.2.6', '--root', join(tmp, 'nowhere'), '--new', releaseDir('minimist', '1.2.6')],
+        66,
+        /the application root .*nowhere does not exist/,
+      ],
+      [
+        ['--package', 'minimist', '--root', apps.app],
+        64,
+        /--package minimist needs the fixed version \(minimist@<version>\) or --new/,
+      ],
+      [
+        ['--package', 'minimist@1.2.5', '--root', apps.app, '--new', releaseDir('minimist', '1.2.5')],
+        1,
+        /no installed copy of minimist needs 1\.2\.5: nothing to patch/,
+      ],
       [['--old', join(apps.app, 'node_modules/minimist'), '--new', join(tmp, 'not.tgz')], 66, /not a package tarball/],
     ];
     for (const [args, code, message] of cases) {

@@ -13,7 +13,11 @@ export interface CaseProcess {
   run(op: 'setup' | 'check', tree: string): Promise<unknown>;
 }
 
-export async function startCase(caseDir: string, env: Record<string, string>, nodeArgs: string[] = []): Promise<CaseProcess> {
+export async function startCase(
+  caseDir: string,
+  env: Record<string, string>,
+  nodeArgs: string[] = [],
+): Promise<CaseProcess> {
   // no transform cache: it would be written into the fixtures
   const p = await LpProcess.start(harness, { env: { CASE_DIR: caseDir, LIVEPATCH_CACHE: '0', ...env }, nodeArgs });
   let id = 0;

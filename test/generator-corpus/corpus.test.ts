@@ -42,73 +42,106 @@ interface CaseSpec {
   refuse?: { file: string; line: number; rule: string; reason: string }[];
 }
 
-const spec = (name: string): CaseSpec => JSON.parse(readFileSync(join(fixtures, name, 'case.json'), 'utf8')) as CaseSpec;
+const spec = (name: string): CaseSpec =>
+  JSON.parse(readFileSync(join(fixtures, name, 'case.json'), 'utf8')) as CaseSpec;
 const patchable = cases.filter((c) => spec(c).refuse === undefined);
 const refused = cases.filter((c) => spec(c).refuse !== undefined);
 
 test('the corpus has at least 30 fixes, and a refusal case for each unsupported kind of change', () => {
   assert.ok(cases.length >= 30, `${cases.length} cases`);
   const rules = new Set(refused.flatMap((c) => spec(c).refuse!.map((r) => r.rule)));
-  for (const rule of ['module-init', 'class-field', 'export', 'module-data', 'closure-captures']) assert.ok(rules.has(rule), `no case refuses with ${rule}`);
+  for (const rule of ['module-init', 'class-field', 'export', 'module-data', 'closure-captures'])
+    assert.ok(rules.has(rule), `no case refuses with ${rule}`);
 });
 
-describe('patchable fixes: the patched process gives the new version\'s results and keeps its state', { concurrency: 3 }, () => {
-  for (const name of patchable) {
-    test(name, async () => {
-      const dir = join(fixtures, name);
-      const want = spec(name);
-      const result = build({ old: dirTree(join(dir, 'old')), new: dirTree(join(dir, 'new')), root: join(dir, 'old') });
-      assert.deepEqual(result.refusals, []);
-      assert.ok(result.code !== null, 'a patch was built');
-      const patched = result.manifest.functions.filter((f) => f.status === 'patched').map((f) => f.name).sort();
-      assert.deepEqual(patched, [...(want.patched ?? [])].sort());
-      const left = (status: string) => result.manifest.functions.filter((f) => f.status === status).map((f) => f.name).sort();
-      assert.deepEqual(left('formatting-only'), [...(want.formattingOnly ?? [])].sort());
-      assert.deepEqual(left('inner-only'), [...(want.innerOnly ?? [])].sort());
-      for (const f of result.manifest.functions) assert.match(f.oldHash, /^[0-9a-f]{16}$/);
-      const file = join(out, `${name}.mjs`);
-      writeFileSync(file, result.code);
+describe(
+  "patchable fixes: the patched process gives the new version's results and keeps its state",
+  { concurrency: 3 },
+  () => {
+    for (const name of patchable) {
+      test(name, async () => {
+        const dir = join(fixtures, name);
+        const want = spec(name);
+        const result = build({
+          old: dirTree(join(dir, 'old')),
+          new: dirTree(join(dir, 'new')),
+          root: join(dir, 'old'),
+        });
+        assert.deepEqual(result.refusals, []);
+        assert.ok(result.code !== null, 'a patch was built');
+        const patched = result.manifest.functions
+          .filter((f) => f.status === 'patched')
+          .map((f) => f.name)
+          .sort();
+        assert.deepEqual(patched, [...(want.patched ?? [])].sort());
+        const left = (status: string) =>
+          result.manifest.functions
+            .filter((f) => f.status === status)
+            .map((f) => f.name)
+            .sort();
+        assert.deepEqual(left('formatting-only'), [...(want.formattingOnly ?? [])].sort());
+        assert.deepEqual(left('inner-only'), [...(want.innerOnly ?? [])].sort());
+        for (const f of result.manifest.functions) assert.match(f.oldHash, /^[0-9a-f]{16}$/);
+        const file = join(out, `${name}.mjs`);
+        writeFileSync(file, result.code);
 
-      // an unpatched copy of the old version: the check must fail there
-      const pre = join(out, `${name}-pre`);
-      cpSync(join(dir, 'old'), pre, { recursive: true });
-      const { p, run } = await startCase(dir, { LIVEPATCH_ROOT: join(dir, 'old'), PRE_DIR: pre });
-      try {
-        await run('setup', 'old');
-        await run('setup', 'new');
-        await run('setup', 'pre');
-        const before = await run('check', 'pre');
-        const expected = await run('check', 'new');
-        assert.notDeepEqual(before, expected, 'the check tells the old version from the new');
-        const load = await p.cli('load', file);
-        assert.equal(load.code, 0, load.stderr);
-        const after = await run('check', 'old');
-        assert.deepEqual(after, expected);
-      } finally {
-        await p.stop();
-      }
-    });
-  }
-});
+        // an unpatched copy of the old version: the check must fail there
+        const pre = join(out, `${name}-pre`);
+        cpSync(join(dir, 'old'), pre, { recursive: true });
+        const { p, run } = await startCase(dir, { LIVEPATCH_ROOT: join(dir, 'old'), PRE_DIR: pre });
+        try {
+          await run('setup', 'old');
+          await run('setup', 'new');
+          await run('setup', 'pre');
+          const before = await run('check', 'pre');
+          const expected = await run('check', 'new');
+          assert.notDeepEqual(before, expected, 'the check tells the old version from the new');
+          const load = await p.cli('load', file);
+          assert.equal(load.code, 0, load.stderr);
+          const after = await run('check', 'old');
+          assert.deepEqual(after, expected);
+        } finally {
+          await p.stop();
+        }
+      });
+    }
+  },
+);
 
-describe('unsupported changes are refused with file, line, reason and way out; nothing is written', { concurrency: 3 }, () => {
-  for (const name of refused) {
-    test(name, async () => {
-      const dir = join(fixtures, name);
-      const file = join(out, `${name}.mjs`);
-      const r = await runNode([cliPath, 'build', '--old', join(dir, 'old'), '--new', join(dir, 'new'), '-o', file, '--json']);
-      assert.equal(r.code, 65, r.stderr);
-      assert.equal(existsSync(file), false, 'no patch module is written');
-      const manifest = JSON.parse(r.stdout) as { refusals: { file: string; line: number; rule: string; reason: string; wayOut: string }[] };
-      const want = spec(name).refuse!;
-      assert.equal(manifest.refusals.length, want.length, JSON.stringify(manifest.refusals, null, 1));
-      for (const w of want) {
-        const got = manifest.refusals.find((x) => x.file === w.file && x.line === w.line && x.rule === w.rule);
-        assert.ok(got, `refusal ${w.file}:${w.line} [${w.rule}] in ${JSON.stringify(manifest.refusals, null, 1)}`);
-        assert.ok(got.reason.includes(w.reason), `'${got.reason}' mentions '${w.reason}'`);
-        assert.ok(got.wayOut.length > 40, 'a way out is given');
-        assert.ok(r.stderr.includes(`${w.file}:${w.line}: ${got.reason} [${w.rule}]\n  way out: `), r.stderr);
-      }
-    });
-  }
-});
+describe(
+  'unsupported changes are refused with file, line, reason and way out; nothing is written',
+  { concurrency: 3 },
+  () => {
+    for (const name of refused) {
+      test(name, async () => {
+        const dir = join(fixtures, name);
+        const file = join(out, `${name}.mjs`);
+        const r = await runNode([
+          cliPath,
+          'build',
+          '--old',
+          join(dir, 'old'),
+          '--new',
+          join(dir, 'new'),
+          '-o',
+          file,
+          '--json',
+        ]);
+        assert.equal(r.code, 65, r.stderr);
+        assert.equal(existsSync(file), false, 'no patch module is written');
+        const manifest = JSON.parse(r.stdout) as {
+          refusals: { file: string; line: number; rule: string; reason: string; wayOut: string }[];
+        };
+        const want = spec(name).refuse!;
+        assert.equal(manifest.refusals.length, want.length, JSON.stringify(manifest.refusals, null, 1));
+        for (const w of want) {
+          const got = manifest.refusals.find((x) => x.file === w.file && x.line === w.line && x.rule === w.rule);
+          assert.ok(got, `refusal ${w.file}:${w.line} [${w.rule}] in ${JSON.stringify(manifest.refusals, null, 1)}`);
+          assert.ok(got.reason.includes(w.reason), `'${got.reason}' mentions '${w.reason}'`);
+          assert.ok(got.wayOut.length > 40, 'a way out is given');
+          assert.ok(r.stderr.includes(`${w.file}:${w.line}: ${got.reason} [${w.rule}]\n  way out: `), r.stderr);
+        }
+      });
+    }
+  },
+);

@@ -28,7 +28,11 @@ createInterface({ input: process.stdin }).on('line', (line) => {
   // each command is a task, like a request: the unit of per-task consistency
   task(`${cmd.op} ${cmd.tree}`, () => {
     Promise.resolve()
-      .then(() => (cmd.op === 'setup' ? spec.setup?.(loader(cmd.tree), states[cmd.tree]) : spec.check(loader(cmd.tree), states[cmd.tree])))
+      .then(() =>
+        cmd.op === 'setup'
+          ? spec.setup?.(loader(cmd.tree), states[cmd.tree])
+          : spec.check(loader(cmd.tree), states[cmd.tree]),
+      )
       .then(
         (result) => out({ id: cmd.id, result: result ?? null }),
         (e) => out({ id: cmd.id, error: String(e?.stack ?? e) }),

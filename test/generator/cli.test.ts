@@ -33,14 +33,32 @@ test('--diff: a unified diff applied to the running tree gives a patch that fixe
     const diff = spawnSync('git', ['diff', '--no-index', 'old', 'new'], { cwd: bounds, encoding: 'utf8' }).stdout;
     assert.match(diff, /^--- a\/old\/src\/list\.mjs$/m);
     writeFileSync(join(dir, 'fix.diff'), diff);
-    const r = await lp('build', '--diff', join(dir, 'fix.diff'), '-p', '2', '--root', join(dir, 'app'), '-o', join(dir, 'fix.mjs'));
+    const r = await lp(
+      'build',
+      '--diff',
+      join(dir, 'fix.diff'),
+      '-p',
+      '2',
+      '--root',
+      join(dir, 'app'),
+      '-o',
+      join(dir, 'fix.mjs'),
+    );
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /built .*fix\.mjs: 1 function\(s\) in 1 module\(s\)/);
     assert.match(r.stdout, /patched +src\/list\.mjs:2 page/);
     // the running tree itself is not touched
-    assert.equal(readFileSync(join(dir, 'app/src/list.mjs'), 'utf8'), readFileSync(join(bounds, 'old/src/list.mjs'), 'utf8'));
-    const manifest = JSON.parse(readFileSync(join(dir, 'fix.manifest.json'), 'utf8')) as { functions: { name: string; oldHash: string }[] };
-    assert.deepEqual(manifest.functions.map((f) => f.name), ['page']);
+    assert.equal(
+      readFileSync(join(dir, 'app/src/list.mjs'), 'utf8'),
+      readFileSync(join(bounds, 'old/src/list.mjs'), 'utf8'),
+    );
+    const manifest = JSON.parse(readFileSync(join(dir, 'fix.manifest.json'), 'utf8')) as {
+      functions: { name: string; oldHash: string }[];
+    };
+    assert.deepEqual(
+      manifest.functions.map((f) => f.name),
+      ['page'],
+    );
 
     const { p, run } = await startCase(bounds, { LIVEPATCH_ROOT: join(dir, 'app'), OLD_DIR: join(dir, 'app') });
     try {
@@ -67,15 +85,38 @@ test('--old <git revision>: read from the repository without a checkout; the pat
     assert.equal(atHead.status, 0, atHead.stderr);
     // the new version: HEAD's tree with a changed function
     cpSync(join(repoRoot, 'examples/greet'), join(dir, 'greet'), { recursive: true });
-    writeFileSync(join(dir, 'greet/greet.mjs'), atHead.stdout.replace(/export function greet\(([^)]*)\) \{/, 'export function greet($1) {\n  if (!name) return \'Hello, stranger!\';'));
-    const r = await lp('build', '--old', 'HEAD', '--new', join(dir, 'greet'), '--root', join(repoRoot, 'examples/greet'), '-o', join(dir, 'out.mjs'), '--json');
+    writeFileSync(
+      join(dir, 'greet/greet.mjs'),
+      atHead.stdout.replace(
+        /export function greet\(([^)]*)\) \{/,
+        "export function greet($1) {\n  if (!name) return 'Hello, stranger!';",
+      ),
+    );
+    const r = await lp(
+      'build',
+      '--old',
+      'HEAD',
+      '--new',
+      join(dir, 'greet'),
+      '--root',
+      join(repoRoot, 'examples/greet'),
+      '-o',
+      join(dir, 'out.mjs'),
+      '--json',
+    );
     assert.equal(r.code, 0, r.stderr);
-    const manifest = JSON.parse(r.stdout) as { old: string; functions: { name: string; oldHash: string; status: string }[] };
+    const manifest = JSON.parse(r.stdout) as {
+      old: string;
+      functions: { name: string; oldHash: string; status: string }[];
+    };
     assert.equal(manifest.old, 'git:HEAD');
     const want = transform({ source: atHead.stdout, moduleId: 'greet.mjs', lang: 'js', sourceType: 'module' });
     assert.ok(want.ok);
     const greet = want.symbols.symbols.find((s) => s.name === 'greet')!;
-    assert.deepEqual(manifest.functions.map((f) => [f.name, f.status, f.oldHash]), [['greet', 'patched', greet.hash]]);
+    assert.deepEqual(
+      manifest.functions.map((f) => [f.name, f.status, f.oldHash]),
+      [['greet', 'patched', greet.hash]],
+    );
     assert.match(readFileSync(join(dir, 'out.mjs'), 'utf8'), new RegExp(`oldName: "greet", oldHash: "${greet.hash}"`));
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -95,13 +136,33 @@ test('the exact-code check: a patch built from another version of the code is re
       await run('check', 'old');
       const load = await p.cli('load', join(dir, 'fix.mjs'));
       assert.equal(load.code, 22, load.stderr); // EINVAL
-      assert.match(load.stderr, /symbol 'ratio' in object 'src\/calc\.ts' has hash [0-9a-f]{16}, patch expects [0-9a-f]{16}: the patch was built for different code/);
+      assert.match(
+        load.stderr,
+        /symbol 'ratio' in object 'src\/calc\.ts' has hash [0-9a-f]{16}, patch expects [0-9a-f]{16}: the patch was built for different code/,
+      );
       const list = (await p.json('list')) as { patches: unknown[] };
       assert.deepEqual(list.patches, []);
       // --pid checks the same before writing anything
-      const checked = await runNode([cliPath, 'build', '--old', join(stack, 'old'), '--new', join(stack, 'new'), '-o', join(dir, 'checked.mjs'), '--pid', String(p.pid)], { env: p.env });
+      const checked = await runNode(
+        [
+          cliPath,
+          'build',
+          '--old',
+          join(stack, 'old'),
+          '--new',
+          join(stack, 'new'),
+          '-o',
+          join(dir, 'checked.mjs'),
+          '--pid',
+          String(p.pid),
+        ],
+        { env: p.env },
+      );
       assert.equal(checked.code, 66, checked.stderr);
-      assert.match(checked.stderr, new RegExp(`the old version is not what process ${p.pid} runs: 'ratio' in src/calc\\.ts has hash`));
+      assert.match(
+        checked.stderr,
+        new RegExp(`the old version is not what process ${p.pid} runs: 'ratio' in src/calc\\.ts has hash`),
+      );
       assert.equal(existsSync(join(dir, 'checked.mjs')), false);
     } finally {
       await p.stop();
@@ -111,7 +172,7 @@ test('the exact-code check: a patch built from another version of the code is re
   }
 });
 
-test('source maps: an exception thrown by patched code points at the new source\'s line and column', async () => {
+test("source maps: an exception thrown by patched code points at the new source's line and column", async () => {
   const dir = tmp();
   try {
     const stack = join(fixtures, 'stack');
@@ -156,15 +217,38 @@ test('bad input: a clear message and a non-zero exit code, never a stack trace',
     const cases: [string[], number, RegExp][] = [
       [['build', '--old', app], 64, /build needs --old and --new/],
       [['build', '--diff', 'x.diff', '--old', app, '--new', app], 64, /either --diff or --old and --new/],
-      [['build', '--old', 'no-such-rev-xyz', '--new', app, '--root', repoRoot], 66, /'no-such-rev-xyz' is neither a directory nor a revision of the git repository/],
-      [['build', '--old', 'HEAD', '--new', app, '--root', tmpdir()], 66, /'HEAD' is not a directory, and .* is not in a git repository/],
+      [
+        ['build', '--old', 'no-such-rev-xyz', '--new', app, '--root', repoRoot],
+        66,
+        /'no-such-rev-xyz' is neither a directory nor a revision of the git repository/,
+      ],
+      [
+        ['build', '--old', 'HEAD', '--new', app, '--root', tmpdir()],
+        66,
+        /'HEAD' is not a directory, and .* is not in a git repository/,
+      ],
       [['build', '--diff', join(dir, 'missing.diff'), '--root', app], 66, /cannot read the diff/],
-      [['build', '--diff', join(dir, 'stale.diff'), '--root', app], 66, /stale\.diff:3: hunk #1 does not apply to src\/list\.mjs \(expected at line 2: 'export function page\(items, index\) \{'\); was the diff made against another version\?/],
-      [['build', '--diff', join(dir, 'other.diff'), '--root', app], 66, /other\.diff: src\/nope\.mjs does not exist in/],
+      [
+        ['build', '--diff', join(dir, 'stale.diff'), '--root', app],
+        66,
+        /stale\.diff:3: hunk #1 does not apply to src\/list\.mjs \(expected at line 2: 'export function page\(items, index\) \{'\); was the diff made against another version\?/,
+      ],
+      [
+        ['build', '--diff', join(dir, 'other.diff'), '--root', app],
+        66,
+        /other\.diff: src\/nope\.mjs does not exist in/,
+      ],
       [['build', '--diff', join(dir, 'text.diff'), '--root', app], 66, /no file changes found/],
-      [['build', '--old', join(app, 'src/list.mjs'), '--new', app], 66, /is a file; --old and --new take a directory or a git revision/],
+      [
+        ['build', '--old', join(app, 'src/list.mjs'), '--new', app],
+        66,
+        /is a file; --old and --new take a directory or a git revision/,
+      ],
     ];
-    writeFileSync(join(dir, 'stale.diff'), '--- a/src/list.mjs\n+++ b/src/list.mjs\n@@ -2,2 +2,2 @@\n export function page(items, index) {\n-  return items;\n+  return items.slice();\n');
+    writeFileSync(
+      join(dir, 'stale.diff'),
+      '--- a/src/list.mjs\n+++ b/src/list.mjs\n@@ -2,2 +2,2 @@\n export function page(items, index) {\n-  return items;\n+  return items.slice();\n',
+    );
     writeFileSync(join(dir, 'other.diff'), '--- a/src/nope.mjs\n+++ b/src/nope.mjs\n@@ -1 +1 @@\n-a\n+b\n');
     writeFileSync(join(dir, 'text.diff'), 'just some text\n');
     for (const [args, code, message] of cases) {

@@ -48,7 +48,9 @@ test('one patch changing every function of the corpus makes the old version beha
 
   const [expected, patched] = await Promise.all([
     runNode(['test/instrument/fixtures/combos/run.mjs', newDir]),
-    runInstrumented(['test/instrument/fixtures/combos/run-patched.mjs', oldDir, patch], { env: { LIVEPATCH_ROOT: oldDir, LIVEPATCH_CACHE: '0' } }),
+    runInstrumented(['test/instrument/fixtures/combos/run-patched.mjs', oldDir, patch], {
+      env: { LIVEPATCH_ROOT: oldDir, LIVEPATCH_CACHE: '0' },
+    }),
   ]);
   assert.equal(expected.code, 0, expected.stderr);
   assert.equal(patched.code, 0, patched.stderr);

@@ -48,7 +48,7 @@ test('modify, add and delete files; git a/ b/ prefixes are stripped', () => {
   assert.equal(t.read('src/a.mjs'), 'one\ntwo\nTHREE\nfour\nfive\nsix\nseven\n');
   assert.equal(t.read('src/new.mjs'), 'export const n = 1;\nexport const m = 2;\n');
   assert.equal(t.read('src/gone.mjs'), undefined);
-  assert.equal(t.read('src/b.mjs'), 'x\ny', 'untouched files are the base\'s');
+  assert.equal(t.read('src/b.mjs'), 'x\ny', "untouched files are the base's");
   assert.deepEqual([...t.paths()].sort(), ['src/a.mjs', 'src/b.mjs', 'src/new.mjs']);
   assert.equal(t.sameAs?.(base, 'src/b.mjs'), true);
   assert.equal(t.sameAs?.(base, 'src/a.mjs'), undefined);
@@ -56,7 +56,8 @@ test('modify, add and delete files; git a/ b/ prefixes are stripped', () => {
 
 test('a hunk whose lines moved is found at the nearest exact place; "\\ No newline at end of file" is honoured', () => {
   // the header says line 1, the context is at line 4
-  const diff = '--- src/a.mjs\n+++ src/a.mjs\n@@ -1,2 +1,2 @@\n four\n-five\n+FIVE\n--- src/b.mjs\n+++ src/b.mjs\n@@ -1,2 +1,2 @@\n x\n-y\n\\ No newline at end of file\n+y2\n';
+  const diff =
+    '--- src/a.mjs\n+++ src/a.mjs\n@@ -1,2 +1,2 @@\n four\n-five\n+FIVE\n--- src/b.mjs\n+++ src/b.mjs\n@@ -1,2 +1,2 @@\n x\n-y\n\\ No newline at end of file\n+y2\n';
   const t = applyDiff(base, parseDiff(diff, 'm.diff'), 'm.diff');
   assert.equal(t.read('src/a.mjs'), 'one\ntwo\nthree\nfour\nFIVE\nsix\n');
   assert.equal(t.read('src/b.mjs'), 'x\ny2\n');
@@ -66,9 +67,16 @@ test('a diff that does not apply is an error naming the diff line, the hunk and 
   const diff = '--- a/src/a.mjs\n+++ b/src/a.mjs\n@@ -1,2 +1,2 @@\n one\n-TWO\n+2\n';
   assert.throws(() => applyDiff(base, parseDiff(diff, 'bad.diff'), 'bad.diff'), {
     name: 'InputError',
-    message: "bad.diff:3: hunk #1 does not apply to src/a.mjs (expected at line 1: 'one'); was the diff made against another version?",
+    message:
+      "bad.diff:3: hunk #1 does not apply to src/a.mjs (expected at line 1: 'one'); was the diff made against another version?",
   });
-  assert.throws(() => parseDiff('--- a/x\n+++ b/x\n@@ -1,3 +1,3 @@\n a\n', 'short.diff'), /short\.diff:3: the hunk is shorter than its header says/);
-  assert.throws(() => applyDiff(base, parseDiff('--- /dev/null\n+++ b/src/b.mjs\n@@ -0,0 +1 @@\n+z\n', 'c.diff'), 'c.diff'), /creates src\/b\.mjs, which already exists/);
+  assert.throws(
+    () => parseDiff('--- a/x\n+++ b/x\n@@ -1,3 +1,3 @@\n a\n', 'short.diff'),
+    /short\.diff:3: the hunk is shorter than its header says/,
+  );
+  assert.throws(
+    () => applyDiff(base, parseDiff('--- /dev/null\n+++ b/src/b.mjs\n@@ -0,0 +1 @@\n+z\n', 'c.diff'), 'c.diff'),
+    /creates src\/b\.mjs, which already exists/,
+  );
   assert.throws(() => parseDiff('--- a/../x\n+++ b/../x\n@@ -1 +1 @@\n-a\n+b\n', 'up.diff'), /outside the tree/);
 });

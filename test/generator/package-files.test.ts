@@ -21,50 +21,86 @@ import { TarError } from '../../src/generator/errors.ts';
 
 function memPackage(json: PackageJson, files: Record<string, string>): PackageFiles {
   const all: Record<string, string> = { 'package.json': JSON.stringify(json), ...files };
-  return { name: json.name!, version: json.version!, json, label: 'mem', dir: null, list: () => Object.keys(all), read: (p) => all[p], url: (p) => `mem:${p}` };
+  return {
+    name: json.name!,
+    version: json.version!,
+    json,
+    label: 'mem',
+    dir: null,
+    list: () => Object.keys(all),
+    read: (p) => all[p],
+    url: (p) => `mem:${p}`,
+  };
 }
 
-test('reach: exports under the conditions Node uses, and what they require or import, relative, by the package\'s name or #imports', () => {
-  const pkg = memPackage({
-    name: 'lib', version: '1.0.0',
-    exports: { '.': { types: './index.d.ts', browser: './dist/browser.js', import: './esm/index.mjs', require: './cjs/index.js' }, './feature/*': './cjs/features/*.js' },
-    imports: { '#internal': './cjs/internal.js' },
-  }, {
-    'esm/index.mjs': 'import { x } from "./util.mjs";\nexport * from "lib/feature/a";\nexport const y = () => import("./lazy.mjs");\n',
-    'esm/util.mjs': 'export const x = 1;\n',
-    'esm/lazy.mjs': 'export default 1;\n',
-    'cjs/index.js': 'const i = require("#internal");\nconst d = require("./dir");\nmodule.exports = { i, d, os: require("os"), other: require("other-package") };\n',
-    'cjs/internal.js': 'module.exports = 1;\n',
-    'cjs/dir/index.js': 'module.exports = require("../helper");\n',
-    'cjs/helper.js': 'module.exports = 2;\n',
-    'cjs/features/a.js': 'module.exports = "a";\n',
-    'cjs/features/b.js': 'module.exports = "b";\n',
-    'dist/browser.js': 'window.lib = 1;\n',
-    'test/index.test.js': 'require("../cjs/index.js");\n',
-    'scripts/build.js': 'require("fs");\n',
-    'index.d.ts': 'export declare const y: number;\n',
-  });
+test("reach: exports under the conditions Node uses, and what they require or import, relative, by the package's name or #imports", () => {
+  const pkg = memPackage(
+    {
+      name: 'lib',
+      version: '1.0.0',
+      exports: {
+        '.': {
+          types: './index.d.ts',
+          browser: './dist/browser.js',
+          import: './esm/index.mjs',
+          require: './cjs/index.js',
+        },
+        './feature/*': './cjs/features/*.js',
+      },
+      imports: { '#internal': './cjs/internal.js' },
+    },
+    {
+      'esm/index.mjs':
+        'import { x } from "./util.mjs";\nexport * from "lib/feature/a";\nexport const y = () => import("./lazy.mjs");\n',
+      'esm/util.mjs': 'export const x = 1;\n',
+      'esm/lazy.mjs': 'export default 1;\n',
+      'cjs/index.js':
+        'const i = require("#internal");\nconst d = require("./dir");\nmodule.exports = { i, d, os: require("os"), other: require("other-package") };\n',
+      'cjs/internal.js': 'module.exports = 1;\n',
+      'cjs/dir/index.js': 'module.exports = require("../helper");\n',
+      'cjs/helper.js': 'module.exports = 2;\n',
+      'cjs/features/a.js': 'module.exports = "a";\n',
+      'cjs/features/b.js': 'module.exports = "b";\n',
+      'dist/browser.js': 'window.lib = 1;\n',
+      'test/index.test.js': 'require("../cjs/index.js");\n',
+      'scripts/build.js': 'require("fs");\n',
+      'index.d.ts': 'export declare const y: number;\n',
+    },
+  );
   const r = reachedFiles(pkg);
   assert.deepEqual([...r.files].sort(), [
-    'cjs/dir/index.js', 'cjs/features/a.js', 'cjs/features/b.js', 'cjs/helper.js', 'cjs/index.js', 'cjs/internal.js',
-    'esm/index.mjs', 'esm/lazy.mjs', 'esm/util.mjs',
+    'cjs/dir/index.js',
+    'cjs/features/a.js',
+    'cjs/features/b.js',
+    'cjs/helper.js',
+    'cjs/index.js',
+    'cjs/internal.js',
+    'esm/index.mjs',
+    'esm/lazy.mjs',
+    'esm/util.mjs',
   ]);
   // a file the process loaded counts, even if nothing reaches it
   assert.ok(reachedFiles(pkg, ['test/index.test.js']).files.has('test/index.test.js'));
 });
 
 test('reach: without exports, main (a directory, or index.js by default)', () => {
-  const pkg = memPackage({ name: 'old-style', version: '1.0.0', main: './lib/' }, {
-    'lib/index.js': 'module.exports = require("./parse");\n',
-    'lib/parse.js': 'module.exports = {};\n',
-    'dist/old-style.js': '(function () {})();\n',
-  });
+  const pkg = memPackage(
+    { name: 'old-style', version: '1.0.0', main: './lib/' },
+    {
+      'lib/index.js': 'module.exports = require("./parse");\n',
+      'lib/parse.js': 'module.exports = {};\n',
+      'dist/old-style.js': '(function () {})();\n',
+    },
+  );
   assert.deepEqual([...reachedFiles(pkg).files].sort(), ['lib/index.js', 'lib/parse.js']);
-  const plain = memPackage({ name: 'plain', version: '1.0.0' }, { 'index.js': 'require("./a")\n', 'a.js': '', 'b.js': '' });
+  const plain = memPackage(
+    { name: 'plain', version: '1.0.0' },
+    { 'index.js': 'require("./a")\n', 'a.js': '', 'b.js': '' },
+  );
   assert.deepEqual([...reachedFiles(plain).files].sort(), ['a.js', 'index.js']);
 });
 
-test('tar: npm pack\'s tarball is read in memory; something else is an error, not a partial result', () => {
+test("tar: npm pack's tarball is read in memory; something else is an error, not a partial result", () => {
   const dir = mkdtempSync(join(tmpdir(), 'lp-tar-'));
   try {
     mkdirSync(join(dir, 'pkg', 'lib'), { recursive: true });
@@ -72,20 +108,40 @@ test('tar: npm pack\'s tarball is read in memory; something else is an error, no
     const long = 'lib/' + 'a-rather-long-directory-name/'.repeat(4) + 'file.js';
     mkdirSync(join(dir, 'pkg', long, '..'), { recursive: true });
     writeFileSync(join(dir, 'pkg', long), 'module.exports = "é";\n');
-    const r = spawnSync('npm', ['pack', join(dir, 'pkg'), '--pack-destination', dir, '--ignore-scripts', '--loglevel=error'], { encoding: 'utf8' });
+    const r = spawnSync(
+      'npm',
+      ['pack', join(dir, 'pkg'), '--pack-destination', dir, '--ignore-scripts', '--loglevel=error'],
+      { encoding: 'utf8' },
+    );
     assert.equal(r.status, 0, r.stderr);
-    const files = readTarball(readFileSync(join(dir, readdirSync(dir).find((f) => f.endsWith('.tgz'))!)));
+    const files = readTarball(
+      readFileSync(
+        join(
+          dir,
+          readdirSync(dir).find((f) => f.endsWith('.tgz'))!,
+        ),
+      ),
+    );
     assert.deepEqual([...files.keys()].sort(), [long, 'package.json']);
     assert.equal(files.get(long)!.toString('utf8'), 'module.exports = "é";\n');
-    assert.throws(() => readTarball(Buffer.from('not gzip')), (e: unknown) => e instanceof TarError && /not a gzip file/.test(e.message));
-    assert.throws(() => readTarball(gzipSync(Buffer.alloc(1024, 7))), (e: unknown) => e instanceof TarError && /^not a tar archive \(bad (number|header checksum)/.test(e.message));
-    assert.throws(() => readTarball(gzipSync(Buffer.alloc(1024))), (e: unknown) => e instanceof TarError && /an empty archive/.test(e.message));
+    assert.throws(
+      () => readTarball(Buffer.from('not gzip')),
+      (e: unknown) => e instanceof TarError && /not a gzip file/.test(e.message),
+    );
+    assert.throws(
+      () => readTarball(gzipSync(Buffer.alloc(1024, 7))),
+      (e: unknown) => e instanceof TarError && /^not a tar archive \(bad (number|header checksum)/.test(e.message),
+    );
+    assert.throws(
+      () => readTarball(gzipSync(Buffer.alloc(1024))),
+      (e: unknown) => e instanceof TarError && /an empty archive/.test(e.message),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });
 
-test('installed copies: nested, scoped, aliased and linked ones, by the name in their package.json, with the loader\'s module ids', () => {
+test("installed copies: nested, scoped, aliased and linked ones, by the name in their package.json, with the loader's module ids", () => {
   const root = mkdtempSync(join(tmpdir(), 'lp-copies-'));
   try {
     const pkg = (dir: string, name: string, version: string) => {

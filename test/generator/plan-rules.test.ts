@@ -14,10 +14,31 @@ import { constantUses, loadTimeFunctions } from '../../src/generator/constants.t
 import { matchFunctions } from '../../src/generator/match.ts';
 import { moduleFile, type ModuleFile } from '../../src/generator/modules.ts';
 import {
-  checkAmbiguous, checkArguments, checkClassMember, checkClosureCaptures, checkClosureWrite, checkConstantUses,
-  checkDynamicScope, checkImplicitGlobals, checkInstanceState, checkJsx, checkKind, checkLexicalArrow,
-  checkModuleContext, checkModuleWrite, checkNewDeclarationWrite, checkNewExport, checkNewTarget, checkPrivateNames,
-  checkRunsAtLoad, checkSignature, checkSuper, checkUnpatchable, superHome, type ClosureView, type Finding,
+  checkAmbiguous,
+  checkArguments,
+  checkClassMember,
+  checkClosureCaptures,
+  checkClosureWrite,
+  checkConstantUses,
+  checkDynamicScope,
+  checkImplicitGlobals,
+  checkInstanceState,
+  checkJsx,
+  checkKind,
+  checkLexicalArrow,
+  checkModuleContext,
+  checkModuleWrite,
+  checkNewDeclarationWrite,
+  checkNewExport,
+  checkNewTarget,
+  checkPrivateNames,
+  checkRunsAtLoad,
+  checkSignature,
+  checkSuper,
+  checkUnpatchable,
+  superHome,
+  type ClosureView,
+  type Finding,
 } from '../../src/generator/plan-rules.ts';
 import type { Refusal } from '../../src/generator/refusals.ts';
 import { codeUses, functionUses, type FreeRef } from '../../src/generator/scope.ts';
@@ -87,8 +108,8 @@ test('checkUnpatchable: a running function the loader could not arm is refused; 
     'f',
   );
   assert.deepEqual(lines(c.next, checkUnpatchable(c.fn, c.oldSymbol)), [
-    "1 [unpatchable] 'f' cannot be patched: a function declaration in its body replaces parameter a"
-      + ' before the entry check can forward it',
+    "1 [unpatchable] 'f' cannot be patched: a function declaration in its body replaces parameter a" +
+      ' before the entry check can forward it',
   ]);
   const ok = change(src('export function f(a) { return a; }'), src('export function f(a) { return a + 1; }'), 'f');
   assert.deepEqual(checkUnpatchable(ok.fn, ok.oldSymbol), []);
@@ -98,8 +119,8 @@ test('checkAmbiguous: namesakes that cannot be paired are refused; as many on bo
   const old = version('m.mjs', src('export const a = [() => 1, () => 2];'));
   const next = version('m.mjs', src('export const a = [() => 3,', '  () => 4, () => 5];'));
   assert.deepEqual(lines(next, checkAmbiguous(matchFunctions(old, next))), [
-    "1 [ambiguous] the functions named '<anonymous>' (3 new, 2 running, left unpaired)"
-      + ' cannot be matched to the running ones',
+    "1 [ambiguous] the functions named '<anonymous>' (3 new, 2 running, left unpaired)" +
+      ' cannot be matched to the running ones',
   ]);
   const same = version('m.mjs', src('export const a = [() => 3, () => 4];'));
   assert.deepEqual(checkAmbiguous(matchFunctions(old, same)), []);
@@ -111,8 +132,8 @@ test('checkRunsAtLoad: the changed code of a function that runs at load is refus
   const wrapper = change(oldText, newText, '<anonymous>', 'm.js');
   const loadTime = loadTimeFunctions(wrapper.old);
   assert.deepEqual(lines(wrapper.next, checkRunsAtLoad(wrapper.pair, loadTime)), [
-    "1 [module-init] changes the code of '<anonymous>', a function that runs when the module loads"
-      + " (a bundle's wrapper or factory, an immediately invoked function): the change would never run",
+    "1 [module-init] changes the code of '<anonymous>', a function that runs when the module loads" +
+      " (a bundle's wrapper or factory, an immediately invoked function): the change would never run",
   ]);
   const inner = change(oldText, newText, '<anonymous>/exports.f', 'm.js');
   assert.deepEqual(checkRunsAtLoad(inner.pair, loadTime), []);
@@ -146,11 +167,15 @@ test('checkSignature: more parameters, or a new rest parameter, than the running
   const typed = change(
     src('export function f(a: number) { return a; }'),
     src('export function f(this: object, a: number) { return -a; }'),
-    'f', 'm.ts',
+    'f',
+    'm.ts',
   );
   assert.deepEqual(checkSignature(typed.fn, typed.site.node, typed.oldSymbol), []);
-  const all = change(src('export function f(...r) { return r; }'), src('export function f(a, b, ...r) { return a; }'),
-    'f');
+  const all = change(
+    src('export function f(...r) { return r; }'),
+    src('export function f(a, b, ...r) { return a; }'),
+    'f',
+  );
   assert.deepEqual(checkSignature(all.fn, all.site.node, all.oldSymbol), []);
 });
 
@@ -178,11 +203,15 @@ test('checkArguments: `arguments` is refused where the running function forwards
   assert.deepEqual(checkArguments(arrow.fn, arrow.uses, arrow.oldSymbol), []);
 });
 
-test('checkLexicalArrow: an arrow that uses its enclosing function\'s `arguments`, `new.target`, `super`', () => {
+test("checkLexicalArrow: an arrow that uses its enclosing function's `arguments`, `new.target`, `super`", () => {
   const c = change(
     src('class B { m() { return 0; } }', 'export class A extends B {', '  m() { return () => 1; }', '}'),
-    src('class B { m() { return 0; } }', 'export class A extends B {',
-      '  m() { return () => [arguments.length, new.target, super.m()]; }', '}'),
+    src(
+      'class B { m() { return 0; } }',
+      'export class A extends B {',
+      '  m() { return () => [arguments.length, new.target, super.m()]; }',
+      '}',
+    ),
     'A.prototype.m/<anonymous>',
   );
   const arrow = "the arrow function 'A.prototype.m/<anonymous>'";
@@ -228,15 +257,16 @@ test('checkSuper: `super` without a top-level class to find its parent through i
   assert.deepEqual(lines(literal.next, checkSuper(literal.fn, literal.site, literal.uses, literal.old.topLevel)), [
     "1 [super] 'api.get' uses `super` in a method of an object literal, whose home object a replacement cannot have",
   ]);
-  const nested = (x: number, m: string) => src(
-    'export function mk() {',
-    '  class C extends Object {',
-    `    constructor() { super(); this.x = ${x}; }`,
-    `    m() { return ${m}; }`,
-    '  }',
-    '  return C;',
-    '}',
-  );
+  const nested = (x: number, m: string) =>
+    src(
+      'export function mk() {',
+      '  class C extends Object {',
+      `    constructor() { super(); this.x = ${x}; }`,
+      `    m() { return ${m}; }`,
+      '  }',
+      '  return C;',
+      '}',
+    );
   const method = change(nested(1, '1'), nested(1, 'super.toString()'), 'mk/C.prototype.m');
   assert.deepEqual(lines(method.next, checkSuper(method.fn, method.site, method.uses, method.old.topLevel)), [
     "4 [super] 'mk/C.prototype.m' uses `super`, and its class is not a top-level binding of the module",
@@ -244,17 +274,18 @@ test('checkSuper: `super` without a top-level class to find its parent through i
   const ctor = change(nested(1, '1'), nested(2, '1'), 'mk/C');
   assert.deepEqual(lines(ctor.next, checkSuper(ctor.fn, ctor.site, ctor.uses, ctor.old.topLevel)), [
     "3 [super] 'mk/C' uses `super`, and its class is not a top-level binding of the module",
-    '3 [super] the constructor of a derived class is replaced by a class whose parent is found at run time,'
-      + ' and this class is not a top-level binding of the module',
+    '3 [super] the constructor of a derived class is replaced by a class whose parent is found at run time,' +
+      ' and this class is not a top-level binding of the module',
   ]);
   // the same in a top-level class: found through it
-  const top = (x: number, m: string) => src(
-    'class B { m() { return 0; } }',
-    'export class A extends B {',
-    `  constructor() { super(); this.x = ${x}; }`,
-    `  m() { return ${m}; }`,
-    '}',
-  );
+  const top = (x: number, m: string) =>
+    src(
+      'class B { m() { return 0; } }',
+      'export class A extends B {',
+      `  constructor() { super(); this.x = ${x}; }`,
+      `  m() { return ${m}; }`,
+      '}',
+    );
   const topMethod = change(top(1, '1'), top(1, 'super.m() + 1'), 'A.prototype.m');
   assert.deepEqual(checkSuper(topMethod.fn, topMethod.site, topMethod.uses, topMethod.old.topLevel), []);
   assert.equal(superHome(topMethod.site, topMethod.old.topLevel), 'A');
@@ -263,19 +294,20 @@ test('checkSuper: `super` without a top-level class to find its parent through i
 });
 
 test('checkClassMember: members a replacement constructor cannot re-create are refused; plain ones are not', () => {
-  const text = (v: number) => src(
-    'let n = 0, k = "k";',
-    'export class A {',
-    '  #x = 1;',
-    '  [k] = 1;',
-    '  accessor q = 1;',
-    '  id = n++;',
-    '  a = 1;',
-    '  static s = n++;',
-    '  m() {}',
-    `  constructor() { this.v = ${v}; }`,
-    '}',
-  );
+  const text = (v: number) =>
+    src(
+      'let n = 0, k = "k";',
+      'export class A {',
+      '  #x = 1;',
+      '  [k] = 1;',
+      '  accessor q = 1;',
+      '  id = n++;',
+      '  a = 1;',
+      '  static s = n++;',
+      '  m() {}',
+      `  constructor() { this.v = ${v}; }`,
+      '}',
+    );
   const c = change(text(1), text(2), 'A');
   const members = (c.site.classNode!.body as Node).body as Node[];
   const check = (i: number, derived = false) => lines(c.next, checkClassMember(c.fn, members[i]!, derived));
@@ -284,23 +316,24 @@ test('checkClassMember: members a replacement constructor cannot re-create are r
   assert.deepEqual(check(1), [`4 ${ctor} is in a class with a computed or accessor field`]);
   assert.deepEqual(check(2), [`5 ${ctor} is in a class with a computed or accessor field`]);
   assert.deepEqual(check(3), [
-    `6 ${ctor} is in a base class whose field initializer runs code:`
-      + ' it would run twice (once before the replacement takes over)',
+    `6 ${ctor} is in a base class whose field initializer runs code:` +
+      ' it would run twice (once before the replacement takes over)',
   ]);
   // a derived class's fields run in the replacement only; a plain field, a static one and a method are no problem
   assert.deepEqual(check(3, true), []);
   assert.deepEqual(check(4), []);
   assert.deepEqual(check(5), []);
   assert.deepEqual(check(6), []);
-  const inFunction = (v: number) => src(
-    'export function mk() {',
-    '  class C {',
-    '    a = 1;',
-    `    constructor() { this.v = ${v}; }`,
-    '  }',
-    '  return C;',
-    '}',
-  );
+  const inFunction = (v: number) =>
+    src(
+      'export function mk() {',
+      '  class C {',
+      '    a = 1;',
+      `    constructor() { this.v = ${v}; }`,
+      '  }',
+      '  return C;',
+      '}',
+    );
   const nested = change(inFunction(1), inFunction(2), 'mk/C');
   const field = ((nested.site.classNode!.body as Node).body as Node[])[0]!;
   assert.deepEqual(lines(nested.next, checkClassMember(nested.fn, field, false)), [
@@ -309,18 +342,19 @@ test('checkClassMember: members a replacement constructor cannot re-create are r
 });
 
 test('checkInstanceState: a changed initial value every object gets is refused; a value from the call is not', () => {
-  const store = (...body: string[]) => src(
-    'function Store(o) {',
-    ...body,
-    '}',
-    'Store.prototype.put = function (k, v) { this.idx[k] = v; };',
-    'module.exports = Store;',
-  );
+  const store = (...body: string[]) =>
+    src(
+      'function Store(o) {',
+      ...body,
+      '}',
+      'Store.prototype.put = function (k, v) { this.idx[k] = v; };',
+      'module.exports = Store;',
+    );
   const oldText = store('  this.idx = {};', '  this.limit = o.limit;');
   const c = change(oldText, store('  this.idx = Object.create(null);', '  this.limit = o.limit;'), 'Store', 'm.js');
   assert.deepEqual(lines(c.next, checkInstanceState(c.fn, c.oldNode, c.site.node, c.old.source)), [
-    "2 [instance-state] the constructor 'Store' changes the initial value of this.idx,"
-      + ' which every object made before the patch keeps (`{}`)',
+    "2 [instance-state] the constructor 'Store' changes the initial value of this.idx," +
+      ' which every object made before the patch keeps (`{}`)',
   ]);
   // per-call logic, and a new property (plan.ts notes it)
   const newText = store('  this.idx = {};', '  this.limit = Math.min(o.limit, 100);', '  this.kind = "s";');
@@ -332,12 +366,13 @@ test('checkImplicitGlobals: sloppy code that assigns an undeclared variable is r
   const sloppy = change(
     src('var n = 0;', 'exports.f = function () { return 1; };'),
     src('var n = 0;', 'exports.f = function () {', '  leaked = 1; n = 2; return 1;', '};'),
-    'exports.f', 'm.js',
+    'exports.f',
+    'm.js',
   );
   // `n` is declared: only `leaked` is refused
   assert.deepEqual(lines(sloppy.next, checkImplicitGlobals(sloppy.fn, accessOf(sloppy.next, sloppy.uses.refs))), [
-    "3 [syntax] 'exports.f' assigns the undeclared variable 'leaked'"
-      + ' (an implicit global in sloppy mode; replacements run in strict mode)',
+    "3 [syntax] 'exports.f' assigns the undeclared variable 'leaked'" +
+      ' (an implicit global in sloppy mode; replacements run in strict mode)',
   ]);
   const strict = change(src('export function f() { return 1; }'), src('export function f() { leaked = 1; }'), 'f');
   assert.deepEqual(checkImplicitGlobals(strict.fn, accessOf(strict.next, strict.uses.refs)), []);
@@ -350,12 +385,15 @@ test('checkClosureCaptures: a closure that uses a variable the running closure d
     'f/<anonymous>',
   );
   assert.deepEqual(lines(c.next, checkClosureCaptures(ref(c.uses, 'd'), "'f/<anonymous>'", c.running)), [
-    "1 [closure-captures] 'f/<anonymous>' uses 'd' of the function around it,"
-      + ' which the running closure does not capture',
+    "1 [closure-captures] 'f/<anonymous>' uses 'd' of the function around it," +
+      ' which the running closure does not capture',
   ]);
   assert.deepEqual(checkClosureCaptures(ref(c.uses, 'c'), "'f/<anonymous>'", c.running), []);
   // outside a closure nothing is captured
-  assert.deepEqual(checkClosureCaptures(ref(c.uses, 'c'), "'x'", null).map((f) => f.rule), ['closure-captures']);
+  assert.deepEqual(
+    checkClosureCaptures(ref(c.uses, 'c'), "'x'", null).map((f) => f.rule),
+    ['closure-captures'],
+  );
 });
 
 test('checkClosureWrite: a closure that writes a captured variable the running code never writes is refused', () => {
@@ -381,8 +419,13 @@ test('checkClosureWrite: a closure that writes a captured variable the running c
 test('checkModuleWrite: writing a module binding the running code never writes is refused', () => {
   const c = change(
     src('let y = 0, z = 0;', 'export function g() { return y + z; }', 'export function h() { z++; }'),
-    src('let y = 0, z = 0;', 'export function g() {', '  y = 1; z = 2; return y + z;', '}',
-      'export function h() { z++; }'),
+    src(
+      'let y = 0, z = 0;',
+      'export function g() {',
+      '  y = 1; z = 2; return y + z;',
+      '}',
+      'export function h() { z++; }',
+    ),
     'g',
   );
   assert.deepEqual(lines(c.next, checkModuleWrite(ref(c.uses, 'y', true), "'g'", c.old.scope.writable)), [
@@ -424,8 +467,11 @@ test('checkPrivateNames: code that uses a #private name of its class is refused;
 test('checkModuleContext: import.meta other than url/filename/dirname, and a computed import(), are refused', () => {
   const c = change(
     src('export function f(b) { return b; }'),
-    src('export function f(b) {',
-      '  return [import.meta.foo, import.meta, import(b), import.meta.url, import.meta.dirname];', '}'),
+    src(
+      'export function f(b) {',
+      '  return [import.meta.foo, import.meta, import(b), import.meta.url, import.meta.dirname];',
+      '}',
+    ),
     'f',
   );
   assert.deepEqual(lines(c.next, checkModuleContext(c.uses, "'f'")), [
@@ -445,14 +491,18 @@ test('checkDynamicScope: direct eval and with are refused; an indirect eval is n
   const c = change(
     src('exports.f = function (o) { return o; };'),
     src('exports.f = function (o) {', '  with (o) { return eval("x"); }', '};'),
-    'exports.f', 'm.js',
+    'exports.f',
+    'm.js',
   );
   assert.deepEqual(lines(c.next, checkDynamicScope(c.uses, "'exports.f'")), [
     "2 [dynamic-scope] 'exports.f' calls eval directly",
     "2 [dynamic-scope] 'exports.f' uses a with statement",
   ]);
-  const ok = change(src('export function f(s) { return s; }'), src('export function f(s) { return (0, eval)(s); }'),
-    'f');
+  const ok = change(
+    src('export function f(s) { return s; }'),
+    src('export function f(s) { return (0, eval)(s); }'),
+    'f',
+  );
   assert.deepEqual(checkDynamicScope(ok.uses, "'f'"), []);
 });
 
@@ -478,8 +528,8 @@ test('checkConstantUses: a changed constant whose running value is mutated is re
   const functions = src('export function f() { return R.a; }', 'export function g() { R.a = 2; }');
   const mutated = check('const R = { a: 1 };\n' + functions, 'const R = { a: 2 };\n' + functions);
   assert.deepEqual(refusals(mutated.values()), [
-    "m.mjs:1 [module-data] changes the module-level value 'R', and 'g' changes R (an assignment)"
-      + ' (line 3 of the running version): the running value cannot be replaced',
+    "m.mjs:1 [module-data] changes the module-level value 'R', and 'g' changes R (an assignment)" +
+      ' (line 3 of the running version): the running value cannot be replaced',
   ]);
   assert.deepEqual([...mutated.keys()], ['R']);
   const reader = src('export function f() { return R[0]; }');
@@ -488,14 +538,17 @@ test('checkConstantUses: a changed constant whose running value is mutated is re
 
 test('checkNewExport: a new CommonJS export computed by code that reaches the module is refused', () => {
   const old = version('m.js', src('exports.f = function () { return 1; };'));
-  const next = version('m.js', src(
-    'exports.f = function () { return 1; };',
-    'module.exports.b = Date.now();',
-    'exports.k = (() => exports.f)();',
-    'exports.n = (() => 5)();',
-    'exports.p = { a: [1] };',
-    'exports.g = function () { return 2; };',
-  ));
+  const next = version(
+    'm.js',
+    src(
+      'exports.f = function () { return 1; };',
+      'module.exports.b = Date.now();',
+      'exports.k = (() => exports.f)();',
+      'exports.n = (() => 5)();',
+      'exports.p = { a: [1] };',
+      'exports.g = function () { return 2; };',
+    ),
+  );
   const results = diffStructure(old, next).exports.map((e) => {
     return [e.name, refusals(checkNewExport('m.js', e, accessOf(next, codeUses(e.value).refs)))];
   });

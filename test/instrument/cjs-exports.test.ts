@@ -29,9 +29,12 @@ interface LexReport {
 }
 
 async function lexCorpus(paths: readonly string[]): Promise<LexReport> {
-  const r = await runNode(['--expose-internals', '--no-warnings', join(repoRoot, 'test/support/cjs-lexer-child.ts'), ...paths], {
-    timeoutMs: 300_000,
-  });
+  const r = await runNode(
+    ['--expose-internals', '--no-warnings', join(repoRoot, 'test/support/cjs-lexer-child.ts'), ...paths],
+    {
+      timeoutMs: 300_000,
+    },
+  );
   assert.equal(r.code, 0, r.stderr);
   return JSON.parse(r.stdout) as LexReport;
 }

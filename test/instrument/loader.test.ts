@@ -27,12 +27,20 @@ test('ESM, CommonJS, workers, filters, parse failures and dual instances', async
     assert.equal(out.skip, 'skip');
     assert.equal(out.vendored, 42);
     assert.equal(out.detected, 'esm');
-    assert.deepEqual(out.main, ['broken-wrapper.cjs', 'lib.cjs', 'main.mjs', 'vendor/cjs-pkg/index.js', 'vendor/esm-in-js/index.js']);
+    assert.deepEqual(out.main, [
+      'broken-wrapper.cjs',
+      'lib.cjs',
+      'main.mjs',
+      'vendor/cjs-pkg/index.js',
+      'vendor/esm-in-js/index.js',
+    ]);
     assert.deepEqual(out.dual, ['dual-esm', 'dual']);
     assert.equal(out.keys, 2);
     assert.deepEqual(out.worker, { armed: ['lib.cjs', 'worker.mjs'], twice: 4 });
     assert.equal(out.tostring, 'function twice(x) { return x * 2; }');
-    const warnings = r.stderr.split('\n').filter((l) => l.includes('LIVEPATCH_NOT_INSTRUMENTED') || l.includes('is not instrumented'));
+    const warnings = r.stderr
+      .split('\n')
+      .filter((l) => l.includes('LIVEPATCH_NOT_INSTRUMENTED') || l.includes('is not instrumented'));
     assert.equal(warnings.length, 1, r.stderr);
     assert.match(warnings[0]!, /test\/instrument\/fixtures\/app\/broken\.cjs is not instrumented: .*\(1:\d+\)/);
   } finally {
@@ -47,7 +55,9 @@ test('a warm start reads the cache; a lost plan is rebuilt from the unchanged fi
     const cold = await runInstrumented([app], { env });
     assert.equal(cold.code, 0, cold.stderr);
     const files = readdirSync(cache);
-    const entry = files.find((f) => f.endsWith('.lpc') && readFileSync(join(cache, f), 'utf8').includes('function twice'));
+    const entry = files.find(
+      (f) => f.endsWith('.lpc') && readFileSync(join(cache, f), 'utf8').includes('function twice'),
+    );
     assert.ok(entry, 'lib.cjs is cached');
     // Prove the warm start uses the cached code: change what the cached twice() returns.
     const path = join(cache, entry);
@@ -55,13 +65,19 @@ test('a warm start reads the cache; a lost plan is rebuilt from the unchanged fi
     const headerEnd = text.indexOf(10);
     const header = JSON.parse(text.toString('utf8', 0, headerEnd)) as { b: number; c: number };
     // the entry holds the source it was made from, then the code
-    assert.equal(text.toString('utf8', headerEnd + 1, headerEnd + 1 + header.b), readFileSync('test/instrument/fixtures/app/lib.cjs', 'utf8'));
+    assert.equal(
+      text.toString('utf8', headerEnd + 1, headerEnd + 1 + header.b),
+      readFileSync('test/instrument/fixtures/app/lib.cjs', 'utf8'),
+    );
     const codeEnd = headerEnd + 1 + header.b + header.c;
     // ...and drop its plan (what follows the code): toString() must still find what was inserted.
     const codeAt = headerEnd + 1 + header.b;
     const code = text.toString('utf8', codeAt, codeEnd).replace('return x * 2;', 'return x * 3;');
     const newHeader = JSON.stringify({ ...header, c: Buffer.byteLength(code) }) + '\n';
-    writeFileSync(path, Buffer.concat([Buffer.from(newHeader), text.subarray(headerEnd + 1, codeAt), Buffer.from(code)]));
+    writeFileSync(
+      path,
+      Buffer.concat([Buffer.from(newHeader), text.subarray(headerEnd + 1, codeAt), Buffer.from(code)]),
+    );
     const warm = await runInstrumented([app], { env });
     assert.equal(warm.code, 0, warm.stderr);
     const out = JSON.parse(warm.stdout);
@@ -82,7 +98,11 @@ test('a warm start reads the cache; a lost plan is rebuilt from the unchanged fi
 test("V8's compile cache is on under the loader (instrumented code is not compiled again at every start), and NODE_DISABLE_COMPILE_CACHE turns it off", async () => {
   const dir = freshCache();
   try {
-    const probe = ['--input-type=module', '-e', "import { getCompileCacheDir } from 'node:module'; process.stdout.write(String(getCompileCacheDir()))"];
+    const probe = [
+      '--input-type=module',
+      '-e',
+      "import { getCompileCacheDir } from 'node:module'; process.stdout.write(String(getCompileCacheDir()))",
+    ];
     // the default directory is under os.tmpdir(), which TMPDIR chooses
     const env = { TMPDIR: dir };
     const plain = await runNode(probe, { env });

@@ -11,7 +11,9 @@ import { createRequire } from 'node:module';
 import fc from 'fast-check';
 import { nameHash } from '../../src/instrument/name-hash.ts';
 
-const murmur = createRequire(import.meta.url)('murmurhash3js-revisited') as { x86: { hash128(bytes: Uint8Array, seed: number): string } };
+const murmur = createRequire(import.meta.url)('murmurhash3js-revisited') as {
+  x86: { hash128(bytes: Uint8Array, seed: number): string };
+};
 const reference = (s: string): string => murmur.x86.hash128(new Uint8Array(Buffer.from(s, 'utf16le')), 0);
 
 test('nameHash is MurmurHash3 x86_128 of the UTF-16LE bytes, for every tail length', () => {
@@ -23,7 +25,10 @@ test('nameHash is MurmurHash3 x86_128 of the UTF-16LE bytes, for every tail leng
 });
 
 test('nameHash agrees with the reference on arbitrary strings', () => {
-  fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 300 }), (s) => nameHash(s) === reference(s)), { numRuns: 500 });
+  fc.assert(
+    fc.property(fc.string({ unit: 'binary', maxLength: 300 }), (s) => nameHash(s) === reference(s)),
+    { numRuns: 500 },
+  );
 });
 
 test('nameHash tells apart strings that differ in one code unit, or only in length', () => {

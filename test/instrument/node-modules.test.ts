@@ -16,8 +16,9 @@ import { repoRoot } from '../support/node.ts';
 function* files(dir: string): Generator<string> {
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, e.name);
-    if (e.isDirectory()) { if (!e.name.startsWith('.')) yield* files(p); }
-    else if (/\.(c|m)?js$/.test(e.name) && !e.name.endsWith('.min.js')) yield p;
+    if (e.isDirectory()) {
+      if (!e.name.startsWith('.')) yield* files(p);
+    } else if (/\.(c|m)?js$/.test(e.name) && !e.name.endsWith('.min.js')) yield p;
   }
 }
 
@@ -46,5 +47,8 @@ test('every .js/.cjs/.mjs file in node_modules instruments to code that parses, 
     } else refused++;
   }
   assert.deepEqual(failures, []);
-  assert.ok(checked > 300, `checked ${checked} files (${(bytes / 1e6).toFixed(1)} MB), ${refused} do not parse either way`);
+  assert.ok(
+    checked > 300,
+    `checked ${checked} files (${(bytes / 1e6).toFixed(1)} MB), ${refused} do not parse either way`,
+  );
 });

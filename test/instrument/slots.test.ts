@@ -19,9 +19,15 @@ test('armed slots forward every kind of function, and disarm back to the origina
     plain: ['patched-plain', false, 1, 2],
     arrow: ['patched-arrow', 3],
     destr: ['patched-destr', { a: 1 }, [2]],
-    destrDefaultOriginal: [['destrDefault', false, 2, 'p'], ['destrDefault', true, 5, 'p']],
+    destrDefaultOriginal: [
+      ['destrDefault', false, 2, 'p'],
+      ['destrDefault', true, 5, 'p'],
+    ],
     // the arguments as the caller gave them: the parameter's defaults are the replacement's own
-    destrDefault: [['patched-destrDefault', 'undefined'], ['patched-destrDefault', { onlyFirst: true }]],
+    destrDefault: [
+      ['patched-destrDefault', 'undefined'],
+      ['patched-destrDefault', { onlyFirst: true }],
+    ],
     sloppyArgs: ['patched-args', [7, 8, 9]],
     method: ['patched-method', 4, 5],
     getter: 'patched-get:6',

@@ -16,7 +16,13 @@ import { visitorKeys } from 'oxc-parser';
 import type { Node } from '../../src/instrument/estree.ts';
 import { parse, type Lang, type SourceType } from '../../src/instrument/parse.ts';
 import {
-  eachChild, FUNCTION_TYPES, isNode, NOT_RUN_TYPES, TRANSPARENT_TYPES, TYPE_KEYS, TYPE_ONLY_TYPES,
+  eachChild,
+  FUNCTION_TYPES,
+  isNode,
+  NOT_RUN_TYPES,
+  TRANSPARENT_TYPES,
+  TYPE_KEYS,
+  TYPE_ONLY_TYPES,
 } from '../../src/instrument/syntax.ts';
 
 const root = new URL('../../', import.meta.url);
@@ -108,7 +114,9 @@ test("the child walk is oxc's visitorKeys without the type keys: the same childr
       // the one key the table leaves out: a `#!` line (a node without children)
       if (n.type === 'Program' && isNode(n.hashbang)) expected.push('hashbang');
       const walked: string[] = [];
-      eachChild(n, (_, key) => { if (walked[walked.length - 1] !== key) walked.push(key); });
+      eachChild(n, (_, key) => {
+        if (walked[walked.length - 1] !== key) walked.push(key);
+      });
       if (walked.join() !== expected.join()) {
         wrong.set(n.type, `walked ${walked.join()}; visitorKeys ${expected.join()}`);
       }
@@ -127,7 +135,13 @@ test("the child walk is oxc's visitorKeys without the type keys: the same childr
 
 test('every node type and key syntax.ts names is one the parser has', () => {
   const named = [...FUNCTION_TYPES, ...TYPE_ONLY_TYPES, ...NOT_RUN_TYPES, ...TRANSPARENT_TYPES];
-  assert.deepEqual(named.filter((t) => keysOf[t] === undefined), []);
+  assert.deepEqual(
+    named.filter((t) => keysOf[t] === undefined),
+    [],
+  );
   const keys = new Set(Object.values(keysOf).flatMap((k) => k ?? []));
-  assert.deepEqual([...TYPE_KEYS].filter((k) => !keys.has(k)), []);
+  assert.deepEqual(
+    [...TYPE_KEYS].filter((k) => !keys.has(k)),
+    [],
+  );
 });

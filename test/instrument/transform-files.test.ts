@@ -78,9 +78,9 @@ test('every file in TRANSFORM_FILES exists (the bundler reads each)', () => {
 
 test('the import reader sees what a pattern over lines would miss', () => {
   const text = [
-    "import {",
-    "  a,",
-    "  type B,",
+    'import {',
+    '  a,',
+    '  type B,',
     "} from './spread.ts';",
     "import type { C } from './types-only.ts';",
     "export type { D } from './re-exported.ts';",
@@ -91,6 +91,11 @@ test('the import reader sees what a pattern over lines would miss', () => {
     "// import { g } from './in-a-comment.ts';",
   ].join('\n');
   assert.deepEqual(relativeImports('x.ts', text).sort(), [
-    './all.ts', './dynamic.ts', './re-exported.ts', './side-effect.ts', './spread.ts', './types-only.ts',
+    './all.ts',
+    './dynamic.ts',
+    './re-exported.ts',
+    './side-effect.ts',
+    './spread.ts',
+    './types-only.ts',
   ]);
 });

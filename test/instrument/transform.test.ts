@@ -17,7 +17,8 @@ function symbols(source: string, sourceType: 'module' | 'commonjs' = 'module', l
 }
 
 test('qualified names follow where a function sits in the program', () => {
-  const names = symbols(`
+  const names = symbols(
+    `
     function parse() {}
     const f = () => {};
     const g = function named() {};
@@ -40,7 +41,9 @@ test('qualified names follow where a function sits in the program', () => {
     module.exports = { x() {} };
     export default function () {}
     function makeServer() { return function onRequest() {}; }
-  `, 'module').map((s) => `${s.name}#${s.sympos}:${s.kind}`);
+  `,
+    'module',
+  ).map((s) => `${s.name}#${s.sympos}:${s.kind}`);
   assert.deepEqual(names, [
     'parse#1:function',
     'f#1:arrow',
@@ -77,9 +80,10 @@ test('R3.5: duplicate names are told apart by sympos, in source order', () => {
     { function dup() {} }
     { function dup() {} }
   `);
-  assert.deepEqual(s.map((x) => `${x.name},${x.sympos}`), [
-    'outer,1', 'outer/<anonymous>,1', 'outer/<anonymous>,2', 'dup,1', 'dup,2',
-  ]);
+  assert.deepEqual(
+    s.map((x) => `${x.name},${x.sympos}`),
+    ['outer,1', 'outer/<anonymous>,1', 'outer/<anonymous>,2', 'dup,1', 'dup,2'],
+  );
 });
 
 test('a hash changes with the code, not with where the code sits', () => {
@@ -136,13 +140,19 @@ test('an arrow whose destructured parameters have defaults is armed when its def
     return { unpatchable: r.symbols.symbols[0]!.unpatchable, armed: r.code.includes('$lp' + r.options.key + '_0') };
   };
   // ansi-regex 5.0.0: `({onlyFirst = false} = {}) => { const pattern = ...; ... }`
-  assert.deepEqual(armed('const f = ({ a = 1, b: [c = a] = [] } = {}) => { const p = 1; return [a, c, p]; };'), { unpatchable: null, armed: true });
+  assert.deepEqual(armed('const f = ({ a = 1, b: [c = a] = [] } = {}) => { const p = 1; return [a, c, p]; };'), {
+    unpatchable: null,
+    armed: true,
+  });
   // a default that reads a name the body declares would read the body's binding once moved
   const shadowed = armed('const x = 1; const f = ({ a = x }) => { let x = 2; return a + x; };');
   assert.match(shadowed.unpatchable!, /reads a name the body declares/);
   assert.equal(shadowed.armed, false);
   // ...also through a computed key
-  assert.match(armed('const f = ({ a = { [x]: 1 } }) => { const x = 2; return a; };').unpatchable!, /reads a name the body declares/);
+  assert.match(
+    armed('const f = ({ a = { [x]: 1 } }) => { const x = 2; return a; };').unpatchable!,
+    /reads a name the body declares/,
+  );
   // a function in a default is armed where it stands: it cannot be copied
   assert.match(armed('const f = ({ a = () => 1 }) => a;').unpatchable!, /holds a function/);
   // a later default could read the names the pattern binds
@@ -150,13 +160,20 @@ test('an arrow whose destructured parameters have defaults is armed when its def
 });
 
 test('TypeScript: overloads and abstract members have no code; types are skipped', () => {
-  const s = symbols(`
+  const s = symbols(
+    `
     function over(a: string): string;
     function over(a: any): any { return a; }
     abstract class A { abstract m(): void; n(this: A, x: number): number { return x; } }
     declare function ambient(): void;
-  `, 'module', 'ts');
-  assert.deepEqual(s.map((x) => `${x.name}:${x.arity}`), ['over:1', 'A.prototype.n:1']);
+  `,
+    'module',
+    'ts',
+  );
+  assert.deepEqual(
+    s.map((x) => `${x.name}:${x.arity}`),
+    ['over:1', 'A.prototype.n:1'],
+  );
 });
 
 test('a module that does not parse is refused with the reason and position', () => {
@@ -166,7 +183,12 @@ test('a module that does not parse is refused with the reason and position', () 
 });
 
 test('instrumenting instrumented code changes nothing', () => {
-  const once = transform({ source: 'function f(a) { return a; }', moduleId: 'm.js', lang: 'js', sourceType: 'commonjs' });
+  const once = transform({
+    source: 'function f(a) { return a; }',
+    moduleId: 'm.js',
+    lang: 'js',
+    sourceType: 'commonjs',
+  });
   assert.ok(once.ok);
   const twice = transform({ source: once.code, moduleId: 'm.js', lang: 'js', sourceType: 'commonjs' });
   assert.equal(twice.ok, false);
@@ -194,7 +216,8 @@ test('the module prologue goes after a #! line and never in front of a --> comme
     // not commented out by the line before, and the comment lines stay as written
     assert.equal(at, source.startsWith('#!') ? 1 : 2, r.code);
     assert.deepEqual(lines.slice(0, at), source.split(/\r?\n/).slice(0, at));
-    if (sourceType === 'commonjs') assert.doesNotThrow(() => compileFunction(r.code, ['exports', 'require', 'module', '__filename', '__dirname']));
+    if (sourceType === 'commonjs')
+      assert.doesNotThrow(() => compileFunction(r.code, ['exports', 'require', 'module', '__filename', '__dirname']));
   }
 });
 
@@ -211,7 +234,10 @@ test('a rewrite that would change what a declaration means leaves the function a
     // frame records wrap these bodies in a block, where a function declaration is lexical
     ['async function a() { function f() {} var f = 1; return f; }', /declares f both as a function and again/],
     ['function* a() { var f; function f() {} }', /declares f both as a function and again/],
-    ['"use strict"; async function a() { function f() { return 1; } function f() { return 2; } return f(); }', /declares f both/],
+    [
+      '"use strict"; async function a() { function f() { return 1; } function f() { return 2; } return f(); }',
+      /declares f both/,
+    ],
     ['async function* a() { async function f() {} function f() {} }', /declares f both/],
     // sloppy code allows two plain function declarations in a block: armed
     ['async function a() { function f() { return 1; } function f() { return 2; } return f(); }', null],
@@ -253,6 +279,7 @@ test("the cache's loader version covers every file the transform runs (a changed
     for (const m of text.matchAll(/^import (?!type )[^'"]*from '\.\/([\w-]+)\.ts';/gm)) visit(m[1]!);
   };
   visit('transform');
-  for (const name of reached) assert.ok((TRANSFORM_FILES as readonly string[]).includes(name), `${name}.ts is not in TRANSFORM_FILES`);
+  for (const name of reached)
+    assert.ok((TRANSFORM_FILES as readonly string[]).includes(name), `${name}.ts is not in TRANSFORM_FILES`);
   assert.ok(reached.has('scope-hazards') && reached.size >= 6, [...reached].join(','));
 });

@@ -35,8 +35,16 @@ test('bad patch modules are refused with the reason, and change nothing', async 
       [P + 'bad_syntax.mjs', 22, /cannot be loaded: SyntaxError/],
       [P + 'bad_noexport.mjs', 22, /exports no patch: its default export must be definePatch/],
       [P + 'bad_unknown_func.mjs', 22, /symbol 'nosuchfunction' not found in symbol table/],
-      [P + 'bad_ambiguous.mjs', 22, /unresolvable ambiguity for symbol '<anonymous>' in object 'test\/runtime\/fixtures\/app\/lib\.mjs'/],
-      [P + 'bad_prepatch.mjs', 22, /pre-patch callback failed for object 'test\/runtime\/fixtures\/app\/lib\.mjs'.*pre-patch says no/],
+      [
+        P + 'bad_ambiguous.mjs',
+        22,
+        /unresolvable ambiguity for symbol '<anonymous>' in object 'test\/runtime\/fixtures\/app\/lib\.mjs'/,
+      ],
+      [
+        P + 'bad_prepatch.mjs',
+        22,
+        /pre-patch callback failed for object 'test\/runtime\/fixtures\/app\/lib\.mjs'.*pre-patch says no/,
+      ],
       [P + 'bad_name.mjs', 22, /has\/slash/],
     ];
     for (const [file, code, message] of cases) {
@@ -134,13 +142,19 @@ test('a module whose cache entry was replaced after it loaded cannot be patched:
       const text = readFileSync(path);
       const nl = text.indexOf(10);
       const header = JSON.parse(text.toString('utf8', 0, nl)) as Record<string, unknown>;
-      writeFileSync(path + '.tmp', Buffer.concat([Buffer.from(JSON.stringify({ ...header, w: 'another-process' }) + '\n'), text.subarray(nl + 1)]));
+      writeFileSync(
+        path + '.tmp',
+        Buffer.concat([Buffer.from(JSON.stringify({ ...header, w: 'another-process' }) + '\n'), text.subarray(nl + 1)]),
+      );
       renameSync(path + '.tmp', path);
 
       const before = await snapshot(p);
       const r = await p.cli('load', P + 'fix_greet.mjs');
       assert.notEqual(r.code, 0);
-      assert.match(r.stderr, /test\/runtime\/fixtures\/app\/lib\.mjs: its symbol table is no longer in the transform cache .*restart the process to patch this module/);
+      assert.match(
+        r.stderr,
+        /test\/runtime\/fixtures\/app\/lib\.mjs: its symbol table is no longer in the transform cache .*restart the process to patch this module/,
+      );
       assert.deepEqual(await snapshot(p), before);
     } finally {
       await p.stop();

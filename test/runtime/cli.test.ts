@@ -21,21 +21,40 @@ test('load fixes a function in the running process; list, status, sysfs, dmesg a
     assert.equal(await p.call('greet', 'Ada'), 'Hello, Ada!');
 
     const list = (await p.json('list')) as { patches: { name: string; enabled: boolean; stackOrder: number }[] };
-    assert.deepEqual(list.patches.map((x) => [x.name, x.enabled, x.stackOrder]), [['fix_greet', true, 1]]);
+    assert.deepEqual(
+      list.patches.map((x) => [x.name, x.enabled, x.stackOrder]),
+      [['fix_greet', true, 1]],
+    );
     assert.equal((await p.cli('sysfs', 'read', 'fix_greet/enabled')).stdout, '1\n');
     assert.equal((await p.cli('sysfs', 'read', '/sys/kernel/livepatch/fix_greet/transition')).stdout, '0\n');
     const ls = await p.cli('sysfs', 'ls', 'fix_greet');
-    assert.deepEqual(ls.stdout.trim().split('\n'), ['enabled', 'transition', 'force', 'replace', 'stack_order', 'test!runtime!fixtures!app!lib.mjs']);
-    assert.deepEqual((await p.cli('sysfs', 'ls', 'fix_greet/test!runtime!fixtures!app!lib.mjs')).stdout.trim().split('\n'), ['patched', 'greet,1']);
+    assert.deepEqual(ls.stdout.trim().split('\n'), [
+      'enabled',
+      'transition',
+      'force',
+      'replace',
+      'stack_order',
+      'test!runtime!fixtures!app!lib.mjs',
+    ]);
+    assert.deepEqual(
+      (await p.cli('sysfs', 'ls', 'fix_greet/test!runtime!fixtures!app!lib.mjs')).stdout.trim().split('\n'),
+      ['patched', 'greet,1'],
+    );
     const dmesg = await p.cli('dmesg');
     assert.match(dmesg.stdout, /^\[ *\d+\.\d{6}\] livepatch: enabling patch 'fix_greet'$/m);
-    assert.match(dmesg.stdout, /livepatch: 'fix_greet': starting patching transition\n.*livepatch: 'fix_greet': patching complete/);
+    assert.match(
+      dmesg.stdout,
+      /livepatch: 'fix_greet': starting patching transition\n.*livepatch: 'fix_greet': patching complete/,
+    );
     const status = await p.cli('status');
     assert.match(status.stdout, /patch fix_greet: enabled/);
     assert.match(status.stdout, /no transition in progress/);
     const syms = (await p.json('symbols', 'test/runtime/fixtures/app/lib.mjs')) as { name: string; sympos: number }[];
     assert.ok(syms.some((s) => s.name === 'greet' && s.sympos === 1));
-    assert.deepEqual(syms.filter((s) => s.name === '<anonymous>').map((s) => s.sympos), [1, 2, 3, 4]);
+    assert.deepEqual(
+      syms.filter((s) => s.name === '<anonymous>').map((s) => s.sympos),
+      [1, 2, 3, 4],
+    );
     const ps = await p.cli('ps');
     assert.match(ps.stdout, new RegExp(`^${p.pid}\\s`, 'm'));
 
@@ -80,7 +99,10 @@ test('dmesg --follow streams log lines as they are written', async () => {
     assert.equal((await p.cli('load', P + 'fix_greet.mjs')).code, 0);
     for (let i = 0; i < 50 && !seen.includes('patching complete'); i++) await new Promise((r) => setTimeout(r, 50));
     follower.kill('SIGINT');
-    assert.match(seen, /livepatch: enabling patch 'fix_greet'\n.*'fix_greet': starting patching transition\n.*'fix_greet': patching complete/);
+    assert.match(
+      seen,
+      /livepatch: enabling patch 'fix_greet'\n.*'fix_greet': starting patching transition\n.*'fix_greet': patching complete/,
+    );
   } finally {
     await p.stop();
   }

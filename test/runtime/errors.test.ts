@@ -52,7 +52,7 @@ test('the CLI: no process to talk to exits 69', async () => {
   assert.equal(r.stderr, 'livepatch: no process runs under the loader (start one with `livepatch run <entry>`)\n');
 });
 
-test("the CLI: an error the process reports (a KlpError) exits with its errno and names it", async () => {
+test('the CLI: an error the process reports (a KlpError) exits with its errno and names it', async () => {
   const p = await LpProcess.start(app);
   try {
     const unload = await p.cli('unload', 'nosuch');
@@ -155,7 +155,10 @@ test('every error class a layer exports carries a code of its own layer', () => 
   for (const [layer, mod] of modules) {
     for (const [name, value] of Object.entries(mod)) {
       if (typeof value !== 'function' || !(value.prototype instanceof Error)) continue;
-      assert.ok(made.some(([l, e]) => l === layer && e.constructor === value), `${layer}: ${name} is made above`);
+      assert.ok(
+        made.some(([l, e]) => l === layer && e.constructor === value),
+        `${layer}: ${name} is made above`,
+      );
     }
   }
   for (const [layer, e] of made) {
@@ -163,9 +166,10 @@ test('every error class a layer exports carries a code of its own layer', () => 
     assert.ok(layers[layer]!.includes(code), `${e.constructor.name}: ${code} is a ${layer} code`);
   }
   // names that programs and tests tell errors apart by
-  assert.deepEqual(made.map(([, e]) => e.name), [
-    'Error', 'UsageError', 'Error', 'ConnectError', 'Error', 'InputError', 'TarError', 'Error', 'LivepatchSignal',
-  ]);
+  assert.deepEqual(
+    made.map(([, e]) => e.name),
+    ['Error', 'UsageError', 'Error', 'ConnectError', 'Error', 'InputError', 'TarError', 'Error', 'LivepatchSignal'],
+  );
 });
 
 test("the package's API outside the loader: coded runtime errors", () => {
@@ -177,18 +181,18 @@ test("the package's API outside the loader: coded runtime errors", () => {
     }
     return 'no error';
   };
-  assert.deepEqual(codeOf(() => moduleScope('src/x.ts')), [
-    'LP_ERR_NEEDS_LOADER',
-    'livepatch: moduleScope() needs the loader: run with node --import livepatch/register',
-  ]);
-  assert.deepEqual(codeOf(() => shadow.get({}, 1)), [
-    'LP_ERR_NEEDS_LOADER',
-    'livepatch: shadow needs the loader: run with node --import livepatch/register',
-  ]);
-  assert.deepEqual(codeOf(() => closure()), [
-    'LP_ERR_NO_CLOSURE',
-    'livepatch: closure() is only available at the start of a replacement of a closure',
-  ]);
+  assert.deepEqual(
+    codeOf(() => moduleScope('src/x.ts')),
+    ['LP_ERR_NEEDS_LOADER', 'livepatch: moduleScope() needs the loader: run with node --import livepatch/register'],
+  );
+  assert.deepEqual(
+    codeOf(() => shadow.get({}, 1)),
+    ['LP_ERR_NEEDS_LOADER', 'livepatch: shadow needs the loader: run with node --import livepatch/register'],
+  );
+  assert.deepEqual(
+    codeOf(() => closure()),
+    ['LP_ERR_NO_CLOSURE', 'livepatch: closure() is only available at the start of a replacement of a closure'],
+  );
 });
 
 test('outside src/core, an Error is made only with a code', () => {

@@ -25,7 +25,11 @@ test('a start under the loader loads no builtin the program does not (net, worke
     assert.equal(armed.code, 0, armed.stderr);
     const before = new Set(JSON.parse(plain.stdout) as string[]);
     const extra = (JSON.parse(armed.stdout) as string[]).filter((m) => !before.has(m));
-    const heavy = extra.filter((m) => /^(net|worker_threads|crypto|stream|perf_hooks|cluster|child_process|internal\/worker\/io|internal\/crypto\/.*|internal\/streams\/.*|internal\/perf\/.*)$/.test(m));
+    const heavy = extra.filter((m) =>
+      /^(net|worker_threads|crypto|stream|perf_hooks|cluster|child_process|internal\/worker\/io|internal\/crypto\/.*|internal\/streams\/.*|internal\/perf\/.*)$/.test(
+        m,
+      ),
+    );
     // the control socket is not open yet either: it would have loaded net and cluster
     assert.deepEqual(heavy, [], `loaded at start: ${extra.join(', ')}`);
   } finally {

@@ -55,12 +55,22 @@ test('each HTTP request, HTTP/2 stream and TCP connection runs as a task of its 
       const c = h2connect(`http://127.0.0.1:${ready.ports.http2}`);
       const s = c.request({ ':path': '/two' });
       let body = '';
-      s.setEncoding('utf8').on('data', (d: string) => (body += d)).on('end', () => { c.close(); resolve(body); }).on('error', reject);
+      s.setEncoding('utf8')
+        .on('data', (d: string) => (body += d))
+        .on('end', () => {
+          c.close();
+          resolve(body);
+        })
+        .on('error', reject);
     });
     assert.equal(viaHttp2, 'http2 GET /two');
     const viaNet = await new Promise<string>((resolve, reject) => {
       let body = '';
-      tcpConnect(ready.ports.net, '127.0.0.1').setEncoding('utf8').on('data', (d: string) => (body += d)).on('end', () => resolve(body)).on('error', reject);
+      tcpConnect(ready.ports.net, '127.0.0.1')
+        .setEncoding('utf8')
+        .on('data', (d: string) => (body += d))
+        .on('end', () => resolve(body))
+        .on('error', reject);
     });
     assert.match(viaNet, /^net 127\.0\.0\.1:\d+$/);
   } finally {

@@ -19,7 +19,10 @@ export interface PatchOpts {
 /** A patch of the functions `fns` of one object (vmlinux by default). */
 export function patchOf(name: string, fns: (string | FuncDef)[], opts: PatchOpts = {}): PatchDef {
   const funcs: FuncDef[] = fns.map((f) =>
-    typeof f === 'string' ? { oldName: f, newFunc: impl(name, f), ...(opts.immediate?.includes(f) ? { immediate: true } : {}) } : f);
+    typeof f === 'string'
+      ? { oldName: f, newFunc: impl(name, f), ...(opts.immediate?.includes(f) ? { immediate: true } : {}) }
+      : f,
+  );
   const def: PatchDef = {
     name,
     objects: [{ name: opts.module ?? null, funcs, ...(opts.callbacks ? { callbacks: opts.callbacks } : {}) }],
@@ -48,9 +51,18 @@ export function runs(w: SimWorld, slot: SimSlot, task = w.init): unknown {
 /** Callbacks that record "<cb>:<object>" into `out`. */
 export function recorder(out: string[], opts: { prePatch?: (name: string | null) => number | void } = {}): Callbacks {
   return {
-    prePatch: (o) => { out.push(`pre_patch:${o.name ?? 'vmlinux'}`); return opts.prePatch?.(o.name); },
-    postPatch: (o) => { out.push(`post_patch:${o.name ?? 'vmlinux'}`); },
-    preUnpatch: (o) => { out.push(`pre_unpatch:${o.name ?? 'vmlinux'}`); },
-    postUnpatch: (o) => { out.push(`post_unpatch:${o.name ?? 'vmlinux'}`); },
+    prePatch: (o) => {
+      out.push(`pre_patch:${o.name ?? 'vmlinux'}`);
+      return opts.prePatch?.(o.name);
+    },
+    postPatch: (o) => {
+      out.push(`post_patch:${o.name ?? 'vmlinux'}`);
+    },
+    preUnpatch: (o) => {
+      out.push(`pre_unpatch:${o.name ?? 'vmlinux'}`);
+    },
+    postUnpatch: (o) => {
+      out.push(`post_unpatch:${o.name ?? 'vmlinux'}`);
+    },
   };
 }

@@ -21,7 +21,10 @@ export class LpProcess {
   /** the program's `{"ready": pid, ...}` line */
   readonly ready: Record<string, unknown> = {};
   private readonly lines: unknown[] = [];
-  private readonly waiters: { match: (o: Record<string, unknown>) => boolean; resolve: (o: Record<string, unknown>) => void }[] = [];
+  private readonly waiters: {
+    match: (o: Record<string, unknown>) => boolean;
+    resolve: (o: Record<string, unknown>) => void;
+  }[] = [];
   stderr = '';
   private readonly dir: string;
 
@@ -50,10 +53,17 @@ export class LpProcess {
   }
 
   /** Start `entry` with `livepatch run` and wait for its `{"ready": pid}` line. */
-  static async start(entry: string, opts: { env?: Record<string, string>; nodeArgs?: string[] } = {}): Promise<LpProcess> {
+  static async start(
+    entry: string,
+    opts: { env?: Record<string, string>; nodeArgs?: string[] } = {},
+  ): Promise<LpProcess> {
     const dir = mkdtempSync(join(tmpdir(), 'lp-sock-'));
     const env = { ...process.env, NODE_OPTIONS: '', LIVEPATCH_SOCKET_DIR: dir, ...opts.env } as Record<string, string>;
-    const child = spawn(process.execPath, [cliPath, 'run', ...(opts.nodeArgs ?? []), entry], { cwd: repoRoot, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [cliPath, 'run', ...(opts.nodeArgs ?? []), entry], {
+      cwd: repoRoot,
+      env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     const p = new LpProcess(child, env, dir);
     const ready = await p.waitFor((o) => 'ready' in o, 20_000);
     (p as { pid: number }).pid = ready.ready as number;
@@ -74,7 +84,14 @@ export class LpProcess {
     }
     return new Promise((resolve, reject) => {
       const t = setTimeout(() => reject(new Error(`timed out waiting; stderr:\n${this.stderr}`)), timeoutMs);
-      this.waiters.push({ match, resolve: (o) => { clearTimeout(t); this.lines.splice(this.lines.indexOf(o), 1); resolve(o); } });
+      this.waiters.push({
+        match,
+        resolve: (o) => {
+          clearTimeout(t);
+          this.lines.splice(this.lines.indexOf(o), 1);
+          resolve(o);
+        },
+      });
     });
   }
 
@@ -88,7 +105,9 @@ export class LpProcess {
 
   /** Run the CLI against this process. */
   cli(...args: string[]): Promise<RunResult> {
-    return runNode([cliPath, ...args, ...(args.includes('--pid') ? [] : ['--pid', String(this.pid)])], { env: this.env });
+    return runNode([cliPath, ...args, ...(args.includes('--pid') ? [] : ['--pid', String(this.pid)])], {
+      env: this.env,
+    });
   }
 
   /** Run the CLI and parse its --json output; throws with stderr if it failed. */

@@ -10,26 +10,52 @@
  */
 
 import {
-  Livepatch, dispatch, KlpError, EINVAL,
-  type Clock, type Frame, type Func, type LivepatchOptions, type ModuleHandle, type ModuleState, type PatchDef,
-  type PatchState, type Slot, type SymbolEntry, type SymbolTable, type Task, type TaskSource, type Timer,
+  Livepatch,
+  dispatch,
+  KlpError,
+  EINVAL,
+  type Clock,
+  type Frame,
+  type Func,
+  type LivepatchOptions,
+  type ModuleHandle,
+  type ModuleState,
+  type PatchDef,
+  type PatchState,
+  type Slot,
+  type SymbolEntry,
+  type SymbolTable,
+  type Task,
+  type TaskSource,
+  type Timer,
 } from '../../src/core/index.ts';
 
 // ------------------------------------------------------------------ clock
 
-interface SimTimer { at: number; seq: number; fn: () => void; cancelled: boolean }
+interface SimTimer {
+  at: number;
+  seq: number;
+  fn: () => void;
+  cancelled: boolean;
+}
 
 export class VirtualClock implements Clock {
   private t = 0;
   private seq = 0;
   private timers: SimTimer[] = [];
 
-  now(): number { return this.t; }
+  now(): number {
+    return this.t;
+  }
 
   schedule(ms: number, fn: () => void): Timer {
     const timer: SimTimer = { at: this.t + ms, seq: this.seq++, fn, cancelled: false };
     this.timers.push(timer);
-    return { cancel: () => { timer.cancelled = true; } };
+    return {
+      cancel: () => {
+        timer.cancelled = true;
+      },
+    };
   }
 
   /** Live (not cancelled, not fired) timers. */
@@ -43,7 +69,8 @@ export class VirtualClock implements Clock {
     for (;;) {
       this.timers = this.timers.filter((x) => !x.cancelled);
       let next: SimTimer | undefined;
-      for (const x of this.timers) if (x.at <= end && (next === undefined || x.at < next.at || (x.at === next.at && x.seq < next.seq))) next = x;
+      for (const x of this.timers)
+        if (x.at <= end && (next === undefined || x.at < next.at || (x.at === next.at && x.seq < next.seq))) next = x;
       if (next === undefined) break;
       this.timers.splice(this.timers.indexOf(next), 1);
       this.t = next.at;
@@ -125,7 +152,9 @@ export class SimTask implements Task {
     this.name = name;
   }
 
-  frames(): Iterable<Frame> { return this.stack; }
+  frames(): Iterable<Frame> {
+    return this.stack;
+  }
 
   /** The func this task would run on `slot` now (null: the original). */
   choose(slot: Slot): Func | null {
@@ -162,12 +191,16 @@ export class SimTask implements Task {
   }
 
   /** The version of the innermost frame. */
-  get top(): Frame | undefined { return this.stack[this.stack.length - 1]; }
+  get top(): Frame | undefined {
+    return this.stack[this.stack.length - 1];
+  }
 }
 
 class SimTasks implements TaskSource {
   readonly set = new Set<SimTask>();
-  [Symbol.iterator](): Iterator<Task> { return this.set[Symbol.iterator](); }
+  [Symbol.iterator](): Iterator<Task> {
+    return this.set[Symbol.iterator]();
+  }
   signal(task: Task): void {
     const t = task as SimTask;
     t.signals++;
@@ -197,21 +230,29 @@ export class SimWorld {
 
   constructor(options: WorldOptions = {}) {
     const refuse = options.refuse;
-    this.lp = new Livepatch({
-      clock: this.clock,
-      tasks: this.tasks,
-      vmlinux: this.vmlinux,
-      sink: {
-        update: (slot) => {
-          if (refuse?.has(slot) === true && this.lp.stackOf(slot).length > 0) throw new Error('cannot arm');
-          if (options.untraceable?.has(slot) === true && this.lp.stackOf(slot).length > 0) {
-            throw new KlpError(EINVAL, 'the function has no entry check');
-          }
-          if (options.sink === true) this.sinkLog.push(slot);
+    this.lp = new Livepatch(
+      {
+        clock: this.clock,
+        tasks: this.tasks,
+        vmlinux: this.vmlinux,
+        sink: {
+          update: (slot) => {
+            if (refuse?.has(slot) === true && this.lp.stackOf(slot).length > 0) throw new Error('cannot arm');
+            if (options.untraceable?.has(slot) === true && this.lp.stackOf(slot).length > 0) {
+              throw new KlpError(EINVAL, 'the function has no entry check');
+            }
+            if (options.sink === true) this.sinkLog.push(slot);
+          },
+        },
+        modules: {
+          find: (name) => {
+            const m = this.modules.get(name);
+            return m?.loaded === true ? m : undefined;
+          },
         },
       },
-      modules: { find: (name) => { const m = this.modules.get(name); return m?.loaded === true ? m : undefined; } },
-    }, options);
+      options,
+    );
     this.init = this.spawn('swapper');
   }
 
@@ -273,7 +314,8 @@ export class SimWorld {
     try {
       this.lp.enablePatch(def);
     } catch (error) {
-      if (error instanceof KlpError) this.lp.printk(`modprobe: ERROR: could not insert '${def.name}': ${strerror(error.errno)}`);
+      if (error instanceof KlpError)
+        this.lp.printk(`modprobe: ERROR: could not insert '${def.name}': ${strerror(error.errno)}`);
       throw error;
     }
     if (opts.wait !== false) this.settle();
@@ -320,12 +362,18 @@ export class SimWorld {
 
 export function strerror(errno: number): string {
   switch (errno) {
-    case -19: return 'No such device';
-    case -16: return 'Device or resource busy';
-    case -22: return 'Invalid argument';
-    case -17: return 'File exists';
-    case -2: return 'No such file or directory';
-    default: return `Unknown error ${errno}`;
+    case -19:
+      return 'No such device';
+    case -16:
+      return 'Device or resource busy';
+    case -22:
+      return 'Invalid argument';
+    case -17:
+      return 'File exists';
+    case -2:
+      return 'No such file or directory';
+    default:
+      return `Unknown error ${errno}`;
   }
 }
 
@@ -338,16 +386,25 @@ const MODULE_STATE: Record<ModuleState, string> = {
 
 export function demoCallbacks(lp: Livepatch, patch: string, opts: { prePatchRet?: () => number } = {}) {
   const info = (cb: string, obj: { name: string | null; state: ModuleState }): void => {
-    lp.printk(obj.name === null ? `${patch}: ${cb}: vmlinux` : `${patch}: ${cb}: ${obj.name} -> ${MODULE_STATE[obj.state]}`, 6);
+    lp.printk(
+      obj.name === null ? `${patch}: ${cb}: vmlinux` : `${patch}: ${cb}: ${obj.name} -> ${MODULE_STATE[obj.state]}`,
+      6,
+    );
   };
   return {
     prePatch(obj: { name: string | null; state: ModuleState }): number {
       info('pre_patch_callback', obj);
       return opts.prePatchRet?.() ?? 0;
     },
-    postPatch(obj: { name: string | null; state: ModuleState }): void { info('post_patch_callback', obj); },
-    preUnpatch(obj: { name: string | null; state: ModuleState }): void { info('pre_unpatch_callback', obj); },
-    postUnpatch(obj: { name: string | null; state: ModuleState }): void { info('post_unpatch_callback', obj); },
+    postPatch(obj: { name: string | null; state: ModuleState }): void {
+      info('post_patch_callback', obj);
+    },
+    preUnpatch(obj: { name: string | null; state: ModuleState }): void {
+      info('pre_unpatch_callback', obj);
+    },
+    postUnpatch(obj: { name: string | null; state: ModuleState }): void {
+      info('post_unpatch_callback', obj);
+    },
   };
 }
 
@@ -358,11 +415,24 @@ export function snapshot(world: SimWorld): unknown {
   const walk = (path: string): void => {
     for (const name of lp.sysfs.list(path)) {
       const p = path === '' ? name : `${path}/${name}`;
-      if (lp.sysfs.isDirectory(p)) { tree[p + '/'] = ''; walk(p); } else if (name !== 'force') tree[p] = lp.sysfs.read(p);
+      if (lp.sysfs.isDirectory(p)) {
+        tree[p + '/'] = '';
+        walk(p);
+      } else if (name !== 'force') tree[p] = lp.sysfs.read(p);
     }
   };
   walk('');
-  const stacks = lp.patchedSlots().map((s) => [s.id, lp.stackOf(s).map((f) => [f.patchName, f.oldName, f.version, f.transition, f.nop])]);
+  const stacks = lp
+    .patchedSlots()
+    .map((s) => [s.id, lp.stackOf(s).map((f) => [f.patchName, f.oldName, f.version, f.transition, f.nop])]);
   const tasks = [...world.tasks.set].map((t) => [t.id, t.patchState, t.pending]);
-  return { tree, stacks, patches: lp.patches(), tasks, transition: lp.transitionStatus(), forced: lp.forcedPatches(), timers: world.clock.pending };
+  return {
+    tree,
+    stacks,
+    patches: lp.patches(),
+    tasks,
+    transition: lp.transitionStatus(),
+    forced: lp.forcedPatches(),
+    timers: world.clock.pending,
+  };
 }
