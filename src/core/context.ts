@@ -18,7 +18,7 @@ import { KlpError } from './errors.ts';
 import { EDEADLK } from './errno.ts';
 import type { KernelLog } from './log.ts';
 import type { KlpFunc, KlpPatch } from './model.ts';
-import type { ModuleHandle, Ports, Slot, SymbolTable, Timer } from './types.ts';
+import type { KlpState, ModuleHandle, Ports, Slot, SymbolTable, Timer } from './types.ts';
 
 export interface Transition {
   readonly patch: KlpPatch;
@@ -49,6 +49,12 @@ export class Klp {
   readonly seen = new WeakSet<ModuleHandle>();
   /** Names of freed patches that were forced: their modules can never go (R11.3). */
   readonly forcedGone = new Set<string>();
+  /**
+   * The states of the last patch of each name that was disabled or replaced:
+   * klp_get_state reads the patch's own array, which outlives klp_patches
+   * (R14.2); a failed enable never lands here.
+   */
+  readonly freedStates = new Map<string, readonly KlpState[]>();
   nextVersion = 1;
   /**
    * Changes whenever the core sets every task's state at once (transition

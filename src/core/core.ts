@@ -31,7 +31,7 @@ import {
   startTransition,
   tryCompleteTransition,
 } from './transition.ts';
-import { validateNames, validateShape } from './validate.ts';
+import { validateShape } from './validate.ts';
 import type { ModuleHandle } from './types.ts';
 
 function errnoOf(error: unknown): number {
@@ -88,7 +88,7 @@ export function enablePatch(klp: Klp, def: unknown): void {
         `livepatch: patch '${def.name}' is not compatible with the already installed livepatches (system states, R14.4)`,
       );
     }
-    validateNames(def);
+    // R2.1 step 9 / R3: names, funcs and symbols, object by object.
     const patch = initPatch(klp, def);
     try {
       enable(klp, patch);

@@ -8,6 +8,9 @@
  *   from klp_patches).
  * - A forced patch's name stays in `forcedGone`: its module reference is
  *   never dropped (R11.3).
+ * - A disabled or replaced patch's states stay readable by getState under
+ *   its name until another patch of that name is freed (R14.2); a failed
+ *   enable leaves nothing behind.
  * - Static objects survive nop discarding even when they carry only
  *   callbacks (seed 002): only nop funcs and dynamic objects go.
  */
@@ -24,6 +27,7 @@ export function freePatch(klp: Klp, patch: KlpPatch, reason: 'disabled' | 'repla
   unpatchObjects(klp, patch, false);
   for (const obj of patch.objects) freeObjectLoaded(obj);
   if (patch.forced) klp.forcedGone.add(patch.name);
+  if (reason !== 'failed') klp.freedStates.set(patch.name, patch.states);
   klp.log.publish({ type: 'patch-freed', patch: patch.name, forced: patch.forced, reason });
 }
 

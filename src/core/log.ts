@@ -63,9 +63,13 @@ export class KernelLog {
   switchDebug(text: string): void {
     if (this.switchDebugOn) this.push(KERN_DEBUG, PREFIX + text);
   }
-  /** WARN(): no pr_fmt prefix. */
+  /** WARN(), or another subsystem's pr_warn: no livepatch pr_fmt prefix. */
   warnRaw(text: string): void {
     this.push(KERN_WARNING, text);
+  }
+  /** Another subsystem's pr_err: no livepatch pr_fmt prefix. */
+  errRaw(text: string): void {
+    this.push(KERN_ERR, text);
   }
 
   records(): LogRecord[] {

@@ -83,6 +83,14 @@ export const failedToRegisterHandler = (fn: string, err: number): string =>
 export const duplicateShadow = (p: string, id: string): string => `Duplicate shadow variable <${p}, ${id}>`;
 export const shadowCtorFailed = (p: string, id: string, err: number): string =>
   `Failed to construct shadow variable <${p}, ${id}> (${err})`;
+// Not livepatch's own: what sysfs and kobject print (each with its own pr_fmt)
+// when klp_init_object or klp_init_func adds a directory whose name is taken
+// in its parent (kobject_add: -EEXIST). fs/sysfs/dir.c sysfs_warn_dup, W (its
+// dump_stack() is not reproduced); `path` is kernfs_path(parent) + "/" + name.
+export const sysfsDuplicate = (path: string): string => `sysfs: cannot create duplicate filename '${path}'`;
+// lib/kobject.c kobject_add_internal, E.
+export const kobjectExists = (name: string): string =>
+  `kobject: kobject_add_internal failed for ${name} with -EEXIST, don't try to register things with the same name in the same directory.`;
 // Extension: a callback that the kernel declares void threw in JavaScript.
 export const callbackThrew = (p: string, cb: string, obj: string, msg: string): string =>
   `'${p}': ${cb} callback for object '${obj}' threw: ${msg}`;

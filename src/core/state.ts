@@ -2,9 +2,13 @@
  * state.ts — system states (kernel/livepatch/state.c, R14).
  *
  * Invariants:
- * - getState answers only for patches in klp_patches (a freed patch has no
- *   states any more); the returned object is the one the core keeps, so an
- *   author's change to `data` persists, as with the kernel's struct.
+ * - getState answers from the patch of that name in klp_patches, or else
+ *   from the last one of that name that was disabled or replaced: the
+ *   kernel's klp_get_state reads the states array of the patch it is given,
+ *   which lives as long as the livepatch module, not only while the patch
+ *   is in klp_patches (R14.2). The returned object is the one the core
+ *   keeps, so an author's change to `data` persists, as with the kernel's
+ *   struct.
  * - getPrevState answers only during a transition (R14.3), from the patches
  *   older than the transition patch, newest match first.
  * - isCompatible is R14.4 and reads nothing but validated definitions.
@@ -15,9 +19,9 @@ import type { KlpState, PatchDef } from './types.ts';
 
 /** klp_get_state (R14.2). */
 export function getState(klp: Klp, patchName: string, id: number): KlpState | null {
-  const patch = klp.findPatch(patchName);
-  if (patch === undefined) return null;
-  for (const s of patch.states) if (s.id === id) return s;
+  const states = klp.findPatch(patchName)?.states ?? klp.freedStates.get(patchName);
+  if (states === undefined) return null;
+  for (const s of states) if (s.id === id) return s;
   return null;
 }
 

@@ -1,10 +1,23 @@
 /*
- * sysfs-names.ts — sysfs names for patches, objects and funcs (R12.7, R12.8).
+ * sysfs-names.ts — sysfs names for patches, objects and funcs (R12.7, R12.8),
+ * and the attribute files that share a directory with them (R12.1–R12.7).
  *
- * Invariant: a name shown in the tree is the author's name with every '/'
- * written as '!' (as kobject_set_name does for "cciss!c0d0"), so module ids
- * such as "express/lib/router/index.js" become one directory each.
+ * Invariants:
+ * - A name shown in the tree is the author's name with every '/' written
+ *   as '!' (as kobject_set_name does for "cciss!c0d0"), so module ids such
+ *   as "express/lib/router/index.js" become one directory each.
+ * - PATCH_ATTRS and OBJECT_ATTRS are the kernel's klp_patch_attrs and
+ *   klp_object_attrs (v6.13); funcs have no attributes, and a func's
+ *   directory name always holds a ',' so it can never be an attribute's.
  */
+
+/** klp_patch_attrs: the files of /sys/kernel/livepatch/<patch>/. */
+export const PATCH_ATTRS = ['enabled', 'transition', 'force', 'replace', 'stack_order'] as const;
+/** klp_object_attrs: the files of /sys/kernel/livepatch/<patch>/<object>/. */
+export const OBJECT_ATTRS = ['patched'] as const;
+
+/** The tree's root as kernfs_path() prints it (relative to /sys). */
+export const KERNFS_ROOT = '/kernel/livepatch';
 
 /** NAME_MAX: the longest directory name the tree accepts. */
 export const NAME_MAX = 255;

@@ -22,12 +22,9 @@ import { KlpError } from './errors.ts';
 import { EACCES, EINVAL, EISDIR, ENOENT, ENOTDIR } from './errno.ts';
 import type { Klp } from './context.ts';
 import type { KlpObject, KlpPatch } from './model.ts';
-import { funcDirName, objectDirName } from './sysfs-names.ts';
+import { OBJECT_ATTRS, PATCH_ATTRS, funcDirName, objectDirName } from './sysfs-names.ts';
 
 export const SYSFS_ROOT = '/sys/kernel/livepatch';
-
-const PATCH_ATTRS = ['enabled', 'transition', 'force', 'replace', 'stack_order'] as const;
-const OBJECT_ATTRS = ['patched'] as const;
 
 /** kstrtobool: 1/y/Y/t/T, 0/n/N/f/F, on/off; only the first one or two characters count. */
 export function kstrtobool(s: string): boolean | null {

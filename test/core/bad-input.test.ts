@@ -39,6 +39,11 @@ function busyWorld(inTransition: boolean) {
 }
 
 const f = (oldName: string, extra: object = {}) => ({ oldName, newFunc: () => 0, ...extra });
+/** kobject_add of `name` under `parent` failing with -EEXIST: what sysfs and kobject print (R3.2, R3.3). */
+const exists = (parent: string, name: string): string[] => [
+  `sysfs: cannot create duplicate filename '${parent}/${name}'`,
+  `kobject: kobject_add_internal failed for ${name} with -EEXIST, don't try to register things with the same name in the same directory.`,
+];
 const v = (funcs: unknown[], extra: object = {}) => ({ name: 'bad', objects: [{ name: null, funcs }], ...extra });
 
 // [description, definition, errno, message pattern, kernel lines]
@@ -77,7 +82,7 @@ const cases: [string, unknown, number, RegExp, string[]][] = [
     },
     -17,
     /object 'vmlinux' is listed twice/,
-    [],
+    exists('/kernel/livepatch/bad', 'vmlinux'),
   ],
   [
     'callbacks not an object',
@@ -103,7 +108,86 @@ const cases: [string, unknown, number, RegExp, string[]][] = [
   ['a fractional sympos', v([f('a', { oldSympos: 1.5 })]), -22, /'oldSympos'/, []],
   ['immediate not boolean', v([f('a', { immediate: 'yes' })]), -22, /'immediate' must be a boolean/, []],
   ['an empty oldHash', v([f('a', { oldHash: '' })]), -22, /'oldHash' must be a non-empty string/, []],
-  ['the same func twice', v([f('a'), f('a', { oldSympos: 1 })]), -17, /func 'a' \(position 1\) is listed twice/, []],
+  [
+    'the same func twice',
+    v([f('a'), f('a', { oldSympos: 1 })]),
+    -17,
+    /func 'a' \(position 1\) is listed twice/,
+    exists('/kernel/livepatch/bad/vmlinux', 'a,1'),
+  ],
+  // R3.3: the kernel refuses only a NULL old_name; '' is a name no symbol has (R3.5).
+  ['an empty oldName', v([f('')]), -22, /symbol '' not found/, ["livepatch: symbol '' not found in symbol table"]],
+  // R3.2: an object's directory cannot take the name of one of <patch>/'s attribute files (R12.1–R12.6).
+  ...['enabled', 'transition', 'force', 'replace', 'stack_order'].map(
+    (attr): [string, unknown, number, RegExp, string[]] => [
+      `an object named ${attr}`,
+      {
+        name: 'bad',
+        objects: [
+          { name: null, funcs: [] },
+          { name: attr, funcs: [] },
+        ],
+      },
+      -17,
+      new RegExp(`object '${attr}' has the name of the patch's attribute file '${attr}'`),
+      exists('/kernel/livepatch/bad', attr),
+    ],
+  ),
+  // R2.1/R3.2: objects are checked and resolved one after the other, so the
+  // first object's missing symbol is reported before the second's mistakes.
+  [
+    'a missing symbol, then the same func twice',
+    {
+      name: 'bad',
+      objects: [
+        { name: null, funcs: [f('nope')] },
+        { name: 'm', funcs: [f('x'), f('x')] },
+      ],
+    },
+    -22,
+    /symbol 'nope' not found/,
+    ["livepatch: symbol 'nope' not found in symbol table"],
+  ],
+  [
+    'a missing symbol, then the same object twice',
+    {
+      name: 'bad',
+      objects: [
+        { name: 'm', funcs: [f('nope')] },
+        { name: null, funcs: [] },
+        { name: null, funcs: [] },
+      ],
+    },
+    -22,
+    /symbol 'nope' not found/,
+    ["livepatch: symbol 'nope' not found in symbol table"],
+  ],
+  [
+    'a missing symbol, then a func without oldName',
+    {
+      name: 'bad',
+      objects: [
+        { name: null, funcs: [f('nope')] },
+        { name: 'm', funcs: [{ newFunc: () => 0 }] },
+      ],
+    },
+    -22,
+    /symbol 'nope' not found/,
+    ["livepatch: symbol 'nope' not found in symbol table"],
+  ],
+  [
+    'the same func twice, then a missing symbol',
+    {
+      name: 'bad',
+      objects: [
+        { name: 'm', funcs: [f('x'), f('x')] },
+        { name: null, funcs: [f('nope')] },
+      ],
+    },
+    -17,
+    /func 'x' \(position 0\) is listed twice/,
+    exists('/kernel/livepatch/bad/m', 'x,1'),
+  ],
   ['replace not boolean', v([], { replace: 1 }), -22, /'replace' must be a boolean/, []],
   [
     'an unknown consistency',

@@ -117,6 +117,32 @@ test('per-func immediate (R17.3): the func is exempt from the stack check but ke
   assert.equal(inB.call(a), 'q:a'); // per-task view still applies to immediate funcs
 });
 
+test('R17.3 (differs, see docs/semantics.md): immediate patches and funcs do not pin their module after a disable', () => {
+  // v4.12–v4.15 never dropped the module reference of a patch that was
+  // immediate or had an immediate func (klp_complete_transition skipped
+  // module_put), because a task could still be executing the module's code.
+  // Here the replaced code lives as long as a frame runs it, so such a patch
+  // is freed like any other: not forced, its name free to be loaded again.
+  const { w, lp, a } = basic();
+  const inA = w.spawn('inA');
+  inA.enter(a);
+  lp.enablePatch(patchOf('imm', ['a'], { immediate: ['a'] }));
+  inA.stack.pop();
+  inA.enter(a); // now running imm:a, which the stack check ignores
+  lp.disable('imm');
+  assert.equal(lp.transitionStatus(), null); // completed with inA still inside imm:a
+  assert.notEqual(inA.stack[0]!.version, 0);
+  assert.deepEqual(lp.sysfs.list(''), []);
+  assert.deepEqual(lp.forcedPatches(), []);
+  lp.enablePatch(patchOf('fn', ['a'], { consistency: 'function' }));
+  lp.disable('fn');
+  assert.deepEqual(lp.forcedPatches(), []);
+  lp.enablePatch(patchOf('imm', ['a'], { immediate: ['a'] })); // insmod of the same name again
+  lp.enablePatch(patchOf('fn', ['a'], { consistency: 'function' }));
+  assert.deepEqual(lp.sysfs.list(''), ['imm', 'fn']);
+  assert.ok(lp.patches().every((p) => !p.forced));
+});
+
 test('R17.3 fix: a task still running an older version blocks a later patch — not only the version directly below', () => {
   const { w, lp, a } = basic({ debug: true, debugSwitchTask: true });
   const inOriginal = w.spawn('inOriginal');

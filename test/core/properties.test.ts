@@ -2,17 +2,25 @@
 // reverse, force, module loads and unloads, tasks entering and leaving
 // functions, forks and time, checked against the invariants of docs/kernel-rules.md §18 and
 // R5.1 after every step.
+//
+// Which version of a function a task runs, and whether a task may switch, are
+// checked against an oracle written here from the rules (R4.4–R4.6, R5.6 and
+// the R17.3 fix), computed from the observable patch list alone: it calls no
+// core helper, so a bug in dispatch/dispatchVersion/checkStack cannot hide
+// behind itself. Frames record the oracle's version, not the core's.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { SimWorld, type SimModule, type SimSlot, type SimTask } from '../support/sim.ts';
 import {
   dispatch,
-  dispatchVersion,
   KlpError,
   type Consistency,
+  type Frame,
   type ObjectDef,
   type PatchDef,
+  type PatchInfo,
+  type PatchState,
 } from '../../src/core/index.ts';
 
 const NAMES = ['P0', 'P1', 'P2', 'P3', 'P4'];
@@ -69,9 +77,45 @@ export const stats = {
   blocked: 0,
   replaced: 0,
   switchedChecked: 0,
+  keptChecked: 0,
   moduleLoads: 0,
   errors: 0,
 };
+
+/**
+ * The oracle's R4.4–R4.6, per patch instead of per stack entry: a task sees
+ * every listed patch, except that the patch in transition is seen only by a
+ * task already in state PATCHED (1) — during patching the switched tasks,
+ * during unpatching those not switched yet; with no per-task state (-1),
+ * everybody sees it. On a function the task runs the func of the newest
+ * patch it sees that has one there (the newest wins, R4.4), or the original
+ * — version 0 — when that func is a nop (R8.2) or no patch it sees has one.
+ */
+function modelVersion(patches: readonly PatchInfo[], slot: number, state: PatchState): number {
+  for (let i = patches.length - 1; i >= 0; i--) {
+    const p = patches[i]!;
+    if (p.transition && state === 0) continue;
+    for (const o of p.objects) for (const f of o.funcs) if (f.patched && f.slot === slot) return f.nop ? 0 : f.version;
+  }
+  return 0;
+}
+
+/**
+ * The oracle's R5.6 with the R17.3 fix: the frame that keeps a task from
+ * switching to `target`, or null. A frame blocks when its function carries a
+ * non-immediate func of the patch in transition (of a patched object) and it
+ * runs any version other than the one the task will run there once switched.
+ */
+function modelBlocker(patches: readonly PatchInfo[], frames: readonly Frame[], target: 0 | 1): Frame | null {
+  const tp = patches.find((p) => p.transition);
+  if (tp === undefined) return null;
+  const guarded = new Set<number>();
+  for (const o of tp.objects)
+    if (o.patched) for (const f of o.funcs) if (f.patched && !f.immediate && f.slot !== null) guarded.add(f.slot);
+  for (const fr of frames)
+    if (guarded.has(fr.slot.id) && fr.version !== modelVersion(patches, fr.slot.id, target)) return fr;
+  return null;
+}
 
 class Harness {
   readonly w = new SimWorld();
@@ -177,7 +221,9 @@ class Harness {
         case 'enter': {
           const t = this.task(a.t);
           const s = this.slot(a.f);
-          if (t !== undefined && s !== null && t.stack.length < 6) t.enter(s);
+          // The frame runs what the oracle says (check() holds the core's dispatch to the same).
+          if (t !== undefined && s !== null && t.stack.length < 6)
+            t.stack.push({ slot: s, version: modelVersion(lp.patches(), s.id, t.patchState) });
           break;
         }
         case 'leave': {
@@ -203,6 +249,8 @@ class Harness {
           break;
         case 'tick':
           w.tick(a.ms);
+          // A tick of a second or more holds a retry, and no frame moved since.
+          if (a.ms >= 1000) this.checkKeptTasks();
           break;
       }
     } catch (e) {
@@ -213,25 +261,36 @@ class Harness {
     this.check();
   }
 
-  /** A task that passed the stack check holds no frame of any other version of the transition patch's functions. */
+  /** A task that passed the stack check holds no frame that the oracle says blocks it. */
   checkSwitchedTask(id: number): void {
     const lp = this.w.lp;
     const st = lp.transitionStatus();
     if (st === null || st.consistency === 'function') return;
     const task = [...this.w.tasks.set].find((t) => t.id === id);
     if (task === undefined) return;
-    const patch = lp.patch(st.patch)!;
-    const slots = new Set<number>();
-    for (const o of patch.objects)
-      for (const f of o.funcs) if (f.patched && !f.immediate && f.slot !== null) slots.add(f.slot);
-    for (const fr of task.stack) {
-      if (!slots.has(fr.slot.id)) continue;
-      const want = dispatchVersion(lp.stackOf(fr.slot), st.target);
-      if (fr.version !== want)
-        this.errors.push(
-          `task ${task.name} switched to ${st.target} holding version ${fr.version} of ${(fr.slot as SimSlot).name}, not ${want}`,
-        );
-    }
+    const fr = modelBlocker(lp.patches(), task.stack, st.target);
+    if (fr !== null)
+      this.errors.push(
+        `task ${task.name} switched to ${st.target} holding version ${fr.version} of ${(fr.slot as SimSlot).name}`,
+      );
+  }
+
+  /**
+   * After a retry: under 'task' every task still pending is one the oracle
+   * says is blocked; under 'global' (all or none) at least one is.
+   */
+  checkKeptTasks(): void {
+    const lp = this.w.lp;
+    const st = lp.transitionStatus();
+    if (st === null || st.consistency === 'function') return;
+    const patches = lp.patches();
+    const kept = [...this.w.tasks.set].filter((t) => t.patchState !== st.target);
+    const free = kept.filter((t) => modelBlocker(patches, t.stack, st.target) === null);
+    stats.keptChecked += kept.length;
+    if (st.consistency === 'task' && free.length > 0)
+      this.errors.push(`tasks ${free.map((t) => t.name).join(', ')} hold no blocking frame but were not switched`);
+    if (st.consistency === 'global' && kept.length > 0 && free.length === kept.length)
+      this.errors.push(`no pending task is blocked but the 'global' transition did not switch them`);
   }
 
   check(): void {
@@ -270,21 +329,23 @@ class Harness {
       }
       assert.equal(w.clock.pending, 1);
       if (st.pending.some((t) => t.blocking.length > 0)) stats.blocked++;
-      // A task's view is all old or all new for the transition patch (R4.6).
-      const tp = patches.find((p) => p.transition)!;
-      for (const t of w.tasks.set) {
-        for (const o of tp.objects)
-          for (const f of o.funcs) {
-            if (f.slot === null) continue;
-            const slot = lp.patchedSlots().find((s) => s.id === f.slot)!;
-            const stack = lp.stackOf(slot);
-            if (stack[0]!.version !== f.version) continue; // covered by a newer patch: invisible here
-            const got = dispatch(stack, t.patchState);
-            const isNew = f.nop ? got === null : got === stack[0];
-            assert.equal(isNew, t.patchState === 1, `${t.name} on ${f.oldName}`);
-          }
+      // `livepatch status` names blocking frames exactly when the oracle sees one.
+      for (const p of st.pending) {
+        const t = [...w.tasks.set].find((x) => x.id === p.id)!;
+        assert.equal(p.blocking.length > 0, modelBlocker(patches, t.stack, st.target) !== null, t.name);
       }
     }
+    // Every task runs, on every patched function, the version the oracle
+    // says (R4.5/R4.6: all old or all new for the transition patch).
+    for (const slot of lp.patchedSlots())
+      for (const t of w.tasks.set) {
+        const got = dispatch(lp.stackOf(slot), t.patchState);
+        assert.equal(
+          got === null ? 0 : got.version,
+          modelVersion(patches, slot.id, t.patchState),
+          `${t.name} (state ${t.patchState}) on ${(slot as SimSlot).name}`,
+        );
+      }
     // Stacks: exactly the patched funcs of listed patches, newest patch on top; no stale slots.
     const expected = new Map<number, [number, number][]>();
     for (const p of patches)
@@ -347,7 +408,7 @@ test('property: invariants hold after every step of random sequences (R5.1, §18
   );
 });
 
-test('property: with tasks that hold frames, a task-consistency transition never switches a task holding old versions', () => {
+test('property: with tasks that hold frames, a task switches exactly when the oracle says no frame blocks it (R5.6)', () => {
   // A denser mix: fewer functions, more entering; no force.
   const dense = fc.array(
     fc.oneof(

@@ -258,6 +258,122 @@ test('R3.3: func directories are <old_name>,<sympos or 1>; oldName and newFunc a
   );
 });
 
+test("R3.3: an empty oldName is refused only where the kernel refuses it: when resolved, as a symbol '' not found", () => {
+  // klp_init_func refuses only a NULL old_name; "" gets the directory ",1"
+  // and kallsyms has no symbol named "" (R3.5).
+  const { w, lp } = basic();
+  const empty = { oldName: '', newFunc: () => 0 };
+  const before = snapshot(w);
+  assert.throws(() => lp.enablePatch({ name: 'q', objects: [{ name: null, funcs: [empty] }] }), {
+    errno: -22,
+    message: /symbol '' not found in symbol table/,
+  });
+  assert.deepEqual(w.lines(), ["livepatch: symbol '' not found in symbol table"]);
+  assert.deepEqual(snapshot(w), before);
+  // In an object whose module is absent nothing is resolved yet: accepted,
+  // and the module is refused when it comes (R10.3).
+  lp.enablePatch({ name: 'p', objects: [{ name: 'm', funcs: [empty] }] });
+  assert.deepEqual(lp.sysfs.list('p/m'), ['patched', ',1']);
+  const mod = w.module('m', true);
+  mod.define('x');
+  assert.throws(() => w.load(mod, { log: false }), { errno: -22, message: /symbol '' not found/ });
+  assert.deepEqual(w.klpLines().slice(-3), [
+    "livepatch: symbol '' not found in symbol table",
+    "livepatch: failed to initialize patch 'p' for module 'm' (-22)",
+    "livepatch: patch 'p' failed for module 'm', refusing to load module 'm'",
+  ]);
+});
+
+test("R3.2: an object named like one of <patch>/'s attribute files is EEXIST, with sysfs's and kobject's lines", () => {
+  // kobject_add of <patch>/<object> fails when the patch directory already
+  // holds that name: its attribute files enabled, transition, force, replace
+  // and stack_order (R12.1–R12.6, klp_patch_attrs).
+  const { w, lp } = basic();
+  const before = snapshot(w);
+  w.lp.log.clear();
+  assert.throws(
+    () =>
+      lp.enablePatch({
+        name: 'p',
+        objects: [
+          { name: null, funcs: [{ oldName: 'a', newFunc: impl('p', 'a') }] },
+          { name: 'stack_order', funcs: [] },
+        ],
+      }),
+    { code: 'EEXIST', message: /object 'stack_order' has the name of the patch's attribute file 'stack_order'/ },
+  );
+  assert.deepEqual(
+    lp.log.records().map((r) => [r.level, r.text]),
+    [
+      [4, "sysfs: cannot create duplicate filename '/kernel/livepatch/p/stack_order'"],
+      [
+        3,
+        "kobject: kobject_add_internal failed for stack_order with -EEXIST, don't try to register things with the same name in the same directory.",
+      ],
+    ],
+  );
+  assert.deepEqual(snapshot(w), before);
+  // An object's own attribute (patched) lives one level down, and a func's
+  // directory always holds a ',': neither collides.
+  w.vmlinux.define('patched');
+  lp.enablePatch({
+    name: 'p',
+    objects: [
+      { name: 'patched', funcs: [] },
+      { name: null, funcs: [{ oldName: 'patched', newFunc: () => 0 }] },
+    ],
+  });
+  assert.deepEqual(lp.sysfs.list('p'), [
+    'enabled',
+    'transition',
+    'force',
+    'replace',
+    'stack_order',
+    'patched',
+    'vmlinux',
+  ]);
+  assert.equal(lp.sysfs.read('p/patched/patched'), '0\n');
+  assert.deepEqual(lp.sysfs.list('p/vmlinux'), ['patched', 'patched,1']);
+});
+
+test('R2.1/R3.1/R3.2: objects are initialised one after the other — the first failure in that order is reported', () => {
+  // klp_init_patch inits object 1 (name, funcs, symbols), then object 2: a
+  // missing symbol in object 1 wins over a func listed twice in object 2.
+  const { w, lp } = basic();
+  const mod = w.module('m', true);
+  mod.define('x');
+  w.load(mod, { log: false });
+  const before = snapshot(w);
+  w.lp.log.clear();
+  const func = (oldName: string) => ({ oldName, newFunc: () => 0 });
+  assert.throws(
+    () =>
+      lp.enablePatch({
+        name: 'p',
+        objects: [
+          { name: null, funcs: [func('nope')] },
+          { name: 'm', funcs: [func('x'), func('x')] },
+        ],
+      }),
+    { errno: -22, message: /symbol 'nope' not found/ },
+  );
+  assert.deepEqual(w.lines(), ["livepatch: symbol 'nope' not found in symbol table"]);
+  assert.deepEqual(snapshot(w), before);
+  // The other way round the duplicate is met first.
+  assert.throws(
+    () =>
+      lp.enablePatch({
+        name: 'p',
+        objects: [
+          { name: 'm', funcs: [func('x'), func('x')] },
+          { name: null, funcs: [func('nope')] },
+        ],
+      }),
+    { errno: -17, message: /func 'x' \(position 0\) is listed twice/ },
+  );
+  assert.deepEqual(snapshot(w), before);
+});
+
 test('R3.4: a module object is resolved when its module comes, not before', () => {
   const { w, lp } = basic();
   lp.enablePatch({ name: 'p', objects: [{ name: 'm', funcs: [{ oldName: 'x', newFunc: impl('p', 'x') }] }] });

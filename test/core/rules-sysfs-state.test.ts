@@ -209,6 +209,47 @@ test("R14.1/R14.2: states are per patch, looked up by id; data is the author's t
   );
 });
 
+test("R14.2: getState answers from the patch's own states after the patch is freed, as klp_get_state does", () => {
+  // klp_get_state(patch, id) walks patch->states, which lives as long as the
+  // livepatch module, not only while the patch is in klp_patches.
+  const { w, lp } = basic();
+  const def = (name: string, data: unknown, replace = false) => ({
+    name,
+    replace,
+    states: [{ id: 7, version: 1, data }],
+    objects: [{ name: null, funcs: [] }],
+  });
+  lp.enablePatch(def('p', 'one'));
+  const s = lp.getState('p', 7)!;
+  s.data = 'changed';
+  lp.disable('p'); // freed at once: no task is in a patched function
+  assert.deepEqual(lp.sysfs.list(''), []);
+  assert.equal(lp.getState('p', 7), s); // the very object, with the author's change
+  assert.equal(lp.getState('p', 7)!.data, 'changed');
+  assert.equal(lp.getState('p', 8), null);
+  // Replaced patches too.
+  lp.enablePatch(def('old', 'old'));
+  lp.enablePatch(def('cumulative', 'new', true));
+  assert.deepEqual(lp.sysfs.list(''), ['cumulative']);
+  assert.equal(lp.getState('old', 7)!.data, 'old');
+  // A failed enable of that name leaves the earlier answer; a new patch of
+  // that name answers for itself, and after it is freed, its states do.
+  const before = snapshot(w);
+  assert.throws(() =>
+    lp.enablePatch({
+      ...def('p', 'failed'),
+      objects: [{ name: null, funcs: [{ oldName: 'nope', newFunc: () => 0 }] }],
+    }),
+  );
+  assert.deepEqual(snapshot(w), before);
+  assert.equal(lp.getState('p', 7), s);
+  lp.enablePatch(def('p', 'two'));
+  assert.equal(lp.getState('p', 7)!.data, 'two');
+  lp.disable('p');
+  assert.equal(lp.getState('p', 7)!.data, 'two');
+  assert.equal(lp.getState('never', 7), null);
+});
+
 test('R14.3: getPrevState works only during a transition and returns the newest older match', () => {
   const { w, lp, a } = basic();
   lp.enablePatch({ name: 'p1', states: [{ id: 1, version: 1, data: 'one' }], objects: [{ name: null, funcs: [] }] });
