@@ -49,13 +49,17 @@ export function printk(text: string, level?: number): void {
 }
 
 /**
- * Run `fn` as a new task: the unit of per-task consistency. Use it where a
- * program starts work by itself (a queue consumer's message, a job); HTTP
- * requests, net connections and worker messages get a task automatically.
+ * Run `fn` as a new task, a unit of work that ends when `fn` returns or the
+ * promise it returns settles: the unit of per-task consistency, and under
+ * `consistency: 'request'` the unit that runs entirely on the old code or
+ * entirely on the new. Use it where a program starts work by itself (a
+ * queue consumer's message, a job); HTTP requests, HTTP/2 streams, net
+ * connections and worker messages get a task automatically. When `fn`
+ * returns a promise, `task` returns one that settles as it does.
  */
 export function task<T>(name: string, fn: () => T): T {
   const r = rt();
-  return r === undefined ? fn() : r.api.runInTask(r.newTask(name), fn);
+  return r === undefined ? fn() : r.api.runUnit(r.newUnit(name), fn, (t) => r.endTask(t));
 }
 
 /**

@@ -152,7 +152,10 @@ function blockers(pending: NonNullable<StatusView['transition']>['pending']): st
     const where = p.blocking
       .map((b) => `${b.function} (${b.module ?? 'vmlinux'}${b.line !== null ? `:${b.line}` : ''})`)
       .join(', ');
-    out.push(`  task ${p.name}:${p.id}, waiting ${duration(p.waitingMs)}${where ? `: in ${where}` : ''}`);
+    const until = p.waitsForEnd
+      ? `: a unit of work older than the transition, until it ends (running for ${duration(p.ageMs ?? p.waitingMs)})`
+      : '';
+    out.push(`  task ${p.name}:${p.id}, waiting ${duration(p.waitingMs)}${where ? `: in ${where}` : until}`);
   }
   return out;
 }

@@ -28,6 +28,10 @@ export interface PendingTaskView {
   readonly name: string;
   readonly waitingMs: number;
   readonly blocking: readonly BlockerView[];
+  /** how long the task has run (null when the runtime does not know its start) */
+  readonly ageMs: number | null;
+  /** under 'request': a unit of work that switches when it ends, not when it leaves the patched functions */
+  readonly waitsForEnd: boolean;
 }
 
 export interface StatusView {
@@ -91,7 +95,9 @@ export function status(rt: Runtime, name?: string): StatusView {
       pending: t.pending.map((p) => ({
         id: p.id,
         name: p.name,
-        waitingMs: now - Math.max(t.startedAt, started.get(p.id) ?? t.startedAt),
+        waitingMs: now - Math.max(t.startedAt, started.get(p.id) ?? p.startedAt ?? t.startedAt),
+        ageMs: p.startedAt === null ? null : now - p.startedAt,
+        waitsForEnd: p.waitsForEnd,
         blocking: p.blocking.map((b) => {
           const cs = rt.objects.byCoreId.get(b.slot);
           return {

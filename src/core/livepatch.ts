@@ -18,8 +18,9 @@ import { dispatch, dispatchVersion } from './patch.ts';
 import { Shadow } from './shadow.ts';
 import { getPrevState, getState } from './state.ts';
 import { Sysfs } from './sysfs.ts';
-import { taskCreated, transitionStatus, tryCompleteTransition, trySwitchTask } from './transition.ts';
+import { taskCreated, taskEnded, transitionStatus, tryCompleteTransition, trySwitchTask } from './transition.ts';
 import type {
+  Consistency,
   Func,
   KlpState,
   LivepatchOptions,
@@ -145,6 +146,11 @@ export class Livepatch {
     return trySwitchTask(this.#klp, task);
   }
 
+  /** A unit of work ended: under 'request' it switches now (see Task.unit). Lock-free, like trySwitchTask. */
+  taskEnded(task: Task): boolean {
+    return taskEnded(this.#klp, task);
+  }
+
   /**
    * Attempt to complete the transition now instead of at the next retry: the
    * runtime calls it when a switch left no task pending. (The kernel waits
@@ -173,6 +179,11 @@ export class Livepatch {
    */
   get transitionSeq(): number {
     return this.#klp.transitionSeq;
+  }
+
+  /** The consistency model of the transition in progress, or null. */
+  get transitionConsistency(): Consistency | null {
+    return this.#klp.transition?.patch.consistency ?? null;
   }
 
   /** The target state of the transition in progress, or IDLE. */

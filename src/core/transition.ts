@@ -14,6 +14,12 @@
  *   the first attempt, callbacks and messages unchanged.
  * - 'global' transitions (kpatch): no task switches until no pending task is
  *   blocked, then all switch in the same attempt.
+ * - 'request' transitions (kGraft's LEAVE_KERNEL × SWITCH_THREAD): a task
+ *   that is a unit of work (`task.unit`) switches only when it has ended
+ *   (taskEnded), never at a stack check, so a request runs entirely on one
+ *   side; a unit of work started after the transition started runs the
+ *   target code from its start, unless an old unit of work started it (it
+ *   is part of that one). Tasks without an end switch as under 'task'.
  * - The stack check (R5.6 + R17.3 fix): a frame blocks a pending task iff
  *   its slot carries a non-immediate func of the transition patch and the
  *   frame's version differs from the version a task in the target state
@@ -110,9 +116,15 @@ function switchTo(klp: Klp, task: Task, target: 0 | 1): void {
   if (klp.log.hasListeners) klp.log.publish({ type: 'task-switched', task: task.id, name: task.name, state: target });
 }
 
+/** Under 'request', a unit of work that has not ended: only its end switches it (kGraft: only leaving the kernel). */
+function waitsForEnd(t: Transition, task: Task): boolean {
+  return t.patch.consistency === 'request' && task.unit === true && task.ended !== true;
+}
+
 /** klp_try_switch_task (R5.5): switch one task if its frames allow. */
 export function switchTask(klp: Klp, t: Transition, task: Task): boolean {
   if (task.patchState === t.target) return true;
+  if (waitsForEnd(t, task)) return false;
   const blocker = checkStack(klp, t, task);
   if (blocker !== null) {
     if (klp.log.switchDebugOn) klp.log.switchDebug(msg.taskSleepingOn(task.name, task.id, blocker.oldName));
@@ -181,7 +193,7 @@ export function tryCompleteTransition(klp: Klp, opportunistic = false): void {
   if (t === null) return;
   const patch = t.patch;
   let complete = true;
-  if (patch.consistency === 'task') {
+  if (patch.consistency === 'task' || patch.consistency === 'request') {
     for (const task of klp.ports.tasks) if (!switchTask(klp, t, task)) complete = false;
   } else if (patch.consistency === 'global') {
     complete = switchAllOrNone(klp, t);
@@ -275,6 +287,19 @@ export function taskCreated(klp: Klp, task: Task, parent: Task | undefined): voi
     task.pending = false;
     return;
   }
+  if (t.patch.consistency === 'request' && parent !== undefined) {
+    // A unit of work started by an old one is part of it and stays with it;
+    // anything else started after the transition began runs the target
+    // code from its first line (kGraft: a new thread starts in the new universe).
+    if (task.unit === true && parent.unit === true && parent.ended !== true && parent.pending) {
+      task.patchState = parent.patchState;
+      task.pending = true;
+    } else {
+      task.patchState = t.target;
+      task.pending = false;
+    }
+    return;
+  }
   if (parent !== undefined && parent.patchState !== IDLE) {
     task.patchState = parent.patchState;
     task.pending = parent.pending;
@@ -284,15 +309,30 @@ export function taskCreated(klp: Klp, task: Task, parent: Task | undefined): voi
     task.patchState = t.target === 1 ? 0 : 1;
     task.pending = t.started && task.patchState !== t.target;
   }
-  // A new task holds no frames: under 'task' it can switch at once.
-  if (t.patch.consistency === 'task' && task.pending) switchTask(klp, t, task);
+  // A new task holds no frames: under 'task' it can switch at once (under
+  // 'request' too, unless it is a unit of work, which waits for its end).
+  if ((t.patch.consistency === 'task' || t.patch.consistency === 'request') && task.pending) switchTask(klp, t, task);
+}
+
+/**
+ * A unit of work ended (kGraft: the thread left the kernel). Under 'request'
+ * a pending one switches now; under the other models its end changes
+ * nothing. Returns true when the task is not (or no longer) pending.
+ */
+export function taskEnded(klp: Klp, task: Task): boolean {
+  const t = klp.transition;
+  if (t === null || !task.pending) return true;
+  if (t.patch.consistency !== 'request') return false;
+  return switchTask(klp, t, task);
 }
 
 /** The scheduler hook / safepoint: switch `task` if it is pending and free to. */
 export function trySwitchTask(klp: Klp, task: Task): boolean {
   const t = klp.transition;
   if (t === null || t.patch.consistency === 'function') return true;
-  if (!task.pending || t.patch.consistency !== 'task') return task.patchState === t.target;
+  if (!task.pending || (t.patch.consistency !== 'task' && t.patch.consistency !== 'request')) {
+    return task.patchState === t.target;
+  }
   return switchTask(klp, t, task);
 }
 
@@ -324,6 +364,8 @@ export function transitionStatus(klp: Klp): TransitionStatus | null {
         name: task.name,
         patchState: task.patchState,
         blocking: blockingFrames(klp, t, task),
+        waitsForEnd: waitsForEnd(t, task),
+        startedAt: task.startedAt ?? null,
       });
     }
   }

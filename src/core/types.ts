@@ -33,9 +33,13 @@ export const PatchState = {
  * - 'task': the kernel's LEAVE_PATCHED_SET × SWITCH_THREAD (default);
  * - 'function': every call switches at once (the historic patch `immediate`,
  *   R17.3 first bullet);
- * - 'global': nobody switches until no task blocks, then all at once (kpatch).
+ * - 'global': nobody switches until no task blocks, then all at once (kpatch);
+ * - 'request': kGraft's LEAVE_KERNEL × SWITCH_THREAD — a task that is a unit
+ *   of work (a request, a message, a job) switches only when it ends, so it
+ *   runs entirely on the old code or entirely on the new; a task without an
+ *   end (the init task, a connection) switches as under 'task'.
  */
-export type Consistency = 'task' | 'function' | 'global';
+export type Consistency = 'task' | 'function' | 'global' | 'request';
 
 // ------------------------------------------------------- the definition
 
@@ -150,6 +154,18 @@ export interface Task {
   patchState: PatchState;
   pending: boolean;
   frames(): Iterable<Frame>;
+  /**
+   * A unit of work with an end (a request, a message, a job): under
+   * 'request' it switches only once it has ended (`Livepatch.taskEnded`),
+   * the way kGraft switched a thread only when it left the kernel. A task
+   * without an end (the init task, a connection) is like a kernel thread,
+   * which never leaves the kernel: it switches by the stack check.
+   */
+  readonly unit?: boolean;
+  /** the unit of work has ended (set before `taskEnded` is called) */
+  readonly ended?: boolean;
+  /** when the task started, on the clock's scale: `status` shows the oldest task a transition waits for */
+  readonly startedAt?: number;
 }
 
 /** The task list, and the fake signal of R5.14. */
@@ -246,6 +262,9 @@ export interface PendingTask {
   name: string;
   patchState: PatchState;
   blocking: BlockingFrame[];
+  /** under 'request': a unit of work that switches when it ends, whatever its frames */
+  waitsForEnd: boolean;
+  startedAt: number | null;
 }
 
 export interface TransitionStatus {

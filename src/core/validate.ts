@@ -36,7 +36,7 @@ import {
 } from './sysfs-names.ts';
 import type { PatchDef } from './types.ts';
 
-const CONSISTENCIES = new Set(['task', 'function', 'global']);
+const CONSISTENCIES = new Set(['task', 'function', 'global', 'request']);
 
 function fail(errno: number, message: string): never {
   throw new KlpError(errno, `livepatch: ${message}`);
@@ -79,7 +79,10 @@ export function validateShape(klp: Klp, def: unknown): asserts def is PatchDef {
   if (replace !== undefined && typeof replace !== 'boolean') fail(EINVAL, `${p}: 'replace' must be a boolean`);
   const consistency = def['consistency'];
   if (consistency !== undefined && !CONSISTENCIES.has(consistency as string)) {
-    fail(EINVAL, `${p}: 'consistency' must be 'task', 'function' or 'global', got ${JSON.stringify(consistency)}`);
+    fail(
+      EINVAL,
+      `${p}: 'consistency' must be 'task', 'request', 'function' or 'global', got ${JSON.stringify(consistency)}`,
+    );
   }
   const states = def['states'];
   if (states !== undefined) {

@@ -17,12 +17,19 @@
 
 import { subscribe } from 'node:diagnostics_channel';
 import type { Server as NetServer, Socket } from 'node:net';
-import { enterTask, runInTask, type Task } from './tasks.ts';
+import { enterTask, runInTask, runUnit, type Task } from './tasks.ts';
 
 /** What the integrations need of the runtime (declared here so runtime.ts and this file do not import each other). */
 export interface TaskFactory {
   /** a new task, forked from the current one (the kernel's fork: it inherits the parent's patch state) */
   newTask(name: string): Task;
+  /** a new unit of work: a task with an end, reported with endTask */
+  newUnit(name: string): Task;
+  endTask(task: Task): void;
+}
+
+interface Closable {
+  once(event: 'close', listener: () => void): unknown;
 }
 
 let installed = false;
@@ -46,13 +53,19 @@ export function installIntegrations(rt: TaskFactory): (builtin: string) => void 
     netWrapped = true;
     wrapConnections(rt, process.getBuiltinModule('node:net').Server);
   });
+  // A request ends when its response is done: 'close' follows 'finish', or
+  // comes alone when the client goes away first.
   subscribe('http.server.request.start', (msg) => {
-    const { request } = msg as { request: { method?: string; url?: string } };
-    enterTask(rt.newTask(`http ${request.method ?? ''} ${request.url ?? ''}`));
+    const { request, response } = msg as { request: { method?: string; url?: string }; response: Closable };
+    const task = rt.newUnit(`http ${request.method ?? ''} ${request.url ?? ''}`);
+    response.once('close', () => rt.endTask(task));
+    enterTask(task);
   });
   subscribe('http2.server.stream.start', (msg) => {
-    const { headers } = msg as { headers: Record<string, string | undefined> };
-    enterTask(rt.newTask(`http2 ${headers[':method'] ?? ''} ${headers[':path'] ?? ''}`));
+    const { stream, headers } = msg as { stream: Closable; headers: Record<string, string | undefined> };
+    const task = rt.newUnit(`http2 ${headers[':method'] ?? ''} ${headers[':path'] ?? ''}`);
+    stream.once('close', () => rt.endTask(task));
+    enterTask(task);
   });
   return watchMessaging(rt);
 }
@@ -119,7 +132,11 @@ function wrapMessageListeners(rt: TaskFactory, proto: Listenable, name: string):
     let w = wrapped.get(listener);
     if (w === undefined) {
       w = function (this: unknown, ...args: unknown[]) {
-        return runInTask(rt.newTask(name), () => listener.apply(this, args));
+        return runUnit(
+          rt.newUnit(name),
+          () => listener.apply(this, args),
+          (t) => rt.endTask(t),
+        );
       };
       wrapped.set(listener, w);
     }

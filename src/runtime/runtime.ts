@@ -22,7 +22,7 @@ import { cacheDir } from './cache-dir.ts';
 import { SlotManifest } from './slot-manifest.ts';
 import { ProgramObjects } from './objects.ts';
 import { closureState, Dispatcher } from './dispatch.ts';
-import { currentTask, monotonicNow, runInTask, setFrameSource, Task } from './tasks.ts';
+import { currentTask, monotonicNow, runInTask, runUnit, setFrameSource, Task } from './tasks.ts';
 import { syncFrames } from './stack.ts';
 import { PatchModules } from './patch-modules.ts';
 import { installIntegrations } from './integrations.ts';
@@ -57,6 +57,12 @@ export class Runtime {
   readonly events = new EventEmitter();
   private readonly switchQueued = new WeakSet<Task>();
   /**
+   * Units of work that have started and not ended (requests, messages,
+   * jobs): a 'request' transition waits for every one that started before it
+   * (the others hold no frame the core would otherwise see).
+   */
+  private readonly liveUnits = new Set<Task>();
+  /**
    * What the public API (src/index.ts) and the control server reach through
    * the runtime, never by importing these modules themselves: a program that
    * imports `livepatch` then shares this runtime's instances even if it
@@ -64,7 +70,7 @@ export class Runtime {
    * in one chunk, so a start loads three modules, not five (index.js needs
    * only the core's chunk).
    */
-  readonly api = { currentTask, runInTask, closureState, monotonicNow } as const;
+  readonly api = { currentTask, runInTask, runUnit, closureState, monotonicNow } as const;
 
   constructor(options: RuntimeOptions) {
     this.root = options.root;
@@ -120,6 +126,15 @@ export class Runtime {
       if (t === current) sawCurrent = true;
       yield t;
     }
+    if (this.core.transitionConsistency === 'request') {
+      // every unit of work that has not ended, frames or not; those with frames were listed above
+      for (const t of this.liveUnits) {
+        if (t.frameCount !== 0) continue;
+        t.seq = seq;
+        if (t === current) sawCurrent = true;
+        yield t;
+      }
+    }
     if (!sawCurrent) {
       current.seq = seq;
       yield current;
@@ -155,7 +170,9 @@ export class Runtime {
     this.completeQueued = true;
     setImmediate(() => {
       this.completeQueued = false;
-      for (const t of this.frames.tasks()) if (t.pending && t.seq === this.core.transitionSeq) return;
+      const seq = this.core.transitionSeq;
+      for (const t of this.frames.tasks()) if (t.pending && t.seq === seq) return;
+      for (const t of this.liveUnits) if (t.pending && t.seq === seq) return;
       this.core.tryComplete();
     }).unref();
   }
@@ -176,9 +193,30 @@ export class Runtime {
     }
   }
 
+  /**
+   * Start a unit of work (a request, a message, a job): a task with an end,
+   * which the caller reports with `endTask`. Under the 'request' model it
+   * runs entirely on the code it started on.
+   */
+  newUnit(name: string): Task {
+    return this.newTask(name, true);
+  }
+
+  /** A unit of work ended: forget it, and under 'request' switch it now (kGraft: it left the kernel). */
+  endTask(task: Task): void {
+    if (task.ended) return;
+    task.ended = true;
+    this.liveUnits.delete(task);
+    if (task.pending && task.seq === this.core.transitionSeq && this.core.taskEnded(task)) this.completeIfNonePending();
+  }
+
   /** Start a task (the kernel's fork): it inherits the current task's state, then switches if it can. */
-  newTask(name: string): Task {
+  newTask(name: string, unit = false): Task {
     const task = new Task(name);
+    if (unit) {
+      task.unit = true;
+      this.liveUnits.add(task);
+    }
     const parent = currentTask();
     if (parent.seq !== this.core.transitionSeq) this.adopt(parent);
     task.seq = this.core.transitionSeq;

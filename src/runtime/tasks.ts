@@ -46,6 +46,14 @@ export class Task implements CoreTask {
   frameCount = 0;
   /** the fake signal (R5.14): created when a program asks for it or when it is signaled */
   controller: AbortController | undefined;
+  /**
+   * A unit of work with an end — an HTTP request, an HTTP/2 stream, a worker
+   * message, a `task()` — as opposed to the init task and connections. Under
+   * the 'request' consistency model a unit switches only when it has ended.
+   */
+  unit = false;
+  /** the unit of work has ended (its response finished, its callback settled) */
+  ended = false;
 
   constructor(name: string, id?: number) {
     this.id = id ?? Task.#nextId++;
@@ -81,6 +89,38 @@ export function currentTask(): Task {
 /** Run `fn` as task `task` (continuations it schedules stay in it). */
 export function runInTask<T>(task: Task, fn: () => T): T {
   return storage.run(task, fn);
+}
+
+/**
+ * Run `fn` as `task` and end the task when `fn` is done: when it returns, or
+ * when the promise it returns settles. Returns what `fn` returns — for a
+ * promise, one that settles as it does, once the task has ended: observing
+ * the program's promise handles it, so the caller gets a promise of its own
+ * whose rejection, if nobody handles it, is reported as the original's
+ * would have been.
+ */
+export function runUnit<T>(task: Task, fn: () => T, end: (task: Task) => void): T {
+  let result: T;
+  try {
+    result = storage.run(task, fn);
+  } catch (error) {
+    end(task);
+    throw error;
+  }
+  if (!(result instanceof Promise)) {
+    end(task);
+    return result;
+  }
+  return result.then(
+    (value: unknown) => {
+      end(task);
+      return value;
+    },
+    (error: unknown) => {
+      end(task);
+      throw error;
+    },
+  ) as T;
 }
 
 /**

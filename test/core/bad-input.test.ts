@@ -193,7 +193,7 @@ const cases: [string, unknown, number, RegExp, string[]][] = [
     'an unknown consistency',
     v([], { consistency: 'eventual' }),
     -22,
-    /'consistency' must be 'task', 'function' or 'global'/,
+    /'consistency' must be 'task', 'request', 'function' or 'global'/,
     [],
   ],
   ['states not an array', v([], { states: {} }), -22, /'states' must be an array/, []],

@@ -197,6 +197,103 @@ test('transitionStatus lists the transition, its age, retries and the frames tha
       name: 'worker',
       patchState: 0,
       blocking: [{ slot: a.id, version: 0, expected: lp.stackOf(a)[0]!.version, function: 'a', object: null }],
+      waitsForEnd: false,
+      startedAt: null,
     },
   ]);
+});
+
+// 'request': kGraft's LEAVE_KERNEL × SWITCH_THREAD (seed 001) — a unit of work switches only when it ends.
+
+test('consistency "request": a request that ran the old a and holds no frame keeps the old code until it ends; under "task" it would switch at once', () => {
+  for (const consistency of ['task', 'request'] as const) {
+    const { w, lp, a, b } = basic();
+    const req = w.spawnUnit('http GET /');
+    assert.equal(req.call(a), 'original a'); // the first half of the request ran the old a
+    lp.enablePatch(patchOf('p', ['a', 'b'], { consistency }));
+    // now it awaits, holding no frame of a patched function, and calls b
+    if (consistency === 'task') {
+      assert.equal(req.call(b), 'p:b'); // the kernel's model: the request mixes old a and new b
+      continue;
+    }
+    assert.deepEqual([req.patchState, req.pending], [0, true]);
+    assert.equal(lp.trySwitchTask(req), false); // no stack check switches it
+    assert.equal(req.call(b), 'original b'); // the whole request on the old code
+    w.tick(1000);
+    assert.notEqual(lp.transitionStatus(), null); // it holds the transition
+    const held = lp.transitionStatus()!.pending.find((x) => x.id === req.id)!;
+    assert.equal(held.waitsForEnd, true);
+    assert.deepEqual(held.blocking, []);
+    w.end(req);
+    assert.equal(req.patchState, 1);
+    w.tick(1000);
+    assert.equal(lp.transitionStatus(), null);
+    assert.equal(w.lines().at(-1), "livepatch: 'p': patching complete");
+  }
+});
+
+test('consistency "request": a request started after the transition runs the new code from its start; one started by an old request stays with it', () => {
+  const { w, lp, a } = basic();
+  const old = w.spawnUnit('old');
+  lp.enablePatch(patchOf('p', ['a'], { consistency: 'request' }));
+  const fresh = w.spawnUnit('fresh', w.init);
+  assert.deepEqual([fresh.patchState, fresh.pending], [1, false]);
+  assert.equal(fresh.call(a), 'p:a');
+  const child = w.spawnUnit('child of old', old); // a job the old request started: part of it
+  assert.deepEqual([child.patchState, child.pending], [0, true]);
+  assert.equal(child.call(a), 'original a');
+  const conn = w.spawn('connection', old); // not a unit of work: switches as under 'task'
+  assert.deepEqual([conn.patchState, conn.pending], [1, false]);
+  w.end(old);
+  assert.notEqual(lp.transitionStatus(), null); // the child has not ended yet
+  w.end(child);
+  w.tick(1000);
+  assert.equal(lp.transitionStatus(), null);
+});
+
+test('consistency "request": tasks without an end (init, connections) switch by the stack check (R5.6), as kGraft annotated kernel threads', () => {
+  const { w, lp, a } = basic();
+  const conn = w.spawn('connection');
+  conn.enter(a); // the connection is inside the original a
+  lp.enablePatch(patchOf('p', ['a'], { consistency: 'request' }));
+  assert.deepEqual([w.init.patchState, w.init.pending], [1, false]); // frameless: switched at the first attempt
+  assert.equal(conn.pending, true);
+  const status = lp.transitionStatus()!.pending.find((x) => x.id === conn.id)!;
+  assert.equal(status.waitsForEnd, false);
+  assert.equal(status.blocking[0]!.function, 'a');
+  conn.leave(); // leaves a: switches at once, like a kernel thread at its annotated safe point
+  assert.deepEqual([conn.patchState, conn.pending], [1, false]);
+  w.tick(1000);
+  assert.equal(lp.transitionStatus(), null);
+});
+
+test('consistency "request": the 15th retry signals requests that have not ended (R5.14); force switches them (R5.12)', () => {
+  const { w, lp } = basic();
+  const req = w.spawnUnit('slow');
+  lp.enablePatch(patchOf('p', ['a'], { consistency: 'request' }));
+  for (let i = 0; i < 16; i++) w.tick(1000);
+  assert.equal(req.signals, 1);
+  assert.ok(w.lines().includes('livepatch: signaling remaining tasks'));
+  lp.force('p');
+  assert.deepEqual([req.patchState, req.pending], [1, false]);
+  w.tick(1000);
+  assert.equal(lp.transitionStatus(), null);
+});
+
+test('consistency "request": reversed, the old requests are already where the transition goes; those started since wait for their end', () => {
+  const { w, lp, a } = basic();
+  const old = w.spawnUnit('old');
+  lp.enablePatch(patchOf('p', ['a'], { consistency: 'request' }));
+  const fresh = w.spawnUnit('fresh', w.init);
+  assert.equal(fresh.call(a), 'p:a');
+  lp.sysfs.write('p/enabled', '0'); // reverse
+  assert.deepEqual([old.patchState, old.pending], [0, false]);
+  assert.deepEqual([fresh.patchState, fresh.pending], [1, true]);
+  assert.equal(fresh.call(a), 'p:a'); // the new request stays on the code it started on
+  w.tick(1000);
+  assert.notEqual(lp.transitionStatus(), null);
+  w.end(fresh);
+  w.tick(1000);
+  assert.equal(lp.transitionStatus(), null);
+  assert.equal(old.call(a), 'original a');
 });

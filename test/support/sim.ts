@@ -145,6 +145,10 @@ export class SimTask implements Task {
   onSignal: ((task: SimTask) => void) | null = null;
   readonly world: SimWorld;
   alive = true;
+  /** a unit of work with an end (a request): under 'request' it switches only when it ends */
+  unit = false;
+  ended = false;
+  startedAt: number | undefined;
 
   constructor(world: SimWorld, name: string) {
     this.world = world;
@@ -261,6 +265,23 @@ export class SimWorld {
     this.tasks.set.add(t);
     this.lp.taskCreated(t, parent);
     return t;
+  }
+
+  /** A unit of work (a request, a job): under 'request' it switches only when it ends. */
+  spawnUnit(name: string, parent?: SimTask): SimTask {
+    const t = new SimTask(this, name);
+    t.unit = true;
+    t.startedAt = this.clock.now();
+    this.tasks.set.add(t);
+    this.lp.taskCreated(t, parent);
+    return t;
+  }
+
+  /** The unit of work ends (its response is sent); its task goes away. */
+  end(task: SimTask): void {
+    task.ended = true;
+    this.lp.taskEnded(task);
+    this.exit(task);
   }
 
   exit(task: SimTask): void {
