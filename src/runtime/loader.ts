@@ -10,6 +10,7 @@ import { basename, dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { moduleKey, transform, type TransformInput } from '../instrument/transform.ts';
 import type { Plan, TransformCache } from '../instrument/cache.ts';
+import type { Binding } from '../instrument/analysis-types.ts';
 import type { Lang, SourceType } from '../instrument/parse.ts';
 import type { ModuleRecord, SlotTable } from './slots.ts';
 import { moduleId } from './module-id.ts';
@@ -96,11 +97,25 @@ export function installLoader(opts: LoaderOptions): void {
     } else {
       let t: ReturnType<typeof transform> | undefined;
       let firstError: string | undefined;
+      // Node refuses the module whatever we do: it will report the error, and nothing runs unarmed
+      let refused = false;
       const source = m.source();
       busy = true;
       try {
         for (const st of sourceTypes) {
           t = transform({ source, moduleId: id, lang, sourceType: st, key, frames, binding });
+          // An undeclared module whose top level redeclares a parameter of CommonJS's wrapper
+          // (`const require = ...`) parses as CommonJS for oxc, but V8 refuses it there, and Node
+          // then runs it as an ES module if it compiles as one (its "throws only in CommonJS"
+          // errors): so do we. Told CommonJS, Node would fail, or retry it as an ES module in a
+          // require() cycle with itself.
+          const clash =
+            st === 'commonjs' && sourceTypes.length > 1 && t.ok ? wrapperClash(t.analysis.topLevel) : undefined;
+          if (clash !== undefined) {
+            firstError ??= `Identifier '${clash}' has already been declared`;
+            refused = true;
+            continue;
+          }
           if (t.ok) break;
           // a module that does not parse either way is reported as the first format Node tries
           if (t.reason === 'parse-error') firstError ??= t.message;
@@ -109,7 +124,7 @@ export function installLoader(opts: LoaderOptions): void {
         busy = false;
       }
       if (t === undefined || !t.ok) {
-        if (firstError !== undefined) warn(`livepatch: ${id} is not instrumented: ${firstError}`);
+        if (firstError !== undefined && !refused) warn(`livepatch: ${id} is not instrumented: ${firstError}`);
         return undefined;
       }
       code = t.code;
@@ -178,6 +193,9 @@ export function installLoader(opts: LoaderOptions): void {
         guess !== undefined ? ['commonjs', 'module'] : [kind.sourceType],
       );
       if (out !== undefined) {
+        // Node's ES module loader (not require()) warns when it detects an undeclared ES module
+        if (guess !== undefined && out.sourceType === 'module' && context.conditions?.includes('import'))
+          warnTypelessPackageJson(url, file);
         const format =
           out.sourceType === 'module'
             ? kind.lang === 'ts'
@@ -211,7 +229,8 @@ function isScript(file: string): boolean {
   return ext === '.js' || ext === '.ts';
 }
 
-const packageTypes = new Map<string, 'module' | 'commonjs' | undefined>();
+/** Per directory: the nearest package.json's "type", and the path of that package.json (undefined: none). */
+const packageScopes = new Map<string, { type: 'module' | 'commonjs' | undefined; json: string | undefined }>();
 
 /** The format a file declares: by extension, or by its package's "type"; undefined when neither says. */
 export function declaredFormat(file: string): string | undefined {
@@ -234,18 +253,45 @@ function guessFormat(file: string): string | undefined {
 
 /** The nearest package.json's "type" ('module' or 'commonjs'), or undefined when it has none. */
 function packageType(dir: string): 'module' | 'commonjs' | undefined {
-  if (packageTypes.has(dir)) return packageTypes.get(dir);
-  let type: 'module' | 'commonjs' | undefined;
+  return packageScope(dir).type;
+}
+
+function packageScope(dir: string): { type: 'module' | 'commonjs' | undefined; json: string | undefined } {
+  let scope = packageScopes.get(dir);
+  if (scope !== undefined) return scope;
+  scope = { type: undefined, json: undefined };
+  const json = join(dir, 'package.json');
   try {
-    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { type?: unknown };
-    type = pkg.type === 'module' ? 'module' : pkg.type === 'commonjs' ? 'commonjs' : undefined;
+    const pkg = JSON.parse(readFileSync(json, 'utf8')) as { type?: unknown };
+    scope = { type: pkg.type === 'module' ? 'module' : pkg.type === 'commonjs' ? 'commonjs' : undefined, json };
   } catch (e) {
     const up = dirname(dir);
     if ((e as NodeJS.ErrnoException).code === 'ENOENT' && up !== dir && basename(dir) !== 'node_modules')
-      type = packageType(up);
+      scope = packageScope(up);
   }
-  packageTypes.set(dir, type);
-  return type;
+  packageScopes.set(dir, scope);
+  return scope;
+}
+
+const typelessWarned = new Set<string>();
+
+/**
+ * Node's warning for an undeclared `.js`/`.ts` that its ES module loader
+ * finds to be an ES module, once per package.json, outside node_modules
+ * (lib/internal/modules/esm/get_format.js, warnTypelessPackageJsonFile).
+ * Node detects, and warns, only when it is not told the format: the loader
+ * tells it, so the loader warns in its place, with Node's text.
+ */
+function warnTypelessPackageJson(url: string, file: string): void {
+  const { json } = packageScope(dirname(file));
+  if (json === undefined || typelessWarned.has(json) || new URL(url).pathname.includes('/node_modules/')) return;
+  typelessWarned.add(json);
+  process.emitWarning(
+    `Module type of ${url} is not specified and it doesn't parse as CommonJS.\n` +
+      'Reparsing as ES module because module syntax was detected. This incurs a performance overhead.\n' +
+      `To eliminate this warning, add "type": "module" to ${json}.`,
+    { code: 'MODULE_TYPELESS_PACKAGE_JSON' },
+  );
 }
 
 /**
@@ -274,4 +320,19 @@ function replan(file: string, input: Omit<TransformInput, 'source'>, loaded: Buf
   const t = transform({ ...input, source });
   if (!t.ok) throw new RuntimeError('LP_ERR_SYMBOLS_LOST', `livepatch: ${input.moduleId}: ${t.message}`);
   return t.plan;
+}
+
+/** The parameters of CommonJS's module wrapper. */
+const WRAPPER_NAMES = new Set(['exports', 'require', 'module', '__filename', '__dirname']);
+
+/**
+ * A wrapper parameter that a module's top level declares with `let`, `const`
+ * or `class`: V8 refuses that in CommonJS ("Identifier 'require' has already
+ * been declared"), where `var` and `function` may shadow a parameter.
+ */
+function wrapperClash(topLevel: readonly Binding[]): string | undefined {
+  for (const b of topLevel) {
+    if ((b.kind === 'let' || b.kind === 'const' || b.kind === 'class') && WRAPPER_NAMES.has(b.name)) return b.name;
+  }
+  return undefined;
 }
