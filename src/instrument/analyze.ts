@@ -79,6 +79,13 @@ class Analyzer {
         prologueAfterBareDirective = this.source.charCodeAt(prologueAt - 1) !== 59; // ';'
       } else break;
     }
+    if (this.isModule) {
+      const after = afterImports(body, this.source);
+      if (after !== null) {
+        prologueAt = after;
+        prologueAfterBareDirective = false;
+      }
+    }
     const strict = this.strict;
     this.scopes.hoistBlock(body);
     for (const st of body) this.markRunsOnce(st);
@@ -693,6 +700,34 @@ class Analyzer {
 
     if (!isArrow && info.usesArguments) info.forwarding = { mode: 'arguments' };
   }
+}
+
+/**
+ * In an ES module that starts with imports, the prologue goes in front of
+ * the first statement after them, off the import lines: Node quotes the
+ * source line of an import that fails to link, and builds its "did you mean
+ * `import pkg from …`" hint from the braces on that line — a prologue there
+ * corrupted both (the imports are hoisted: no code runs before that
+ * statement either way). A module of imports alone gets it on the line after
+ * them, when the source ends with a line break; null: keep it at the top.
+ */
+function afterImports(body: readonly Node[], source: string): number | null {
+  let lastImportEnd = -1;
+  for (const st of body) {
+    const importLike =
+      st.type === 'ImportDeclaration' ||
+      st.type === 'ExportAllDeclaration' ||
+      (st.type === 'ExportNamedDeclaration' && st.source != null);
+    if (importLike) {
+      lastImportEnd = st.end as number;
+      continue;
+    }
+    if (st.type === 'ExpressionStatement' && typeof st.directive === 'string') continue;
+    return lastImportEnd === -1 ? null : (st.start as number);
+  }
+  if (lastImportEnd === -1) return null;
+  const last = source.charCodeAt(source.length - 1);
+  return last === 10 || last === 13 || last === 0x2028 || last === 0x2029 ? source.length : null;
 }
 
 const EXPORT_FORM =

@@ -105,10 +105,6 @@ const IMPORT_FLAG =
   'lib/internal/modules/run_main.js), even `node --import ./empty.mjs`: the main module is created by the ' +
   "ESM translator, so its module.id is its path, not '.', module.parent is undefined, not null, and an " +
   "uncaught error's stack shows the ESM loader's internal frames";
-const FIRST_LINE =
-  "the loader's module prologue shares an ES module's first line; a link error (a missing or ambiguous " +
-  "export) prints that line in error.stack, and for a CommonJS module Node builds the message's example " +
-  '`const { ... } = pkg` from it with /{.*}/, which now spans the prologue (src/instrument: prologueAt)';
 const NOT_INSTRUMENTED =
   'a module oxc cannot parse is warned about (LIVEPATCH_NOT_INSTRUMENTED, process.emitWarning) even ' +
   'when Node refuses it too and nothing runs unarmed: an extra warning on stderr and a warning event';
@@ -239,7 +235,6 @@ const programs: readonly Program[] = [
     dir: 'errors',
     args: ['first-line.js'],
     what: "caught: a missing export imported on a module's first line",
-    todo: { stdout: FIRST_LINE },
   },
   {
     dir: 'errors',
@@ -258,7 +253,7 @@ const programs: readonly Program[] = [
       ['missing-require.mjs', 'MODULE_NOT_FOUND from require() in an ES module entry point', 1],
       ['missing-esm.mjs', 'ERR_MODULE_NOT_FOUND', 1],
       ['missing-export.mjs', 'a missing named export of a CommonJS module', 1],
-      ['missing-export-first-line.mjs', 'a missing named export, imported on the first line', 1, FIRST_LINE],
+      ['missing-export-first-line.mjs', 'a missing named export, imported on the first line', 1],
       ['throw.cjs', "an error thrown by a CommonJS entry point's top level", 1, IMPORT_FLAG],
       ['throw.mjs', "an error thrown by an ES module entry point's top level", 1],
       ['require-tla.cjs', 'require() of an ES module with top-level await', 1, IMPORT_FLAG],
