@@ -26,7 +26,7 @@
  */
 
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { build, type BuildResult } from '../generator/generate.ts';
@@ -34,8 +34,9 @@ import { InputError } from '../generator/errors.ts';
 import { buildPackage, buildPackagePair, type PackageBuild, type RunningPackages } from '../generator/package-build.ts';
 import { formatRefusal } from '../generator/refusals.ts';
 import { openDiff, openVersion } from '../generator/sources.ts';
-import type { SourceTree } from '../generator/tree.ts';
 import type { Manifest } from '../generator/manifest.ts';
+import { findCopies, placeOf } from '../generator/installed.ts';
+import { placeTree, type SourceTree } from '../generator/tree.ts';
 import { connectTo } from './common.ts';
 import { EXIT, UsageError } from './errors.ts';
 
@@ -78,7 +79,8 @@ export async function buildCommand(args: string[]): Promise<number> {
     throw new UsageError(
       'build needs --old and --new (directories or git revisions), --diff, or --package <name>@<version>',
     );
-  if (!useDiff && !values.app && isPackagePair(values.old!, values.new!)) return packageCommand(values as PackageArgs);
+  if (!useDiff && !values.app && isPackagePair(values.old!, values.new!, values.root))
+    return packageCommand(values as PackageArgs);
   const strip = values.p === undefined ? undefined : Number(values.p);
   if (strip !== undefined && (!Number.isInteger(strip) || strip < 0))
     throw new UsageError(`-p takes a number of path components, not '${values.p}'`);
@@ -96,9 +98,19 @@ export async function buildCommand(args: string[]): Promise<number> {
     next = openVersion(values.new!, repo);
     root = values.root !== undefined ? repo : (old.dir ?? repo);
   }
+  const notes: string[] = [];
+  // A root inside a node_modules is a package of an application, not the application: the loader names its
+  // files from the application's root (`hono/dist/index.js`), so the trees are placed where the package is.
+  const place = placeOf(root);
+  if (place !== null) {
+    old = placeTree(old, place.path);
+    next = placeTree(next, place.path);
+    root = place.appRoot;
+    notes.push(`${place.path} is a package of the application at ${root}: its module ids are the loader's there`);
+  } else if (!useDiff && !values.app) notes.push(...lookalikePackage(values.old!, values.new!));
   const output = resolve(values.o ?? values.output ?? defaultOutput(values.diff, values.name));
   const manifestFile = resolve(values.manifest ?? output.replace(/\.[cm]?[jt]s$/, '') + '.manifest.json');
-  const result = build({ old, new: next, root, name: values.name, replace: values.replace, output });
+  const result = build({ old, new: next, root, name: values.name, replace: values.replace, output, notes });
   return finish(result, {
     output,
     manifestFile,
@@ -250,13 +262,24 @@ async function finish(
 /**
  * Two directories are two versions of a package, not of an application,
  * when the old one is installed (inside node_modules), when the new one is
- * a tarball, or when both package.json files name the same package with
- * different versions and neither is private (an application usually is).
+ * a tarball, or when both package.json files name the same package, neither
+ * is private (an application usually is), and either their versions differ
+ * or the application at `--root` has that version of the package installed
+ * (a fix made by hand on a copy of the installed package keeps its version).
  */
-function isPackagePair(oldArg: string, newArg: string): boolean {
+function isPackagePair(oldArg: string, newArg: string, rootArg: string | undefined): boolean {
   if (!existsSync(oldArg) || !existsSync(newArg) || !statSync(oldArg).isDirectory()) return false;
   if (!statSync(newArg).isDirectory()) return true;
-  if (resolve(oldArg).split(/[\\/]/).includes('node_modules')) return true;
+  if (placeOf(oldArg) !== null || resolve(oldArg).split(/[\\/]/).includes('node_modules')) return true;
+  const same = samePackage(oldArg, newArg);
+  if (same === null) return false;
+  if (same.old !== same.new) return true;
+  if (rootArg === undefined || resolve(rootArg) === resolve(oldArg)) return false;
+  return findCopies(resolve(rootArg), same.name).some((c) => c.version === same.old);
+}
+
+/** The package both directories are versions of (the same name, neither private), or null. */
+function samePackage(oldArg: string, newArg: string): { name: string; old: string; new: string } | null {
   const pj = (dir: string): { name?: unknown; version?: unknown; private?: unknown } | null => {
     try {
       return JSON.parse(readFileSync(resolve(dir, 'package.json'), 'utf8')) as {
@@ -270,17 +293,25 @@ function isPackagePair(oldArg: string, newArg: string): boolean {
   };
   const a = pj(oldArg);
   const b = pj(newArg);
-  return (
-    a !== null &&
-    b !== null &&
-    typeof a.name === 'string' &&
-    a.name === b.name &&
-    typeof a.version === 'string' &&
-    typeof b.version === 'string' &&
-    a.version !== b.version &&
-    a.private !== true &&
-    b.private !== true
-  );
+  if (a === null || b === null || typeof a.name !== 'string' || a.name !== b.name) return null;
+  if (typeof a.version !== 'string' || typeof b.version !== 'string' || a.private === true || b.private === true)
+    return null;
+  return { name: a.name, old: a.version, new: b.version };
+}
+
+/**
+ * Two directories compared as application trees that look like one version
+ * of a package (the same name and version, not private): their module ids
+ * are paths from the old one, which the loader gives only to an application.
+ */
+function lookalikePackage(oldArg: string, newArg: string): string[] {
+  if (!existsSync(oldArg) || !existsSync(newArg) || !statSync(newArg).isDirectory()) return [];
+  const same = samePackage(oldArg, newArg);
+  if (same === null) return [];
+  return [
+    `${oldArg} and ${newArg} are both ${same.name}@${same.old}, compared as application trees: module ids are paths from ${oldArg}. ` +
+      `If they are the package as an application installs it, build with --root <application> (module ids ${same.name}/...)`,
+  ];
 }
 
 /** What the process at `pid` loaded of the package `name`: its copies, and their files. */
@@ -325,18 +356,22 @@ function writeJson(file: string, value: unknown): void {
  * checks again when the patch is loaded; this catches a wrong --old early.)
  */
 async function checkRunning(pid: string, manifest: Manifest): Promise<void> {
-  const { client } = await connectTo(pid);
+  const { client, hello } = await connectTo(pid);
   try {
     const byModule = new Map<string, Manifest['functions']>();
     for (const f of manifest.functions)
       if (f.status === 'patched') byModule.set(f.module, [...(byModule.get(f.module) ?? []), f]);
+    let known = 0;
     for (const [module, funcs] of byModule) {
       let syms: { name: string; sympos: number; hash: string }[];
       try {
         syms = (await client.request('symbols', { module })) as typeof syms;
       } catch {
-        continue; // not loaded yet: the runtime checks the hashes when it loads
+        // not loaded yet: the runtime checks the hashes when it loads
+        if (moduleFileIn(hello.root, module)) known++;
+        continue;
       }
+      known++;
       for (const f of funcs) {
         const s = syms.find((x) => x.name === f.name && x.sympos === f.sympos);
         if (s === undefined)
@@ -349,7 +384,29 @@ async function checkRunning(pid: string, manifest: Manifest): Promise<void> {
           );
       }
     }
+    // a patch of module ids the process has nothing of would be refused by `livepatch load` (ENOENT)
+    if (byModule.size > 0 && known === 0)
+      throw new InputError(
+        `process ${pid} has no module the patch names (${[...byModule.keys()].join(', ')}): none is loaded, and no such module file is under ${hello.root} or in a node_modules above it; module ids are paths from the application root (--root), and in a node_modules <package>/<path in the package>`,
+      );
   } finally {
     client.close();
+  }
+}
+
+/** Whether a module of this id is a file the process at `root` could load (runtime/patch-modules.ts's rule). */
+function moduleFileIn(root: string, id: string): boolean {
+  const isFile = (f: string): boolean => {
+    try {
+      return statSync(f).isFile();
+    } catch {
+      return false;
+    }
+  };
+  if (isFile(resolve(root, id))) return true;
+  if (isAbsolute(id) || id.startsWith('../')) return false;
+  for (let dir = resolve(root); ; dir = dirname(dir)) {
+    if (isFile(join(dir, 'node_modules', id))) return true;
+    if (dirname(dir) === dir) return false;
   }
 }

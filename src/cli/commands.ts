@@ -10,6 +10,7 @@ import type { PatchInfo } from '../core/index.ts';
 import type { ControlClient } from '../control/client.ts';
 import { discover } from '../control/client.ts';
 import type { PackageView, StatusView } from '../control/views.ts';
+import type { ObjectState } from '../runtime/patch-modules.ts';
 import type { WorkerReply, WorkerStatus } from '../runtime/workers.ts';
 import { connectTo, duration, table } from './common.ts';
 import { EXIT, UsageError } from './errors.ts';
@@ -88,7 +89,11 @@ const ps: Command = async (args, ctx) => {
 const load: Command = async (args, ctx) => {
   const { values, positionals } = parse(
     args,
-    { wait: { type: 'boolean', default: false }, timeout: { type: 'string' } },
+    {
+      wait: { type: 'boolean', default: false },
+      timeout: { type: 'string' },
+      'allow-pending': { type: 'boolean', default: false },
+    },
     [1, 1],
   );
   const timeoutS = values.timeout === undefined ? 60 : Number(values.timeout);
@@ -96,19 +101,26 @@ const load: Command = async (args, ctx) => {
   return withClient(values.pid, async (client) => {
     const file = resolve(positionals[0]!);
     const started = performance.now();
-    const result = (await client.request('load', { file })) as {
+    const result = (await client.request('load', { file, allowPending: values['allow-pending'] === true })) as {
       name: string;
       patch: PatchInfo | null;
+      objects?: { name: string | null; state: ObjectState }[];
       workers: WorkerReply[];
     };
     const name = result.name;
     if (!values.json) reportWorkers(ctx, result.workers);
     if (!values.wait || result.patch === null || !result.patch.transition) {
       if (values.json) json(ctx, { ...result, waitedMs: performance.now() - started });
-      else ctx.out(`loaded patch '${name}': ${describe(result.patch)}`);
+      else {
+        ctx.out(`loaded patch '${name}': ${describe(result.patch)}`);
+        reportObjects(ctx, result.objects ?? []);
+      }
       return EXIT.ok;
     }
-    if (!values.json) ctx.out(`loaded patch '${name}': transition in progress`);
+    if (!values.json) {
+      ctx.out(`loaded patch '${name}': transition in progress`);
+      reportObjects(ctx, result.objects ?? []);
+    }
     const deadline = started + timeoutS * 1000;
     for (;;) {
       const st = (await client.request('status', { name })) as StatusView;
@@ -133,6 +145,19 @@ const load: Command = async (args, ctx) => {
     }
   });
 };
+
+/** Per object: its module is loaded (patched now), or the patch waits for it (and whether the process has such a module file). */
+function reportObjects(ctx: Context, objects: readonly { name: string | null; state: ObjectState }[]): void {
+  for (const o of objects) ctx.out(`  ${o.name ?? 'vmlinux'}: ${objectState(o.state)}`);
+  if (objects.length > 0 && objects.every((o) => o.state !== 'loaded'))
+    ctx.out('  no module of the patch is loaded: it changes nothing until one loads');
+}
+
+function objectState(state: ObjectState): string {
+  if (state === 'loaded') return 'loaded, patched';
+  if (state === 'waiting') return 'not loaded yet: waiting for its module (patched when it loads)';
+  return 'waiting for a module that is not loaded and has no module file in the application';
+}
 
 function reportWorkers(ctx: Context, workers: readonly WorkerReply[] | undefined): void {
   for (const w of workers ?? []) ctx.out(`  worker ${w.threadId}: ${w.ok ? 'ok' : `failed: ${w.error}`}`);
@@ -160,7 +185,7 @@ function blockers(pending: NonNullable<StatusView['transition']>['pending']): st
   return out;
 }
 
-function describe(p: PatchInfo | null): string {
+function describe(p: Pick<PatchInfo, 'enabled' | 'transition'> | null): string {
   if (p === null) return 'gone (disabled or replaced)';
   if (p.transition)
     return p.enabled ? 'enabled, patching transition in progress' : 'disabled, unpatching transition in progress';
@@ -238,12 +263,17 @@ const status: Command = async (args, ctx) => {
       const funcs = o.funcs
         .map((f) => `${f.oldName}${f.oldSympos > 1 ? `,${f.oldSympos}` : ''}${f.nop ? ' (nop)' : ''}`)
         .join(', ');
-      ctx.out(
-        `  ${o.name ?? 'vmlinux'}: ${o.loaded ? (o.patched ? 'patched' : 'loaded, not patched') : 'not loaded'}${funcs ? ` — ${funcs}` : ''}`,
-      );
+      const where = o.loaded ? (o.patched ? 'patched' : 'loaded, not patched') : objectState(o.state);
+      ctx.out(`  ${o.name ?? 'vmlinux'}: ${where}${funcs ? ` — ${funcs}` : ''}`);
     }
-    // a patch built from a version bump: which version the process behaves as
+    // a patch built from a version bump: which version the process behaves as, once every changed module it loaded is patched
     for (const b of p.packages ?? []) {
+      if (p.enabled && b.unpatched.length > 0) {
+        ctx.out(
+          `  package ${b.name} (${b.path}): installed ${b.from}; not ${b.to}: the patch does not patch ${b.unpatched.join(', ')}, which the release changes and the process has loaded`,
+        );
+        continue;
+      }
       const now = !p.enabled ? b.from : p.transition ? `${b.to} once the transition completes` : b.to;
       ctx.out(`  package ${b.name} (${b.path}): installed ${b.from}, the process behaves as ${now}`);
     }

@@ -4,7 +4,7 @@
  *
  *   livepatch run [node options] <entry> [args]
  *   livepatch ps
- *   livepatch load <patch-file> [--wait] [--timeout S]
+ *   livepatch load <patch-file> [--wait] [--timeout S] [--allow-pending]
  *   livepatch unload <name>
  *   livepatch enable|disable|force <name>
  *   livepatch list
@@ -33,8 +33,10 @@ const USAGE = `usage: livepatch <command> [options]
 commands:
   run [node options] <entry> [args]    run a program under the loader
   ps                                   processes under the loader
-  load <patch-file> [--wait] [--timeout S]
-                                       load a patch module and enable its patch (insmod)
+  load <patch-file> [--wait] [--timeout S] [--allow-pending]
+                                       load a patch module and enable its patch (insmod); refused (ENOENT)
+                                       when no module it patches is loaded or in the application, unless
+                                       --allow-pending
   unload <name>                        unload a patch module (rmmod)
   enable|disable|force <name>          write 1 / 0 to <name>/enabled, 1 to <name>/force
   list                                 patches and patch modules

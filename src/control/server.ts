@@ -152,9 +152,20 @@ export class ControlServer {
       case 'packages':
         return packages(this.rt);
       case 'load': {
-        const loaded = await patchModules.load(str(req, 'file'));
+        // a patch that patches nothing the process has or can load is refused unless asked for (ENOENT)
+        const loaded = await patchModules.load(str(req, 'file'), { allowPending: req.allowPending === true });
         const workers = await this.rt.hub?.broadcast({ name: 'load', file: loaded.file });
-        return { name: loaded.name, patch: core.patch(loaded.name), workers: workers ?? [] };
+        const patch = core.patch(loaded.name);
+        return {
+          name: loaded.name,
+          patch,
+          // per object: whether its module is loaded (patched now), or the patch waits for it
+          objects: (patch?.objects ?? []).map((o) => ({
+            name: o.name,
+            state: o.loaded ? 'loaded' : patchModules.objectState(o.name),
+          })),
+          workers: workers ?? [],
+        };
       }
       case 'unload':
         patchModules.unload(str(req, 'name'));

@@ -4,10 +4,11 @@
  * it) and symbol tables. Plain data, ready for JSON.
  */
 
-import { dirname, join, relative, sep } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { KlpError, ENOENT, type PatchInfo } from '../core/index.ts';
-import type { PackageBump } from '../runtime/patch-modules.ts';
+import { KlpError, ENOENT, type ObjectInfo, type PatchInfo } from '../core/index.ts';
+import type { ObjectState, PackageBump } from '../runtime/patch-modules.ts';
+import { moduleId } from '../runtime/module-id.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 
 // Builtins through getBuiltinModule, not `import`: an ES import of node:fs or
@@ -27,16 +28,30 @@ export interface PendingTaskView {
   readonly id: number;
   readonly name: string;
   readonly waitingMs: number;
-  readonly blocking: readonly BlockerView[];
   /** how long the task has run (null when the runtime does not know its start) */
   readonly ageMs: number | null;
   /** under 'request': a unit of work that switches when it ends, not when it leaves the patched functions */
   readonly waitsForEnd: boolean;
+  readonly blocking: readonly BlockerView[];
 }
+
+/** A patch's object, with where its module stands in the process (loaded, or waited for). */
+export type ObjectView = ObjectInfo & { readonly state: ObjectState };
+
+/**
+ * A package copy a patch brings to another version, and the modules of the
+ * copy that the release changes, the process has loaded, and the patch does
+ * not patch: while there is one, the process does not behave as `to`.
+ */
+export type PackageBumpView = PackageBump & { readonly unpatched: readonly string[] };
 
 export interface StatusView {
   /** `packages`: for a patch built from a version bump, the package copies it brings to another version */
-  readonly patches: (PatchInfo & { readonly file: string | null; readonly packages: readonly PackageBump[] })[];
+  readonly patches: (Omit<PatchInfo, 'objects'> & {
+    readonly objects: readonly ObjectView[];
+    readonly file: string | null;
+    readonly packages: readonly PackageBumpView[];
+  })[];
   /** loaded patch modules, including those whose patch is gone (disabled or replaced) */
   readonly modules: readonly {
     readonly name: string;
@@ -66,7 +81,15 @@ export function status(rt: Runtime, name?: string): StatusView {
   const patches = core
     .patches()
     .filter((p) => name === undefined || p.name === name)
-    .map((p) => ({ ...p, file: files.get(p.name)?.file ?? null, packages: files.get(p.name)?.packages ?? [] }));
+    .map((p) => ({
+      ...p,
+      objects: p.objects.map((o) => ({
+        ...o,
+        state: o.loaded ? ('loaded' as const) : rt.patchModules.objectState(o.name),
+      })),
+      file: files.get(p.name)?.file ?? null,
+      packages: (files.get(p.name)?.packages ?? []).map((b) => ({ ...b, unpatched: unpatchedOf(rt, p, b) })),
+    }));
   const modules = rt.patchModules
     .list()
     .filter((m) => name === undefined || m.name === name)
@@ -200,13 +223,14 @@ export function packages(rt: Runtime): PackageView[] {
     const rel = relative(pkg.dir, file).split(sep).join('/');
     if (!entry.modules.some((m) => m.id === r.id && m.file === rel)) entry.modules.push({ id: r.id, file: rel });
   }
-  // version bumps of enabled patches, by the copy's path
+  // version bumps of enabled patches that patch every changed module loaded, by the copy's path
   const bumps = new Map<string, PackageView['patchedTo']>();
   for (const m of rt.patchModules.list()) {
     const p = rt.core.patch(m.name);
     if (p === null || !p.enabled) continue;
     for (const b of m.packages)
-      bumps.set(`${b.name}\0${b.path}`, { patch: m.name, version: b.to, transition: p.transition });
+      if (unpatchedOf(rt, p, b).length === 0)
+        bumps.set(`${b.name}\0${b.path}`, { patch: m.name, version: b.to, transition: p.transition });
   }
   return [...byDir]
     .map(([dir, e]) => {
@@ -221,4 +245,23 @@ export function packages(rt: Runtime): PackageView[] {
       };
     })
     .sort((a, b) => a.name.localeCompare(b.name) || a.path.localeCompare(b.path));
+}
+
+/**
+ * The modules of a package copy that a version-bump patch should patch, that
+ * the process has loaded, and that the patch does not patch (an object of
+ * another id, or none: a changed file the build left out). The patch names
+ * the changed files by their path in the package; their module ids are the
+ * loader's for the copy's place, whatever ids the patch's objects have.
+ */
+function unpatchedOf(rt: Runtime, p: PatchInfo, b: PackageBump): string[] {
+  const dir = resolve(rt.root, b.path);
+  const prefix = moduleId(join(dir, 'x'), rt.root).slice(0, -2);
+  // a patch built before it named the changed files: the objects it has for the copy
+  const ids =
+    b.changed !== undefined
+      ? b.changed.map((f) => moduleId(join(dir, f), rt.root))
+      : p.objects.flatMap((o) => (o.name !== null && o.name.startsWith(prefix + '/') ? [o.name] : []));
+  const patched = new Set(p.objects.filter((o) => o.patched).map((o) => o.name));
+  return ids.filter((id) => rt.slots.modules(id).length > 0 && !patched.has(id));
 }

@@ -14,7 +14,7 @@ import { parse } from '../instrument/parse.ts';
 import { emitPatch, fileUrl, type EmitModule } from './patch-module.ts';
 import { importTarget, requireTarget } from './imports.ts';
 import { functionsOf, type LeftOut, type Manifest, type PackageBump } from './manifest.ts';
-import { diffModules, moduleFile } from './modules.ts';
+import { diffModules, isModulePath, moduleFile } from './modules.ts';
 import { planModule, type ModulePlan } from './plan.ts';
 import { refusal, type Refusal } from './refusals.ts';
 import { stripTypes } from './strip.ts';
@@ -143,10 +143,14 @@ export function build(opts: BuildOptions): BuildResult {
   let code: string | null = null;
   if (refusals.length === 0 && patched + exported > 0) {
     const header = `// livepatch build: ${opts.old.label} -> ${opts.new.label}\n// Generated; rebuild instead of editing. The manifest says what changed and why each change is safe.\n`;
-    // the version the process behaves as once the patch is enabled: `livepatch status` and `livepatch packages` show it
+    // the version the process behaves as once the patch is enabled: `livepatch status` and `livepatch packages` show it,
+    // as long as every module of the copy that the release changes and the process has loaded is patched (`changed`:
+    // the modules the patch carries and the changed ones it left out, by their path in the package). A copy changed
+    // by hand keeps its version: the patch names none for it.
+    const bumps = (opts.packages ?? []).filter((p) => p.from !== p.to);
     const trailer =
-      opts.packages !== undefined && opts.packages.length > 0
-        ? `export const livepatchPackages = ${JSON.stringify(opts.packages.map((p) => ({ name: p.name, from: p.from, to: p.to, path: p.path })))};\n`
+      bumps.length > 0
+        ? `export const livepatchPackages = ${JSON.stringify(bumps.map((p) => ({ name: p.name, from: p.from, to: p.to, path: p.path, changed: changedFiles(p, emitModules, opts.leftOut ?? []) })))};\n`
         : undefined;
     const out = emitPatch(emitModules, { name: opts.name, replace: opts.replace ?? false, header, trailer });
     const map = JSON.parse(out.map) as { sources: string[]; sourcesContent: (string | null)[] };
@@ -223,4 +227,18 @@ export function build(opts: BuildOptions): BuildResult {
     notes,
   };
   return { code, manifest, refusals, patched, exported };
+}
+
+/**
+ * The files of a package copy that the release changes in code the process can run: those the patch
+ * carries, and those it left out (not reached from the package's entry points), by their path in the package.
+ */
+function changedFiles(p: PackageBump, modules: readonly EmitModule[], leftOut: readonly LeftOut[]): string[] {
+  const out = new Set<string>();
+  for (const m of modules)
+    if (m.plan.next.file.id.startsWith(p.idPrefix + '/')) out.add(m.plan.next.file.id.slice(p.idPrefix.length + 1));
+  for (const l of leftOut)
+    if (l.path.startsWith(p.path + '/') && isModulePath(l.path) && !l.reason.startsWith('new in'))
+      out.add(l.path.slice(p.path.length + 1));
+  return [...out].sort();
 }

@@ -94,3 +94,23 @@ export function readPackageJson(dir: string): { name?: unknown; version?: unknow
 export function posixRelative(from: string, to: string): string {
   return relative(from, to).split(sep).join('/');
 }
+
+/**
+ * Where a directory inside a `node_modules` sits in its application: the
+ * application's root (the directory above the first `node_modules` of its
+ * real path, as the loader's module ids count from there) and the
+ * directory's path from it (`node_modules/hono`). Null for a directory in
+ * no node_modules.
+ */
+export function placeOf(dir: string): { readonly appRoot: string; readonly path: string } | null {
+  let real: string;
+  try {
+    real = realpathSync(dir);
+  } catch {
+    return null;
+  }
+  const nm = real.indexOf(`${sep}node_modules${sep}`);
+  if (nm === -1) return null;
+  const appRoot = real.slice(0, nm) || sep;
+  return { appRoot, path: posixRelative(appRoot, real) };
+}

@@ -18,7 +18,7 @@ import { join, resolve, sep } from 'node:path';
 import { build, type BuildResult } from './generate.ts';
 import type { LeftOut, PackageBump } from './manifest.ts';
 import { InputError } from './errors.ts';
-import { findCopies, posixRelative, type InstalledCopy } from './installed.ts';
+import { findCopies, placeOf, posixRelative, type InstalledCopy } from './installed.ts';
 import { isModulePath, moduleIdOf } from './modules.ts';
 import { fetchPackage, openPackage, packageDir, type PackageFiles } from './package-files.ts';
 import { reachedFiles } from './reach.ts';
@@ -124,15 +124,26 @@ export function buildPackagePair(
   const next = openPackage(newArg);
   if (next.name !== old.name) throw new InputError(`--old is the package '${old.name}' and --new '${next.name}'`);
   const real = realpathSync(old.dir!);
-  const nm = real.lastIndexOf(`${sep}node_modules${sep}`);
-  const root = resolve(rootArg ?? (nm !== -1 ? real.slice(0, real.indexOf(`${sep}node_modules${sep}`)) : '.'));
-  const copy =
-    nm !== -1 || (rootArg !== undefined && real.startsWith(root + sep))
-      ? copyAt(root, real, old.name, old.version)
-      : { name: old.name, version: old.version, dir: real, path: `node_modules/${old.name}`, idPrefix: old.name };
-  const defaultName = `${old.name}@${old.version}-to-${next.version}`.replace(/[^A-Za-z0-9_.@+-]/g, '_');
+  const place = placeOf(real);
+  const root = resolve(rootArg ?? place?.appRoot ?? '.');
+  let copies: InstalledCopy[];
+  if (place !== null || real.startsWith(root + sep)) {
+    // installed (in a node_modules), or inside the application: the module ids of that place
+    copies = [copyAt(root, real, old.name, old.version)];
+  } else {
+    // a copy elsewhere: compared under the ids of the application's installed copies of its version
+    // (a fix made by hand on a copy of the installed package), else of a top-level install
+    const installed = rootArg !== undefined ? findCopies(root, old.name).filter((c) => c.version === old.version) : [];
+    copies =
+      installed.length > 0
+        ? installed.map((c) => ({ ...c, dir: real }))
+        : [{ name: old.name, version: old.version, dir: real, path: `node_modules/${old.name}`, idPrefix: old.name }];
+  }
+  // a copy changed by hand keeps its version: `<name>@<version>-fix`
+  const to = old.version === next.version ? 'fix' : `to-${next.version}`;
+  const defaultName = `${old.name}@${old.version}-${to}`.replace(/[^A-Za-z0-9_.@+-]/g, '_');
   const result = compareCopies(
-    [copy],
+    copies,
     next,
     root,
     { ...opts, name: old.name, version: null, root, newSource: newArg },
@@ -142,7 +153,14 @@ export function buildPackagePair(
     result,
     name: old.name,
     next: { version: next.version, label: next.label },
-    copies: [{ copy, status: 'patched', why: `${old.version} → ${next.version}` }],
+    copies: copies.map((copy) => ({
+      copy,
+      status: 'patched' as const,
+      why:
+        old.version === next.version
+          ? `${old.version}, changed by hand (the same version: the patch names no version)`
+          : `${old.version} → ${next.version}`,
+    })),
     defaultName,
   };
 }

@@ -6,6 +6,8 @@
  * either.
  */
 
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { cachedReader, walkFiles } from './text-files.ts';
 
 export interface SourceTree {
@@ -144,4 +146,50 @@ export function unionTree(trees: readonly SourceTree[], label: string): SourceTr
       return t?.url?.(path) ?? path;
     },
   };
+}
+
+const placedInner = new WeakMap<SourceTree, SourceTree>();
+
+/**
+ * A tree whose paths are relative to a package directory, placed where that
+ * directory sits in its application (`prefix`, e.g. `node_modules/hono`):
+ * its paths, and so its module ids, are the ones the loader gives the
+ * running files. Reads, comparisons and bulk reads go to the tree itself.
+ */
+export function placeTree(tree: SourceTree, prefix: string): SourceTree {
+  const base = prefix + '/';
+  const inside = (path: string): string | undefined => (path.startsWith(base) ? path.slice(base.length) : undefined);
+  let paths: Set<string> | undefined;
+  const placed: SourceTree & { prefetch(paths: readonly string[]): void } = {
+    label: tree.label,
+    dir: null,
+    paths() {
+      if (paths === undefined) {
+        paths = new Set();
+        for (const p of tree.paths()) paths.add(base + p);
+      }
+      return paths;
+    },
+    read(path) {
+      const rel = inside(path);
+      return rel === undefined ? undefined : tree.read(rel);
+    },
+    sameAs(other, path) {
+      const rel = inside(path);
+      const theirs = placedInner.get(other);
+      if (rel === undefined || theirs === undefined) return undefined;
+      return tree.sameAs?.(theirs, rel);
+    },
+    url(path) {
+      const rel = inside(path) ?? path;
+      if (tree.url !== undefined) return tree.url(rel);
+      return tree.dir !== null ? pathToFileURL(join(tree.dir, rel)).href : rel;
+    },
+    prefetch(wanted) {
+      const rels = wanted.map(inside).filter((p): p is string => p !== undefined);
+      (tree as { prefetch?: (p: readonly string[]) => void }).prefetch?.(rels);
+    },
+  };
+  placedInner.set(placed, tree);
+  return placed;
 }

@@ -10,7 +10,7 @@
  * later load of the same file imports a fresh instance.
  */
 
-import { basename, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { KlpError, EBUSY, EEXIST, EINVAL, ENOENT, type PatchDef } from '../core/index.ts';
 import { PATCH_QUERY } from './loader.ts';
@@ -18,7 +18,7 @@ import type { Livepatch } from '../core/index.ts';
 
 // Builtins through getBuiltinModule, not `import`: an ES import of node:fs or
 // node:crypto evaluates every lazy export (fs.promises, webcrypto…), ms of each start.
-const { existsSync } = process.getBuiltinModule('node:fs');
+const { existsSync, statSync } = process.getBuiltinModule('node:fs');
 const { registerHooks } = process.getBuiltinModule('node:module');
 
 export interface LoadedPatch {
@@ -39,6 +39,31 @@ export interface PackageBump {
   readonly to: string;
   /** the copy's directory, relative to the application root */
   readonly path: string;
+  /**
+   * The copy's files (paths in the package) that the release changes in code:
+   * the process behaves as `to` only while every one of them it has loaded
+   * is patched. Absent in patches built before it was recorded.
+   */
+  readonly changed?: readonly string[];
+}
+
+/**
+ * Where the module a patch object names stands in this process: loaded
+ * (the object is patched now), waiting (not loaded, but a module file of
+ * that id is there to load: it is patched when it loads), or unknown (not
+ * loaded, and no such file under the application root or a node_modules
+ * above it: nothing of the process has that id, as far as can be seen).
+ */
+export type ObjectState = 'loaded' | 'waiting' | 'unknown';
+
+export interface LoadOptions {
+  /**
+   * Load a patch even when no module it names is loaded or known to the
+   * process (the kernel's behaviour for a module not loaded yet). Default
+   * true; the control socket's `load` passes false unless the operator
+   * chose it (`livepatch load --allow-pending`).
+   */
+  readonly allowPending?: boolean;
 }
 
 let nonce = 0;
@@ -50,6 +75,13 @@ let nonce = 0;
  */
 export interface PatchModulesHost {
   readonly core: Pick<Livepatch, 'enablePatch' | 'forcedPatches' | 'patch'>;
+  /** the application root: module ids are paths from it (module-id.ts) */
+  readonly root: string;
+  /** the modules loaded, by id */
+  readonly slots: {
+    modules(id: string): readonly unknown[];
+    all(): readonly { readonly id: string }[];
+  };
 }
 
 export class PatchModules {
@@ -97,8 +129,13 @@ export class PatchModules {
     return [...this.loaded.values()];
   }
 
-  /** insmod: import the patch module and enable its patch. */
-  async load(path: string): Promise<LoadedPatch> {
+  /**
+   * insmod: import the patch module and enable its patch. Without
+   * `allowPending`, a patch none of whose objects names a module that is
+   * loaded or could load (ObjectState 'unknown' for all) fails with ENOENT
+   * before anything is enabled: it would be believed live and change nothing.
+   */
+  async load(path: string, options: LoadOptions = {}): Promise<LoadedPatch> {
     const file = resolve(path);
     if (!existsSync(file)) throw new KlpError(ENOENT, `livepatch: patch file ${file} does not exist`);
     const url = `${pathToFileURL(file).href}?${PATCH_QUERY}=${++nonce}`;
@@ -128,6 +165,7 @@ export class PatchModules {
         `livepatch: patch '${patch.name}' was forced; its module can never be unloaded, so it cannot be loaded again`,
       );
     }
+    if (options.allowPending === false) this.checkTargets(patch);
     this.rt.core.enablePatch(patch);
     const loaded: LoadedPatch = {
       name: patch.name,
@@ -137,6 +175,39 @@ export class PatchModules {
     };
     this.loaded.set(patch.name, loaded);
     return loaded;
+  }
+
+  /** Where the module an object names stands in this process (null: the process itself, always loaded). */
+  objectState(name: string | null): ObjectState {
+    if (name === null || this.rt.slots.modules(name).length > 0) return 'loaded';
+    return moduleFileExists(this.rt.root, name) ? 'waiting' : 'unknown';
+  }
+
+  /** ENOENT when no object of the patch names a module that is loaded or that the process could load. */
+  private checkTargets(patch: PatchDef): void {
+    const objects = patch.objects as readonly unknown[];
+    const names: string[] = [];
+    for (const o of objects) {
+      const name = (o as { name?: unknown } | null)?.name;
+      // the process itself (null) is always there; a malformed object is the core's to refuse (EINVAL)
+      if (typeof name !== 'string') return;
+      names.push(name);
+    }
+    if (names.length === 0 || names.some((n) => this.objectState(n) !== 'unknown')) return;
+    const loadedIds = [...new Set(this.rt.slots.all().map((r) => r.id))];
+    const near = [
+      ...new Set(names.flatMap((n) => loadedIds.filter((id) => id.endsWith('/' + n) || n.endsWith('/' + id)))),
+    ].slice(0, 5);
+    const list = names.map((n) => `'${n}'`).join(', ');
+    throw new KlpError(
+      ENOENT,
+      `livepatch: patch '${patch.name}' patches no module of this process: ` +
+        (names.length === 1 ? `module ${list} is not loaded` : `none of the modules ${list} is loaded`) +
+        `, and no such module file is under ${this.rt.root} or in a node_modules above it` +
+        (near.length > 0 ? ` (loaded, with a similar id: ${near.join(', ')})` : '') +
+        `; module ids are paths from the application root, and in a node_modules <package>/<path in the package>. ` +
+        `Nothing was changed; \`livepatch load --allow-pending\` loads it anyway, to wait for modules of these ids`,
+    );
   }
 
   /** rmmod. */
@@ -168,7 +239,37 @@ function packageBumps(v: unknown): PackageBump[] {
       (b): b is PackageBump =>
         b !== null && typeof b === 'object' && str(b.name) && str(b.from) && str(b.to) && str(b.path),
     )
-    .map((b) => ({ name: b.name, from: b.from, to: b.to, path: b.path }));
+    .map((b) => {
+      const changed = (b as { changed?: unknown }).changed;
+      return {
+        name: b.name,
+        from: b.from,
+        to: b.to,
+        path: b.path,
+        ...(Array.isArray(changed) && changed.every(str) ? { changed: changed as string[] } : {}),
+      };
+    });
+}
+
+/**
+ * Whether the process could load a module of this id: the file the id
+ * names from the application root, or inside a node_modules there or above
+ * (where Node's resolution from the root looks).
+ */
+function moduleFileExists(root: string, id: string): boolean {
+  const isFile = (f: string): boolean => {
+    try {
+      return statSync(f).isFile();
+    } catch {
+      return false;
+    }
+  };
+  if (isFile(resolve(root, id))) return true;
+  if (isAbsolute(id) || id.startsWith('../')) return false;
+  for (let dir = resolve(root); ; dir = dirname(dir)) {
+    if (isFile(join(dir, 'node_modules', id))) return true;
+    if (dirname(dir) === dir) return false;
+  }
 }
 
 /** The patch's name when it gives none: the file's base name, as a kernel module's. */

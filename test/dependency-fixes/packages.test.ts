@@ -151,6 +151,70 @@ test('several copies: each old copy on the release line is patched under its own
   }
 });
 
+test('"behaves as" the new release only while every changed module the process loaded is patched', async () => {
+  const apps = makeApps('qs', { qs: '6.10.2' }, '6.10.3');
+  const { p, run } = await start(here('cases/qs.mjs'), apps.app, apps.next);
+  try {
+    await run('setup', 'old');
+    await run('probe', 'old');
+    const out = join(apps.tmp, 'qs.mjs');
+    const b = await p.cli(
+      'build',
+      '--package',
+      'qs@6.10.3',
+      '--root',
+      apps.app,
+      '--new',
+      releaseDir('qs', '6.10.3'),
+      '-o',
+      out,
+    );
+    assert.equal(b.code, 0, b.stderr);
+    const code = readFileSync(out, 'utf8');
+    // the patch names the files the release changes, by their path in the package
+    const bumps = /export const livepatchPackages = (.*);\n/.exec(code);
+    const changed = (JSON.parse(bumps![1]!) as { changed: string[] }[])[0]!.changed;
+    assert.ok(changed.includes('lib/parse.js') && changed.includes('lib/stringify.js'), changed.join(', '));
+    assert.ok(changed.includes('dist/qs.js'), 'a changed file left out is named too');
+    // a patch whose lib/stringify.js object has another module's id: lib/parse.js is patched, lib/stringify.js not
+    const doctored = join(apps.tmp, 'qs-doctored.mjs');
+    writeFileSync(
+      doctored,
+      code.replace('$lpobjects.push({ name: "qs/lib/stringify.js"', '$lpobjects.push({ name: "lib/stringify.js"'),
+    );
+    const load = await p.cli('load', doctored, '--wait');
+    assert.equal(load.code, 0, load.stderr);
+    assert.match(
+      load.stdout,
+      /^ {2}lib\/stringify\.js: waiting for a module that is not loaded and has no module file/m,
+    );
+    const st = await p.cli('status');
+    assert.doesNotMatch(st.stdout, /behaves as/);
+    assert.match(
+      st.stdout,
+      /^ {2}package qs \(node_modules\/qs\): installed 6\.10\.2; not 6\.10\.3: the patch does not patch qs\/lib\/stringify\.js, which the release changes and the process has loaded$/m,
+    );
+    const pkgs = (await p.json('packages', 'qs')) as { path: string; patchedTo: unknown }[];
+    assert.deepEqual(
+      pkgs.filter((x) => x.path === 'node_modules/qs').map((x) => x.patchedTo),
+      [null],
+    );
+    // the patch as built: every changed module loaded is patched
+    assert.equal((await p.cli('disable', 'qs@6.10.2-to-6.10.3')).code, 0);
+    for (let i = 0; i < 50 && ((await p.json('status')) as { transition: unknown }).transition !== null; i++)
+      await new Promise((r) => setTimeout(r, 100));
+    assert.equal((await p.cli('unload', 'qs@6.10.2-to-6.10.3')).code, 0);
+    assert.equal((await p.cli('load', out, '--wait')).code, 0);
+    assert.match(
+      (await p.cli('status')).stdout,
+      /^ {2}package qs \(node_modules\/qs\): installed 6\.10\.2, the process behaves as 6\.10\.3$/m,
+    );
+  } finally {
+    await p.stop();
+    apps.remove();
+  }
+});
+
 test('a new CommonJS export is added while the patch is on, and removed when it is disabled', async () => {
   const apps = makeApps('ejs', { ejs: '3.1.6' }, '3.1.7');
   const { p, run } = await start(here('ejs-export-case.mjs'), apps.app, apps.next);

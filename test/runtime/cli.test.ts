@@ -119,3 +119,72 @@ test('a process just started is found before its control socket opens: with --pi
     await p.stop();
   }
 });
+
+test('a patch none of whose modules the process has or can load is refused (ENOENT) and changes nothing, unless --allow-pending; status shows what a patch waits for', async () => {
+  const p = await LpProcess.start(app);
+  try {
+    const refused = await p.cli('load', P + 'bad_unknown_module.mjs', '--wait');
+    assert.equal(refused.code, 2, refused.stderr);
+    assert.match(
+      refused.stderr,
+      /^livepatch: patch 'bad_unknown_module' patches no module of this process: module 'no\/such\/module\.mjs' is not loaded, and no such module file is under .* or in a node_modules above it; .*Nothing was changed; `livepatch load --allow-pending` loads it anyway.* \(ENOENT\)\n$/,
+    );
+    const st = (await p.json('status')) as { patches: unknown[]; modules: unknown[] };
+    assert.deepEqual([st.patches, st.modules], [[], []], 'nothing is loaded');
+    assert.doesNotMatch((await p.cli('dmesg')).stdout, /bad_unknown_module/);
+    assert.equal(await p.call('greet', 'Ada'), 'Hello, Ada');
+
+    // chosen on purpose: the kernel's behaviour, a patch that waits for its module
+    const pending = await p.cli('load', P + 'bad_unknown_module.mjs', '--allow-pending');
+    assert.equal(pending.code, 0, pending.stderr);
+    assert.match(pending.stdout, /^loaded patch 'bad_unknown_module': enabled$/m);
+    assert.match(
+      pending.stdout,
+      /^ {2}no\/such\/module\.mjs: waiting for a module that is not loaded and has no module file in the application$/m,
+    );
+    assert.match(pending.stdout, /^ {2}no module of the patch is loaded: it changes nothing until one loads$/m);
+    const status = await p.cli('status', 'bad_unknown_module');
+    assert.match(
+      status.stdout,
+      /^ {2}no\/such\/module\.mjs: waiting for a module that is not loaded and has no module file in the application — f$/m,
+    );
+    const json = (await p.json('status')) as { patches: { objects: { name: string; state: string }[] }[] };
+    assert.deepEqual(
+      json.patches[0]!.objects.map((o) => [o.name, o.state]),
+      [['no/such/module.mjs', 'unknown']],
+    );
+  } finally {
+    await p.stop();
+  }
+});
+
+test('a patch with some modules loaded and others not loaded yet loads as before; load and status say which it waits for', async () => {
+  const p = await LpProcess.start(app);
+  try {
+    const r = await p.cli('load', P + 'partly_absent.mjs');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^ {2}test\/runtime\/fixtures\/app\/lib\.mjs: loaded, patched$/m);
+    assert.match(
+      r.stdout,
+      /^ {2}test\/runtime\/fixtures\/app\/later\.mjs: not loaded yet: waiting for its module \(patched when it loads\)$/m,
+    );
+    assert.match(
+      r.stdout,
+      /^ {2}no\/such\/module\.mjs: waiting for a module that is not loaded and has no module file/m,
+    );
+    assert.doesNotMatch(r.stdout, /changes nothing/);
+    assert.equal(await p.call('greet', 'Ada'), 'Hello, Ada!');
+    const before = await p.cli('status');
+    assert.match(
+      before.stdout,
+      /^ {2}test\/runtime\/fixtures\/app\/later\.mjs: not loaded yet: waiting for its module \(patched when it loads\) — value$/m,
+    );
+    // the module comes: patched as it loads
+    p.send('import later');
+    const imported = await p.waitFor((o) => o.imported === 'later');
+    assert.equal(imported.result, 'later-v2');
+    assert.match((await p.cli('status')).stdout, /^ {2}test\/runtime\/fixtures\/app\/later\.mjs: patched — value$/m);
+  } finally {
+    await p.stop();
+  }
+});
