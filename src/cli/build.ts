@@ -15,6 +15,12 @@
  * an old one inside node_modules, or a tarball as --new) is the same for one
  * copy; `--app` compares them as application trees instead.
  *
+ * --hold <module>:<function>[,…] (repeatable) puts unchanged functions in the
+ * patch too (seed 001's "extending the patched set"): a caller that awaits
+ * between two changed calls, held, keeps a task inside it on the old code
+ * until it returns, under consistency 'task'; the build suggests it where it
+ * sees such a caller in a changed module.
+ *
  * Options: --name (the patch's name; default: the output file's), --replace
  * (atomic replace), --manifest <file> (default: next to the output),
  * --pid N (check the old version against the running process's symbol
@@ -64,6 +70,7 @@ export async function buildCommand(args: string[]): Promise<number> {
         package: { type: 'string' },
         copy: { type: 'string', multiple: true },
         app: { type: 'boolean', default: false },
+        hold: { type: 'string', multiple: true },
       },
       allowPositionals: false,
       strict: true,
@@ -110,7 +117,11 @@ export async function buildCommand(args: string[]): Promise<number> {
   } else if (!useDiff && !values.app) notes.push(...lookalikePackage(values.old!, values.new!));
   const output = resolve(values.o ?? values.output ?? defaultOutput(values.diff, values.name));
   const manifestFile = resolve(values.manifest ?? output.replace(/\.[cm]?[jt]s$/, '') + '.manifest.json');
-  const result = build({ old, new: next, root, name: values.name, replace: values.replace, output, notes });
+  const hold = (values.hold ?? [])
+    .flatMap((h) => h.split(','))
+    .map((h) => h.trim())
+    .filter((h) => h !== '');
+  const result = build({ old, new: next, root, name: values.name, replace: values.replace, output, notes, hold });
   return finish(result, {
     output,
     manifestFile,

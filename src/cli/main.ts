@@ -45,8 +45,11 @@ commands:
                                        the /sys/kernel/livepatch tree
   dmesg [-C] [-c] [--follow]           the process's livepatch log
   symbols <module-id>                  a module's symbol table
-  build --old <dir|rev> --new <dir|rev> | --diff <file>  [-o out.mjs] [--root dir]
+  packages [<name>]                    the npm packages the process has loaded, with their versions
+  build --old <dir|rev> --new <dir|rev> | --diff <file>  [-o out.mjs] [--root dir] [--hold <module>:<fn>]
                                        a patch module from a source change (docs/build.md)
+  build --package <name>@<version> [--root app]
+                                       a patch module from a dependency's fix release
 
 options:
   --pid N     the process (optional when only one runs under the loader)

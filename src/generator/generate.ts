@@ -8,7 +8,7 @@
  * wrote.
  */
 
-import { GeneratorError } from './errors.ts';
+import { GeneratorError, InputError } from './errors.ts';
 import { resolve } from 'node:path';
 import { parse } from '../instrument/parse.ts';
 import { emitPatch, fileUrl, type EmitModule } from './patch-module.ts';
@@ -20,7 +20,9 @@ import { refusal, type Refusal } from './refusals.ts';
 import { stripTypes } from './strip.ts';
 import type { NewImport, VersionStrings } from './structure.ts';
 import type { SourceTree } from './tree.ts';
-import { readVersion } from './version.ts';
+import { lineAt, readVersion } from './version.ts';
+import { eachChild, FUNCTION_TYPES } from '../instrument/syntax.ts';
+import type { Node } from './ast.ts';
 
 export interface BuildOptions {
   readonly old: SourceTree;
@@ -40,6 +42,11 @@ export interface BuildOptions {
   readonly packages?: readonly PackageBump[];
   /** notes from before the comparison */
   readonly notes?: readonly string[];
+  /**
+   * Unchanged functions to put in the patch anyway (`--hold`): `<module>:<name>`
+   * or a qualified name found in one changed module (see planModule).
+   */
+  readonly hold?: readonly string[];
 }
 
 export interface BuildResult {
@@ -60,7 +67,9 @@ export function build(opts: BuildOptions): BuildResult {
   const notes: string[] = [...(opts.notes ?? [])];
   const plans: ModulePlan[] = [];
   const emitModules: EmitModule[] = [];
-  for (const path of diff.changed) {
+  const hold = resolveHolds(opts.hold ?? [], diff.changed, opts.old, opts.new);
+  const toPlan = [...new Set([...diff.changed, ...hold.keys()])].sort();
+  for (const path of toPlan) {
     const oldText = opts.old.read(path)!;
     const newText = opts.new.read(path)!;
     const oldFile = moduleFile(opts.old, path, oldText);
@@ -93,7 +102,13 @@ export function build(opts: BuildOptions): BuildResult {
       refusals.push(refusal('syntax', path, n.line, `the new version does not parse: ${n.message}`));
       continue;
     }
-    const plan = planModule(o.version, n.version, opts.versions?.(path) ?? null);
+    const held = hold.get(path) ?? new Set<string>();
+    for (const name of held) {
+      if (!n.version.symbols.some((s) => s.name === name)) {
+        throw new InputError(`--hold: ${path} has no function '${name}' (its names: livepatch symbols ${path})`);
+      }
+    }
+    const plan = planModule(o.version, n.version, opts.versions?.(path) ?? null, held);
     plans.push(plan);
     refusals.push(...plan.refusals);
     notes.push(...plan.notes);
@@ -132,6 +147,7 @@ export function build(opts: BuildOptions): BuildResult {
     const sourceUrl = opts.new.url?.(path) ?? fileUrl(opts.new.dir ?? root, path);
     emitModules.push({ plan, code, sourceUrl, runningFile: resolve(root, path), importSpecifiers, dynamicSpecifiers });
   }
+  notes.push(...suggestHolds(plans, hold));
   for (const path of diff.added)
     notes.push(
       `${path}: new file; the patch loads it only if changed code imports it (and then from the running tree)`,
@@ -241,4 +257,134 @@ function changedFiles(p: PackageBump, modules: readonly EmitModule[], leftOut: r
     if (l.path.startsWith(p.path + '/') && isModulePath(l.path) && !l.reason.startsWith('new in'))
       out.add(l.path.slice(p.path.length + 1));
   return [...out].sort();
+}
+
+const MODULE_EXT = /\.(?:[cm]?[jt]s|[jt]sx)$/;
+
+/**
+ * `--hold` specs by module: `src/app.ts:handle` names its module; a bare
+ * qualified name must be a function of exactly one changed module (a name
+ * elsewhere needs its module: reading every module of a tree to look for it
+ * would cost a large build more than the build).
+ */
+function resolveHolds(
+  specs: readonly string[],
+  changed: readonly string[],
+  old: SourceTree,
+  next: SourceTree,
+): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  const add = (path: string, name: string): void => {
+    let s = out.get(path);
+    if (s === undefined) out.set(path, (s = new Set()));
+    s.add(name);
+  };
+  for (const spec of specs) {
+    const colon = spec.indexOf(':');
+    const path = colon > 0 && MODULE_EXT.test(spec.slice(0, colon)) ? spec.slice(0, colon) : null;
+    const name = path === null ? spec : spec.slice(colon + 1);
+    if (name === '') throw new InputError(`--hold '${spec}': no function name`);
+    if (path !== null) {
+      if (next.read(path) === undefined || old.read(path) === undefined) {
+        throw new InputError(`--hold '${spec}': no module ${path} in both versions`);
+      }
+      add(path, name);
+      continue;
+    }
+    const found = changed.filter((p) => {
+      const text = next.read(p);
+      if (text === undefined) return false;
+      const v = readVersion(moduleFile(next, p, text), text);
+      return v.ok && v.version.symbols.some((s) => s.name === name);
+    });
+    if (found.length !== 1) {
+      throw new InputError(
+        found.length === 0
+          ? `--hold '${spec}': no changed module has a function of that name; name its module: <module>:${name}`
+          : `--hold '${spec}': ${found.join(' and ')} both have one; name its module: <module>:${name}`,
+      );
+    }
+    add(found[0]!, name);
+  }
+  return out;
+}
+
+/**
+ * Seed 001's "extending the patched set", suggested: a function of a changed
+ * module that calls two functions the patch replaces with an `await` (or
+ * `yield`) between the calls. Under 'task' a request suspended there switches
+ * while it holds no frame of a replaced function, and its second call runs
+ * the new code after its first ran the old; holding the caller keeps it on
+ * the old code until it returns. Callers are matched by the callee's name
+ * (an identifier or a member's property), which is what the source says;
+ * only the changed modules are read.
+ */
+function suggestHolds(plans: readonly ModulePlan[], hold: Map<string, Set<string>>): string[] {
+  const replaced = new Set<string>();
+  for (const p of plans) for (const r of p.replacements) replaced.add(lastSegment(r.new.name));
+  if (replaced.size < 2) return [];
+  const out: string[] = [];
+  for (const p of plans) {
+    const path = p.next.file.path;
+    for (const fn of p.next.analysis.functions) {
+      if (!fn.isAsync && !fn.isGenerator) continue;
+      if (p.replacements.some((r) => r.new.start === fn.start) || hold.get(path)?.has(fn.name) === true) continue;
+      const site = p.next.sites.get(fn.start);
+      if (site === undefined) continue;
+      const events = callsAndWaits(site.node, replaced);
+      let calledBefore: string | null = null;
+      let waited = false;
+      let pair: [string, string] | null = null;
+      for (const e of events) {
+        if (e.kind === 'wait') waited = calledBefore !== null;
+        else if (calledBefore !== null && waited) {
+          pair = [calledBefore, e.name];
+          break;
+        } else calledBefore = e.name;
+      }
+      if (pair === null) continue;
+      out.push(
+        `${path}:${lineAt(p.next, fn.start)}: '${fn.name}' calls the replaced '${pair[0]}', waits, then calls the replaced '${pair[1]}': ` +
+          `under consistency 'task' a task waiting there switches in between and mixes old and new; ` +
+          `--hold ${path}:${fn.name} keeps such a task on the old code until it returns (or use consistency 'request')`,
+      );
+    }
+  }
+  return out;
+}
+
+function lastSegment(name: string): string {
+  const i = Math.max(name.lastIndexOf('.'), name.lastIndexOf('/'));
+  return i === -1 ? name : name.slice(i + 1);
+}
+
+/** The calls of `names` and the awaits/yields in a function's own body, in source order (nested functions left out). */
+function callsAndWaits(fn: Node, names: ReadonlySet<string>): ({ kind: 'call'; name: string } | { kind: 'wait' })[] {
+  const events: { at: number; e: { kind: 'call'; name: string } | { kind: 'wait' } }[] = [];
+  const visit = (n: Node): void => {
+    if (n !== fn && FUNCTION_TYPES.has(n.type)) return;
+    if (
+      n.type === 'AwaitExpression' ||
+      n.type === 'YieldExpression' ||
+      (n.type === 'ForOfStatement' && n.await === true)
+    ) {
+      // an await runs after its operand: the call inside it happens before the wait
+      eachChild(n, visit);
+      events.push({ at: n.end, e: { kind: 'wait' } });
+      return;
+    }
+    if (n.type === 'CallExpression') {
+      const callee = n.callee as Node;
+      const name =
+        callee.type === 'Identifier'
+          ? (callee.name as string)
+          : callee.type === 'MemberExpression' && !callee.computed
+            ? ((callee.property as Node).name as string)
+            : null;
+      if (name !== null && names.has(name)) events.push({ at: n.start, e: { kind: 'call', name } });
+    }
+    eachChild(n, visit);
+  };
+  visit(fn);
+  return events.sort((a, b) => a.at - b.at).map((x) => x.e);
 }

@@ -158,6 +158,13 @@ export function planModule(
   old: ModuleVersion,
   next: ModuleVersion,
   versions: VersionStrings | null = null,
+  /**
+   * Unchanged functions to replace anyway, by qualified name (`--hold`):
+   * seed 001's "extending the patched set" — a task inside one stays on the
+   * old code until it returns, so a caller that awaits between two changed
+   * calls never mixes them, even under 'task'.
+   */
+  hold: ReadonlySet<string> = new Set(),
 ): ModulePlan {
   const path = next.file.path;
   const structure = diffStructure(old, next, versions);
@@ -278,10 +285,11 @@ export function planModule(
     const oldSymbol = old.symbols[pair.old.index]!;
     const newSymbol = next.symbols[pair.new.index]!;
     const reads = readsOf.get(pair.new.start);
-    if (oldSymbol.hash === newSymbol.hash && reads === undefined) continue;
+    const held = hold.has(pair.new.name) && oldSymbol.hash === newSymbol.hash;
+    if (oldSymbol.hash === newSymbol.hash && reads === undefined && !held) continue;
     const oSite = old.sites.get(pair.old.start)!;
     const nSite = next.sites.get(pair.new.start)!;
-    if (reads === undefined) {
+    if (reads === undefined && !held) {
       // its own code (nested functions abstracted) is the same: only what is inside changed
       const oName = nestedName(oldNames, oSite.node);
       const nName = nestedName(newNames, nSite.node);
@@ -304,7 +312,10 @@ export function planModule(
       }
     }
     const r = planFunction(pair, oldSymbol, newSymbol, nSite, reads ?? []);
-    if (r !== null) replacements.push(r);
+    if (r !== null) {
+      if (held) r.why.unshift('held (--hold): unchanged, replaced by itself to widen the patched set');
+      replacements.push(r);
+    }
   }
   // an outer function none of whose inner functions really changed only changed its formatting
   for (let i = innerOnly.length - 1; i >= 0; i--) {

@@ -9,6 +9,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { httpLoad, mixed } from '../support/http-load.ts';
 import { LpProcess } from '../support/lp-process.ts';
 
 const server = 'test/runtime/fixtures/request/server.mjs';
@@ -20,31 +21,11 @@ interface Pending {
   ageMs: number | null;
 }
 
-/** Keep `clients` requests in flight until `stop()`; the answers, counted. */
-function load(port: number, clients: number): { stop: () => Promise<Map<string, number>> } {
-  const counts = new Map<string, number>();
-  let running = true;
-  const loops = Array.from({ length: clients }, async (_, i) => {
-    while (running) {
-      // spread the await between the two calls so that transitions land inside requests
-      const res = await fetch(`http://127.0.0.1:${port}/?ms=${5 + ((i * 7) % 40)}`);
-      const body = await res.text();
-      counts.set(body, (counts.get(body) ?? 0) + 1);
-    }
-  });
-  return {
-    stop: async () => {
-      running = false;
-      await Promise.all(loops);
-      return counts;
-    },
-  };
-}
-
 async function transitionsUnderLoad(consistency: 'request' | 'task', rounds: number): Promise<Map<string, number>> {
   const p = await LpProcess.start(server);
   try {
-    const traffic = load(p.ready.port as number, 8);
+    // spread the await between the two calls so that transitions land inside requests
+    const traffic = httpLoad(p.ready.port as number, 8, (i) => `/?ms=${5 + ((i * 7) % 40)}`);
     for (let i = 0; i < rounds; i++) {
       await new Promise((r) => setTimeout(r, 60));
       const loaded = await p.cli('load', fix(consistency), '--wait', '--timeout', '20');
@@ -68,7 +49,6 @@ async function transitionsUnderLoad(consistency: 'request' | 'task', rounds: num
 
 test("consistency 'request': under load, every response is old/old or new/new; under 'task' the same service mixes", async () => {
   const request = await transitionsUnderLoad('request', 6);
-  const mixed = (c: Map<string, number>): number => (c.get('old/new') ?? 0) + (c.get('new/old') ?? 0);
   assert.equal(mixed(request), 0, JSON.stringify([...request]));
   assert.ok((request.get('old/old') ?? 0) > 50 && (request.get('new/new') ?? 0) > 50, JSON.stringify([...request]));
   const total = [...request.values()].reduce((a, b) => a + b, 0);
