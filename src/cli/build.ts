@@ -32,7 +32,7 @@
  */
 
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { build, type BuildResult } from '../generator/generate.ts';
@@ -43,6 +43,7 @@ import { openDiff, openVersion } from '../generator/sources.ts';
 import type { Manifest } from '../generator/manifest.ts';
 import { findCopies, placeOf } from '../generator/installed.ts';
 import { placeTree, type SourceTree } from '../generator/tree.ts';
+import { moduleFileExists } from '../runtime/module-id.ts';
 import { connectTo } from './common.ts';
 import { EXIT, UsageError } from './errors.ts';
 
@@ -379,7 +380,7 @@ async function checkRunning(pid: string, manifest: Manifest): Promise<void> {
         syms = (await client.request('symbols', { module })) as typeof syms;
       } catch {
         // not loaded yet: the runtime checks the hashes when it loads
-        if (moduleFileIn(hello.root, module)) known++;
+        if (moduleFileExists(hello.root, module)) known++;
         continue;
       }
       known++;
@@ -402,22 +403,5 @@ async function checkRunning(pid: string, manifest: Manifest): Promise<void> {
       );
   } finally {
     client.close();
-  }
-}
-
-/** Whether a module of this id is a file the process at `root` could load (runtime/patch-modules.ts's rule). */
-function moduleFileIn(root: string, id: string): boolean {
-  const isFile = (f: string): boolean => {
-    try {
-      return statSync(f).isFile();
-    } catch {
-      return false;
-    }
-  };
-  if (isFile(resolve(root, id))) return true;
-  if (isAbsolute(id) || id.startsWith('../')) return false;
-  for (let dir = resolve(root); ; dir = dirname(dir)) {
-    if (isFile(join(dir, 'node_modules', id))) return true;
-    if (dirname(dir) === dir) return false;
   }
 }

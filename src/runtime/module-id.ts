@@ -7,11 +7,11 @@
  * - elsewhere: the path relative to the app root — `src/db.ts`.
  */
 
-import { dirname, relative, sep, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, sep, resolve } from 'node:path';
 
 // Builtins through getBuiltinModule, not `import`: an ES import of node:fs or
 // node:crypto evaluates every lazy export (fs.promises, webcrypto…), ms of each start.
-const { existsSync } = process.getBuiltinModule('node:fs');
+const { existsSync, statSync } = process.getBuiltinModule('node:fs');
 
 export function moduleId(file: string, root: string): string {
   const rel = relative(root, file).split(sep).join('/');
@@ -37,4 +37,25 @@ export function appRoot(entry: string | undefined, env: NodeJS.ProcessEnv = proc
     return dirname(resolve(entry));
   }
   return process.cwd();
+}
+
+/**
+ * Whether the process could load a module of this id: the file the id
+ * names from the application root, or inside a node_modules there or above
+ * (where Node's resolution from the root looks).
+ */
+export function moduleFileExists(root: string, id: string): boolean {
+  const isFile = (f: string): boolean => {
+    try {
+      return statSync(f).isFile();
+    } catch {
+      return false;
+    }
+  };
+  if (isFile(resolve(root, id))) return true;
+  if (isAbsolute(id) || id.startsWith('../')) return false;
+  for (let dir = resolve(root); ; dir = dirname(dir)) {
+    if (isFile(join(dir, 'node_modules', id))) return true;
+    if (dirname(dir) === dir) return false;
+  }
 }

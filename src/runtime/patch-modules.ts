@@ -10,15 +10,16 @@
  * later load of the same file imports a fresh instance.
  */
 
-import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { KlpError, EBUSY, EEXIST, EINVAL, ENOENT, type PatchDef } from '../core/index.ts';
 import { PATCH_QUERY } from './loader.ts';
+import { moduleFileExists } from './module-id.ts';
 import type { Livepatch } from '../core/index.ts';
 
 // Builtins through getBuiltinModule, not `import`: an ES import of node:fs or
 // node:crypto evaluates every lazy export (fs.promises, webcrypto…), ms of each start.
-const { existsSync, statSync } = process.getBuiltinModule('node:fs');
+const { existsSync } = process.getBuiltinModule('node:fs');
 const { registerHooks } = process.getBuiltinModule('node:module');
 
 export interface LoadedPatch {
@@ -249,27 +250,6 @@ function packageBumps(v: unknown): PackageBump[] {
         ...(Array.isArray(changed) && changed.every(str) ? { changed: changed as string[] } : {}),
       };
     });
-}
-
-/**
- * Whether the process could load a module of this id: the file the id
- * names from the application root, or inside a node_modules there or above
- * (where Node's resolution from the root looks).
- */
-function moduleFileExists(root: string, id: string): boolean {
-  const isFile = (f: string): boolean => {
-    try {
-      return statSync(f).isFile();
-    } catch {
-      return false;
-    }
-  };
-  if (isFile(resolve(root, id))) return true;
-  if (isAbsolute(id) || id.startsWith('../')) return false;
-  for (let dir = resolve(root); ; dir = dirname(dir)) {
-    if (isFile(join(dir, 'node_modules', id))) return true;
-    if (dirname(dir) === dir) return false;
-  }
 }
 
 /** The patch's name when it gives none: the file's base name, as a kernel module's. */
