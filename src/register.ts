@@ -10,6 +10,8 @@
  */
 
 import * as nodeModule from 'node:module';
+import { dirname } from 'node:path';
+import { compileCacheDir, unsafeDir, warnUnsafeDir } from './runtime/cache-dir.ts';
 import type { RuntimeCode } from './runtime/errors.ts';
 
 // Checked before the runtime is imported: on an older Node its imports would fail with a less helpful message.
@@ -25,7 +27,26 @@ if (typeof (nodeModule as { registerHooks?: unknown }).registerHooks !== 'functi
 // off): instrumented code is larger than the original, and compiling it again at
 // every start would be most of the loader's start-up cost (docs/loader.md).
 // Enabled before the runtime loads, so livepatch's own modules are cached too.
-nodeModule.enableCompileCache?.();
+// Never in a directory another user can write, which would decide what code
+// this process runs: Node's own default, <tmpdir>/node-compile-cache, is
+// whoever's made it first. The directory is checked (runtime/cache-dir.ts) and
+// passed explicitly; a refused one is warned about and the cache stays off.
+if (!process.env.NODE_DISABLE_COMPILE_CACHE && nodeModule.enableCompileCache !== undefined) {
+  const enabled = nodeModule.getCompileCacheDir?.();
+  if (enabled === undefined) {
+    const dir = compileCacheDir();
+    if (dir !== undefined) nodeModule.enableCompileCache(dir);
+  } else {
+    // NODE_COMPILE_CACHE: Node turned it on before this ran, and cannot turn it off; say so if it is unsafe
+    const unsafe = unsafeDirOrError(dirname(enabled));
+    if (unsafe !== undefined) {
+      warnUnsafeDir(
+        `livepatch: the compile cache directory ${unsafe}: Node enabled it from NODE_COMPILE_CACHE; ` +
+          'set NODE_DISABLE_COMPILE_CACHE=1 or choose a directory of your own',
+      );
+    }
+  }
+}
 
 const { startRuntime, isMainThread } = await import('./runtime/runtime.ts');
 const rt = startRuntime();
@@ -53,4 +74,13 @@ if (isMainThread && process.env.LIVEPATCH_CONTROL !== '0') {
         });
       });
   }, CONTROL_DELAY_MS).unref();
+}
+
+/** Why a directory must not be used (cache-dir.ts), or undefined; one that cannot be read is not warned about. */
+function unsafeDirOrError(dir: string): string | undefined {
+  try {
+    return unsafeDir(dir);
+  } catch {
+    return undefined;
+  }
 }

@@ -4,9 +4,9 @@
  */
 
 import { connect, type Socket } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { KlpError } from '../core/index.ts';
-import { ConnectError } from './errors.ts';
+import { ConnectError, ControlError } from './errors.ts';
 import { checkSocketDir, socketDir, socketPath } from './paths.ts';
 import { PROTOCOL, type Hello, type Request, type Response } from './protocol.ts';
 
@@ -60,9 +60,12 @@ export class ControlClient {
     let socket: Socket;
     for (;;) {
       try {
+        // before every connect: a socket in a directory another user controls may be theirs (paths.ts)
+        checkSocketDir(dirname(path));
         socket = await connectSocket(path);
         break;
       } catch (e) {
+        if (e instanceof ControlError) throw e;
         const code = (e as NodeJS.ErrnoException).code;
         const absent = code === 'ENOENT' || code === 'ECONNREFUSED';
         if (absent && pid !== undefined && isAlive(pid) && Date.now() < deadline) {
@@ -168,14 +171,16 @@ export interface ProcessEntry {
   readonly path: string;
 }
 
-/** The control sockets in the directory: one per process under the loader (live or stale). */
+/** The control sockets in the directory: one per process under the loader (live or stale); an unsafe directory throws (paths.ts). */
 export function listSockets(env: NodeJS.ProcessEnv = process.env): ProcessEntry[] {
-  const dir = socketDir(env);
+  let dir: string;
   let names: string[];
   try {
+    dir = socketDir(env);
     checkSocketDir(dir);
     names = readdirSync(dir);
-  } catch {
+  } catch (e) {
+    if (e instanceof ControlError) throw e; // another user's directory: refused, not taken for an empty one
     return [];
   }
   const out: ProcessEntry[] = [];

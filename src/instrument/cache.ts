@@ -18,6 +18,9 @@
  * small modules.
  *
  * The cache is best effort: any I/O error means a miss, never a failure.
+ * Its directory is used only if it is the user's own and others cannot
+ * write it (runtime/cache-dir.ts); an entry is read only if the file is the
+ * user's too (docs/security.md, "Directories").
  */
 
 import { join } from 'node:path';
@@ -29,7 +32,7 @@ import { nameHash } from './name-hash.ts';
 
 // Builtins through getBuiltinModule, not `import`: an ES import of node:fs
 // evaluates every lazy export (fs.promises…), ms of each start.
-const { closeSync, mkdirSync, openSync, readFileSync, readSync, renameSync, writeFileSync } =
+const { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, writeFileSync } =
   process.getBuiltinModule('node:fs');
 
 /**
@@ -139,6 +142,7 @@ export class TransformCache {
       return undefined;
     }
     try {
+      if (!ownEntry(fd)) return undefined;
       const at = readHeader(fd);
       if (at === undefined) return undefined;
       const { header, bodyAt } = at;
@@ -163,6 +167,7 @@ export class TransformCache {
     let fd: number | undefined;
     try {
       fd = openSync(join(this.dir, name + ENTRY), 'r');
+      if (!ownEntry(fd)) return undefined;
       const at = readHeader(fd);
       if (at === undefined || at.header.w !== stamp) return undefined;
       const out = Buffer.allocUnsafe(at.header.b);
@@ -176,14 +181,19 @@ export class TransformCache {
 
   /** The plan of an entry, if it is still the entry `stamp` says (readCode's). */
   readPlan(name: string, stamp: string): Plan | undefined {
+    let fd: number | undefined;
     try {
-      const data = readFileSync(join(this.dir, name + ENTRY));
+      fd = openSync(join(this.dir, name + ENTRY), 'r');
+      if (!ownEntry(fd)) return undefined;
+      const data = readFileSync(fd);
       const nl = data.indexOf(10);
       const header = JSON.parse(data.toString('utf8', 0, nl)) as CachedHeader;
       if (header.w !== stamp) return undefined;
       return JSON.parse(data.toString('utf8', nl + 1 + header.b + header.c)) as Plan;
     } catch {
       return undefined;
+    } finally {
+      if (fd !== undefined) closeSync(fd);
     }
   }
 
@@ -213,6 +223,20 @@ export class TransformCache {
 }
 
 const ENTRY = '.lpc';
+
+const EUID = process.geteuid?.();
+
+/**
+ * Whether the entry open at `fd` is the user's own file: the directory is
+ * checked before it is used (runtime/cache-dir.ts), and an entry is code the
+ * process runs, so one another user made (a hard link, a file left from
+ * before) is a miss, never read.
+ */
+function ownEntry(fd: number): boolean {
+  if (EUID === undefined) return true;
+  const st = fstatSync(fd);
+  return st.isFile() && st.uid === EUID;
+}
 
 /** entries this process wrote: part of each one's stamp */
 let writes = 0;

@@ -103,8 +103,9 @@ test("V8's compile cache is on under the loader (instrumented code is not compil
       '-e',
       "import { getCompileCacheDir } from 'node:module'; process.stdout.write(String(getCompileCacheDir()))",
     ];
-    // the default directory is under os.tmpdir(), which TMPDIR chooses
-    const env = { TMPDIR: dir };
+    // the default directory is under the user's cache directory, which XDG_CACHE_HOME chooses (never the
+    // shared <tmpdir>/node-compile-cache: test/security/dirs.test.ts)
+    const env = { XDG_CACHE_HOME: dir, NODE_COMPILE_CACHE: undefined };
     const plain = await runNode(probe, { env });
     assert.equal(plain.stdout, 'undefined', 'plain Node leaves it off: the loader turns it on');
     const on = await runInstrumented(probe, { env });
