@@ -8,7 +8,6 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KlpError, ENOENT, type ObjectInfo, type PatchInfo } from '../core/index.ts';
 import type { ObjectState, PackageBump } from '../runtime/patch-modules.ts';
-import { moduleId } from '../runtime/module-id.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 
 // Builtins through getBuiltinModule, not `import`: an ES import of node:fs or
@@ -256,11 +255,11 @@ export function packages(rt: Runtime): PackageView[] {
  */
 function unpatchedOf(rt: Runtime, p: PatchInfo, b: PackageBump): string[] {
   const dir = resolve(rt.root, b.path);
-  const prefix = moduleId(join(dir, 'x'), rt.root).slice(0, -2);
+  const prefix = rt.api.moduleId(join(dir, 'x'), rt.root).slice(0, -2);
   // a patch built before it named the changed files: the objects it has for the copy
   const ids =
     b.changed !== undefined
-      ? b.changed.map((f) => moduleId(join(dir, f), rt.root))
+      ? b.changed.map((f) => rt.api.moduleId(join(dir, f), rt.root))
       : p.objects.flatMap((o) => (o.name !== null && o.name.startsWith(prefix + '/') ? [o.name] : []));
   const patched = new Set(p.objects.filter((o) => o.patched).map((o) => o.name));
   return ids.filter((id) => rt.slots.modules(id).length > 0 && !patched.has(id));

@@ -15,7 +15,7 @@ import { installAbi } from './abi.ts';
 import { installToString } from './tostring.ts';
 import { installStackPositions } from './stack-positions.ts';
 import { installLoader } from './loader.ts';
-import { appRoot } from './module-id.ts';
+import { appRoot, moduleId } from './module-id.ts';
 import { compileFilter } from './filter.ts';
 import { TransformCache } from '../instrument/cache.ts';
 import { cacheDir } from './cache-dir.ts';
@@ -70,7 +70,7 @@ export class Runtime {
    * in one chunk, so a start loads three modules, not five (index.js needs
    * only the core's chunk).
    */
-  readonly api = { currentTask, runInTask, runUnit, closureState, monotonicNow } as const;
+  readonly api = { currentTask, runInTask, runUnit, closureState, monotonicNow, moduleId } as const;
 
   constructor(options: RuntimeOptions) {
     this.root = options.root;
