@@ -3,13 +3,18 @@
  * is `{ id, op, ...args }`; the answer is `{ id, ok: true, result }` or
  * `{ id, ok: false, error: { code, errno, message } }`. A streaming request
  * (`dmesg` with `follow`) answers with `{ id, event }` messages until the
- * client closes the connection.
+ * client closes the connection. A line that is no such request is answered
+ * with an error whose id is the request's if it has a usable one, else null
+ * (server.ts: validate); docs/security.md lists the server's limits.
  */
 
 export const PROTOCOL = 'livepatch-control/1';
 
+/** The CLI numbers its requests; the server also takes, and echoes, a string id. */
+export type RequestId = number | string;
+
 export interface Request {
-  readonly id: number;
+  readonly id: RequestId;
   readonly op: string;
   readonly [arg: string]: unknown;
 }
