@@ -97,6 +97,20 @@ function chownTree(dir: string, uid: number): void {
 }
 
 /** The `[code] Warning:` lines of a process's stderr that mention `text`. */
+/** A test body run in a fresh scratch directory, removed afterwards whatever happens. */
+function inScratch(
+  fn: (s: { t: string; env: Record<string, string | undefined> }) => Promise<void>,
+): () => Promise<void> {
+  return async () => {
+    const s = scratch();
+    try {
+      await fn(s);
+    } finally {
+      rmSync(s.t, { recursive: true, force: true });
+    }
+  };
+}
+
 function warnings(stderr: string, code: string, text: string): string[] {
   return stderr.split('\n').filter((l) => l.includes(`[${code}]`) && l.includes(text));
 }
@@ -104,59 +118,50 @@ function warnings(stderr: string, code: string, text: string): string[] {
 test(
   'a transform cache directory of another user (node_modules/.cache/livepatch): not read, one warning',
   { skip },
-  async () => {
-    const { t, env } = scratch();
-    try {
-      const entry = makeApp(t, true);
-      const dir = join(t, 'app', 'node_modules', '.cache', 'livepatch');
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
-      await plantEntries(dir, entry, env);
-      chownTree(dir, OTHER);
-      const r = await runInstrumented([entry], { env });
-      assert.equal(r.code, 0, r.stderr);
-      assert.equal(r.stdout, 'Hello, Ada\n', 'the program runs, and not the planted code');
-      const w = warnings(r.stderr, 'LIVEPATCH_UNSAFE_DIR', dir);
-      assert.equal(w.length, 1, r.stderr);
-      assert.match(w[0]!, /belongs to uid 65534/);
-      assert.match(w[0]!, /mode 0700/);
-    } finally {
-      rmSync(t, { recursive: true, force: true });
-    }
-  },
+  inScratch(async ({ t, env }) => {
+    const entry = makeApp(t, true);
+    const dir = join(t, 'app', 'node_modules', '.cache', 'livepatch');
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    await plantEntries(dir, entry, env);
+    chownTree(dir, OTHER);
+    const r = await runInstrumented([entry], { env });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'Hello, Ada\n', 'the program runs, and not the planted code');
+    const w = warnings(r.stderr, 'LIVEPATCH_UNSAFE_DIR', dir);
+    assert.equal(w.length, 1, r.stderr);
+    assert.match(w[0]!, /belongs to uid 65534/);
+    assert.match(w[0]!, /mode 0700/);
+  }),
 );
 
 test(
   'LIVEPATCH_CACHE_DIR of another user: not read, one warning; the program is still instrumented',
   { skip },
-  async () => {
-    const { t, env } = scratch();
-    try {
-      const entry = makeApp(t, false);
-      const dir = join(t, 'shared-cache');
-      mkdirSync(dir, { mode: 0o700 });
-      await plantEntries(dir, entry, env);
-      chownTree(dir, OTHER);
-      const probe = join(t, 'app', 'probe.mjs');
-      // instrumented without the cache: greet has a slot (its toString is the original's, served by the runtime)
-      writeFileSync(
-        probe,
-        "import { greet } from './lib.mjs';\nconsole.log(greet('Ada'), typeof globalThis[Symbol.for('livepatch.runtime')]);\n",
-      );
-      const r = await runInstrumented([entry], { env: { ...env, LIVEPATCH_CACHE_DIR: dir } });
-      assert.equal(r.code, 0, r.stderr);
-      assert.equal(r.stdout, 'Hello, Ada\n');
-      assert.equal(warnings(r.stderr, 'LIVEPATCH_UNSAFE_DIR', dir).length, 1, r.stderr);
-      const p = await runInstrumented([probe], { env: { ...env, LIVEPATCH_CACHE_DIR: dir } });
-      assert.equal(p.stdout, 'Hello, Ada object\n', p.stderr);
-    } finally {
-      rmSync(t, { recursive: true, force: true });
-    }
-  },
+  inScratch(async ({ t, env }) => {
+    const entry = makeApp(t, false);
+    const dir = join(t, 'shared-cache');
+    mkdirSync(dir, { mode: 0o700 });
+    await plantEntries(dir, entry, env);
+    chownTree(dir, OTHER);
+    const probe = join(t, 'app', 'probe.mjs');
+    // instrumented without the cache: greet has a slot (its toString is the original's, served by the runtime)
+    writeFileSync(
+      probe,
+      "import { greet } from './lib.mjs';\nconsole.log(greet('Ada'), typeof globalThis[Symbol.for('livepatch.runtime')]);\n",
+    );
+    const r = await runInstrumented([entry], { env: { ...env, LIVEPATCH_CACHE_DIR: dir } });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'Hello, Ada\n');
+    assert.equal(warnings(r.stderr, 'LIVEPATCH_UNSAFE_DIR', dir).length, 1, r.stderr);
+    const p = await runInstrumented([probe], { env: { ...env, LIVEPATCH_CACHE_DIR: dir } });
+    assert.equal(p.stdout, 'Hello, Ada object\n', p.stderr);
+  }),
 );
 
-test('a group-writable cache directory, even the user own, is refused', { skip }, async () => {
-  const { t, env } = scratch();
-  try {
+test(
+  'a group-writable cache directory, even the user own, is refused',
+  { skip },
+  inScratch(async ({ t, env }) => {
     const entry = makeApp(t, false);
     const dir = join(t, 'cache');
     mkdirSync(dir, { mode: 0o700 });
@@ -168,35 +173,29 @@ test('a group-writable cache directory, even the user own, is refused', { skip }
     assert.equal(w.length, 1, r.stderr);
     assert.match(w[0]!, /writable to other users \(owner uid 0, mode 0770\)/);
     assert.equal(statSync(dir).mode & 0o777, 0o770, 'the mode is left as it was');
-  } finally {
-    rmSync(t, { recursive: true, force: true });
-  }
-});
+  }),
+);
 
 test(
   'a symbolic link as the cache directory is refused (lstat), even to the user own directory',
   { skip },
-  async () => {
-    const { t, env } = scratch();
-    try {
-      const entry = makeApp(t, false);
-      const real = join(t, 'real-cache');
-      mkdirSync(real, { mode: 0o700 });
-      await plantEntries(real, entry, env);
-      const link = join(t, 'cache-link');
-      symlinkSync(real, link);
-      const r = await runInstrumented([entry], { env: { ...env, LIVEPATCH_CACHE_DIR: link } });
-      assert.equal(r.stdout, 'Hello, Ada\n', r.stderr);
-      assert.equal(warnings(r.stderr, 'LIVEPATCH_UNSAFE_DIR', link).length, 1, r.stderr);
-    } finally {
-      rmSync(t, { recursive: true, force: true });
-    }
-  },
+  inScratch(async ({ t, env }) => {
+    const entry = makeApp(t, false);
+    const real = join(t, 'real-cache');
+    mkdirSync(real, { mode: 0o700 });
+    await plantEntries(real, entry, env);
+    const link = join(t, 'cache-link');
+    symlinkSync(real, link);
+    const r = await runInstrumented([entry], { env: { ...env, LIVEPATCH_CACHE_DIR: link } });
+    assert.equal(r.stdout, 'Hello, Ada\n', r.stderr);
+    assert.equal(warnings(r.stderr, 'LIVEPATCH_UNSAFE_DIR', link).length, 1, r.stderr);
+  }),
 );
 
-test('an entry file of another user in the user own cache directory is not read', { skip }, async () => {
-  const { t, env } = scratch();
-  try {
+test(
+  'an entry file of another user in the user own cache directory is not read',
+  { skip },
+  inScratch(async ({ t, env }) => {
     const entry = makeApp(t, false);
     const dir = join(t, 'cache');
     mkdirSync(dir, { mode: 0o700 });
@@ -205,14 +204,13 @@ test('an entry file of another user in the user own cache directory is not read'
     const r = await runInstrumented([entry], { env: { ...env, LIVEPATCH_CACHE_DIR: dir } });
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, 'Hello, Ada\n');
-  } finally {
-    rmSync(t, { recursive: true, force: true });
-  }
-});
+  }),
+);
 
-test('the fallback transform cache is not a shared name in the temp dir, and is created 0700', { skip }, async () => {
-  const { t, env } = scratch();
-  try {
+test(
+  'the fallback transform cache is not a shared name in the temp dir, and is created 0700',
+  { skip },
+  inScratch(async ({ t, env }) => {
     const entry = makeApp(t, false);
     // what an attacker plants where the cache used to fall back to: <tmpdir>/livepatch-cache-<uid>
     const shared = join(t, 'tmp', `livepatch-cache-${process.geteuid!()}`);
@@ -233,14 +231,13 @@ test('the fallback transform cache is not a shared name in the temp dir, and is 
     const again = await runInstrumented([entry], { env });
     assert.equal(again.stdout, 'Hello, Ada\n');
     assert.equal(warnings(again.stderr, 'LIVEPATCH_UNSAFE_DIR', own).length, 1, again.stderr);
-  } finally {
-    rmSync(t, { recursive: true, force: true });
-  }
-});
+  }),
+);
 
-test('the compile cache: never Node default in the temp dir, never a directory of another user', { skip }, async () => {
-  const { t, env } = scratch();
-  try {
+test(
+  'the compile cache: never Node default in the temp dir, never a directory of another user',
+  { skip },
+  inScratch(async ({ t, env }) => {
     const app = join(t, 'app');
     mkdirSync(app);
     const probe = join(app, 'probe.cjs');
@@ -267,10 +264,8 @@ test('the compile cache: never Node default in the temp dir, never a directory o
     assert.equal(w.length, 1, refused.stderr);
     assert.match(w[0]!, /belongs to uid 65534.*mode 0755/);
     assert.deepEqual(readdirSync(own), []);
-  } finally {
-    rmSync(t, { recursive: true, force: true });
-  }
-});
+  }),
+);
 
 test(
   'a socket directory of another user: `load --pid` refuses (69) and never connects to its socket',
@@ -332,38 +327,34 @@ test(
 test(
   'LIVEPATCH_SOCKET_DIR at a shared 0777 directory: its mode is kept, the process runs without a socket and warns',
   { skip },
-  async () => {
-    const { t, env } = scratch();
-    try {
-      const shared = join(t, 'shared');
-      mkdirSync(shared);
-      chmodSync(shared, 0o777);
-      const app = join(t, 'app');
-      mkdirSync(app);
-      const prog = join(app, 'main.mjs');
-      // runs past the control socket's delay (100 ms)
-      writeFileSync(prog, "setTimeout(() => console.log('done'), 600);\n");
-      const r = await runInstrumented([prog], { env: { ...env, LIVEPATCH_SOCKET_DIR: shared } });
-      assert.equal(r.code, 0, r.stderr);
-      assert.equal(r.stdout, 'done\n');
-      assert.equal(
-        statSync(shared).mode & 0o7777,
-        0o777,
-        'the mode of a directory livepatch did not create is unchanged',
-      );
-      assert.deepEqual(readdirSync(shared), [], 'no socket');
-      const w = warnings(r.stderr, 'LIVEPATCH_NO_CONTROL', shared);
-      assert.equal(w.length, 1, r.stderr);
-      assert.match(w[0]!, /open to other users \(owner uid 0, mode 0777\)/);
-    } finally {
-      rmSync(t, { recursive: true, force: true });
-    }
-  },
+  inScratch(async ({ t, env }) => {
+    const shared = join(t, 'shared');
+    mkdirSync(shared);
+    chmodSync(shared, 0o777);
+    const app = join(t, 'app');
+    mkdirSync(app);
+    const prog = join(app, 'main.mjs');
+    // runs past the control socket's delay (100 ms)
+    writeFileSync(prog, "setTimeout(() => console.log('done'), 600);\n");
+    const r = await runInstrumented([prog], { env: { ...env, LIVEPATCH_SOCKET_DIR: shared } });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'done\n');
+    assert.equal(
+      statSync(shared).mode & 0o7777,
+      0o777,
+      'the mode of a directory livepatch did not create is unchanged',
+    );
+    assert.deepEqual(readdirSync(shared), [], 'no socket');
+    const w = warnings(r.stderr, 'LIVEPATCH_NO_CONTROL', shared);
+    assert.equal(w.length, 1, r.stderr);
+    assert.match(w[0]!, /open to other users \(owner uid 0, mode 0777\)/);
+  }),
 );
 
-test('a socket directory livepatch creates is 0700, and the CLI finds the process there', { skip }, async () => {
-  const { t, env } = scratch();
-  try {
+test(
+  'a socket directory livepatch creates is 0700, and the CLI finds the process there',
+  { skip },
+  inScratch(async ({ t, env }) => {
     const dir = join(t, 'xdg', 'livepatch', 'run');
     const e = { ...env, LIVEPATCH_SOCKET_DIR: undefined, XDG_RUNTIME_DIR: undefined };
     const app = join(t, 'app');
@@ -384,7 +375,5 @@ test('a socket directory livepatch creates is 0700, and the CLI finds the proces
     } finally {
       child.kill();
     }
-  } finally {
-    rmSync(t, { recursive: true, force: true });
-  }
-});
+  }),
+);
