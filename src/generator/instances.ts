@@ -10,7 +10,7 @@
  * is noted (the objects made before do not have it, like a new field).
  */
 
-import { eachChild, FUNCTION_TYPES, unwrap } from '../instrument/syntax.ts';
+import { boundNames, eachChild, FUNCTION_TYPES, unwrap } from '../instrument/syntax.ts';
 import { structuralKey, type Node } from './ast.ts';
 
 export interface InstanceInit {
@@ -27,9 +27,9 @@ export function instanceInits(fn: Node): Map<string, InstanceInit> {
   const body = fn.body as Node | null;
   if (body?.type !== 'BlockStatement') return out;
   const locals = new Set<string>(['arguments']);
-  for (const p of fn.params as Node[]) names(p, locals);
+  for (const p of fn.params as Node[]) boundNames(p, locals);
   for (const st of body.body as Node[]) {
-    if (st.type === 'VariableDeclaration') for (const d of st.declarations as Node[]) names(d.id as Node, locals);
+    if (st.type === 'VariableDeclaration') for (const d of st.declarations as Node[]) boundNames(d.id as Node, locals);
     else if ((st.type === 'FunctionDeclaration' || st.type === 'ClassDeclaration') && st.id)
       locals.add((st.id as Node).name as string);
   }
@@ -51,29 +51,6 @@ export function instanceInits(fn: Node): Map<string, InstanceInit> {
     out.set(prop, { node: value, key: structuralKey(value, () => 'ƒ'), fixed: !dependsOnCall(value, locals) });
   }
   return out;
-}
-
-function names(p: Node, out: Set<string>): void {
-  switch (p.type) {
-    case 'Identifier':
-      out.add(p.name as string);
-      break;
-    case 'AssignmentPattern':
-      names(p.left as Node, out);
-      break;
-    case 'RestElement':
-      names(p.argument as Node, out);
-      break;
-    case 'ArrayPattern':
-      for (const e of p.elements as (Node | null)[]) if (e) names(e, out);
-      break;
-    case 'ObjectPattern':
-      for (const q of p.properties as Node[]) names((q.type === 'RestElement' ? q.argument : q.value) as Node, out);
-      break;
-    case 'TSParameterProperty':
-      names(p.parameter as Node, out);
-      break;
-  }
 }
 
 /** Whether an expression reads a parameter, a local, `this` or `arguments` (functions inside it do not count: they are values). */
