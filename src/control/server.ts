@@ -413,9 +413,14 @@ function validate(value: unknown): { req: Request } | { id: RequestId | null; er
 
 /** Answer one line without an id and close: the line is flushed first, and a client that never reads is cut off after 1 s. */
 function closeWith(socket: Socket, errno: number, message: string): void {
-  socket.pause(); // nothing more is read from it
   if (socket.destroyed) return;
-  socket.end(JSON.stringify({ id: null, ok: false, error: info(errno, message) }) + '\n', () => socket.destroy());
+  // Closed gracefully: what the client still sends is read and dropped (the
+  // connection's 'data' handler ignores it once closing) until the client
+  // closes too, or for a second at most. Destroying a socket with unread
+  // data sends a reset, and a reset can make the client's kernel drop the
+  // error line before the client has read it.
+  socket.resume();
+  socket.end(JSON.stringify({ id: null, ok: false, error: info(errno, message) }) + '\n');
   setTimeout(() => socket.destroy(), 1000).unref();
 }
 
